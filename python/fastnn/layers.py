@@ -1,0 +1,452 @@
+"""Layers (Keras 3 names, arguments and defaults). A layer holds configuration and shapes; its
+weights live in the native network of the model it belongs to, reached through Variable handles."""
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import defaultdict
+
+import numpy as np
+
+from . import activations as _activations
+from . import initializers as _initializers
+from . import regularizers as _regularizers
+
+_name_counters: dict = defaultdict(itertools.count)
+
+
+def _auto_name(cls_name: str) -> str:
+    base = re.sub(r"(?<!^)(?=[A-Z])", "_", cls_name).lower()
+    n = next(_name_counters[base])
+    return base if n == 0 else f"{base}_{n}"
+
+
+def _positive_int(name, v):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
+        raise ValueError(f"{name}: expected a positive int, got {v!r}")
+    return int(v)
+
+
+class Variable:
+    """A handle on one weight of a built model (a kernel, a bias, ...). np.asarray(v) or v.numpy()
+    reads it; v.assign(x) writes it; v.grad reads its current gradient (the manual loop)."""
+
+    def __init__(self, model, index, name, shape, trainable):
+        self.model = model
+        self.index = index
+        self.name = name
+        self.shape = shape
+        self._trainable = trainable
+
+    @property
+    def trainable(self):
+        layer = self.model._variable_layer(self.index)
+        return self._trainable and layer.trainable
+
+    def numpy(self):
+        return self.model._net.get_variable(self.index).reshape(self.shape)
+
+    value = property(numpy)
+
+    @property
+    def grad(self):
+        return self.model._net.get_variable(self.index, True).reshape(self.shape)
+
+    def assign(self, value):
+        arr = np.asarray(value)
+        if arr.shape != self.shape:
+            raise ValueError(f"assign to {self.name}: expected shape {self.shape}, got {arr.shape}")
+        self.model._net.set_variable(self.index, np.ascontiguousarray(arr, dtype=self.model.dtype))
+
+    @property
+    def dtype(self):
+        return np.dtype(self.model.dtype)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def __repr__(self):
+        return f"<Variable {self.name} shape={self.shape}>"
+
+
+class Layer:
+    """Base class of fastnn layers."""
+
+    def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, input_dim=None, **kwargs):
+        kwargs.pop("batch_input_shape", None)
+        kwargs.pop("autocast", None)
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(kwargs)}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name: expected a str, got {name!r}")
+        self.name = name or _auto_name(type(self).__name__)
+        self._trainable = bool(trainable)
+        self.dtype = dtype
+        if input_dim is not None:
+            input_shape = (_positive_int("input_dim", input_dim),)
+        if input_shape is not None:
+            input_shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else (input_shape,)
+            for d in input_shape:
+                _positive_int("input_shape", d)
+        self._input_shape_arg = input_shape
+        self._model = None
+        self._layer_index = None     # index in the native network (None: no native layer)
+        self._var_names: list = []
+        self._var_indices: list = []
+        self.input_shape = None
+        self.output_shape = None
+
+    # --- shapes and the native network ---
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def _native_add(self, net, seed_for) -> bool:
+        """Adds the native layer; returns False when the layer needs no native counterpart."""
+        return False
+
+    @property
+    def built(self):
+        return self._model is not None and self._model.built
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        if self._model is not None and self._model._net is not None and self._layer_index is not None:
+            self._model._net.set_layer_trainable(self._layer_index, self._trainable)
+
+    # --- weights ---
+    def _variables(self):
+        if self._model is None or self._model._net is None:
+            return []
+        return [self._model._variable(i) for i in self._var_indices]
+
+    @property
+    def weights(self):
+        return self._variables()
+
+    @property
+    def trainable_weights(self):
+        return [v for v in self._variables() if v._trainable and self.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        return [v for v in self._variables() if not (v._trainable and self.trainable)]
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self):
+        return [v.numpy() for v in self._variables()]
+
+    def set_weights(self, weights):
+        vs = self._variables()
+        weights = list(weights)
+        if len(weights) != len(vs):
+            raise ValueError(
+                f"layer {self.name!r}: set_weights expected {len(vs)} arrays, got {len(weights)}")
+        arrays = []
+        for v, w in zip(vs, weights):
+            w = np.asarray(w)
+            if w.shape != v.shape:
+                raise ValueError(f"layer {self.name!r}: weight {v.name!r} expected shape {v.shape}, got {w.shape}")
+            arrays.append(w)
+        for v, w in zip(vs, arrays):
+            v.assign(w)
+
+    def count_params(self):
+        return int(sum(int(np.prod(s)) for s in self._param_shapes()))
+
+    def _param_shapes(self):
+        return []
+
+    def _var(self, name):
+        if self._model is None or self._model._net is None:
+            raise ValueError(f"layer {self.name!r} is not built: add it to a model and build the model")
+        return self._model._variable(self._var_indices[self._var_names.index(name)])
+
+    # --- config ---
+    def get_config(self):
+        cfg = {"name": self.name, "trainable": self._trainable}
+        if self.dtype is not None:
+            cfg["dtype"] = self.dtype
+        if self._input_shape_arg is not None:
+            cfg["input_shape"] = list(self._input_shape_arg)
+        return cfg
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"
+
+
+class InputLayer(Layer):
+    """Declares the input shape of a Sequential model (fastnn.layers.Input(shape=(8,)))."""
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, input_shape=None, **kwargs):
+        shape = shape if shape is not None else input_shape
+        if shape is None:
+            raise ValueError("Input: shape is required, e.g. Input(shape=(8,))")
+        shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+        super().__init__(name=name, dtype=dtype, input_shape=shape, **kwargs)
+        self.shape = shape
+        self.batch_size = batch_size
+
+    def get_config(self):
+        return {"name": self.name, "shape": list(self.shape), "batch_size": self.batch_size}
+
+
+def Input(shape=None, batch_size=None, dtype=None, name=None, **kwargs):
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name, **kwargs)
+
+
+class Dense(Layer):
+    """A densely connected layer: activation(x @ kernel + bias), kernel of shape (in, units).
+
+    Runs as one GEMM whose epilogue adds the bias and applies the activation while the output tile is
+    still in cache."""
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = _positive_int("units", units)
+        self.activation = _activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = _initializers.get(kernel_initializer)
+        self.bias_initializer = _initializers.get(bias_initializer)
+        self.kernel_regularizer = _regularizers.get(kernel_regularizer)
+        self.bias_regularizer = _regularizers.get(bias_regularizer)
+        for n, v in (("activity_regularizer", activity_regularizer), ("kernel_constraint", kernel_constraint),
+                     ("bias_constraint", bias_constraint)):
+            if v is not None:
+                raise NotImplementedError(f"Dense: {n} is not supported by fastnn")
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 1:
+            raise ValueError(f"Dense {self.name!r}: expected a flat input (features,), got {input_shape}; "
+                             "add a Flatten layer first")
+        return (self.units,)
+
+    def _param_shapes(self):
+        (n_in,) = self.input_shape
+        return [(n_in, self.units)] + ([(self.units,)] if self.use_bias else [])
+
+    def _native_add(self, net, seed_for):
+        kr = self.kernel_regularizer.penalty() if self.kernel_regularizer else (0.0, 0.0)
+        br = self.bias_regularizer.penalty() if self.bias_regularizer else (0.0, 0.0)
+        net.add_dense(self.units, self.use_bias, self.activation.spec(),
+                      self.kernel_initializer.spec(seed_for("kernel")),
+                      self.bias_initializer.spec(seed_for("bias")), kr[0], kr[1], br[0], br[1])
+        return True
+
+    @property
+    def kernel(self):
+        return self._var("kernel")
+
+    @property
+    def bias(self):
+        return self._var("bias") if self.use_bias else None
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({
+            "units": self.units,
+            "activation": _activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": _initializers.serialize(self.kernel_initializer),
+            "bias_initializer": _initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": _regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": _regularizers.serialize(self.bias_regularizer),
+        })
+        return cfg
+
+
+class Activation(Layer):
+    """Applies an activation function."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = _activations.get(activation)
+
+    def _native_add(self, net, seed_for):
+        net.add_activation(self.activation.spec())
+        return True
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg["activation"] = _activations.serialize(self.activation)
+        return cfg
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zeroes each input with probability `rate` and scales the rest by
+    1 / (1 - rate); the identity in inference. Masks come from the model's seeded generator."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+            raise ValueError(f"Dropout: rate must be a number in [0, 1), got {rate!r}")
+        if noise_shape is not None:
+            raise NotImplementedError("Dropout: noise_shape is not supported by fastnn")
+        self.rate = float(rate)
+        self.seed = seed
+
+    def _native_add(self, net, seed_for):
+        net.add_dropout(self.rate)
+        return True
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"rate": self.rate, "seed": self.seed})
+        return cfg
+
+
+class BatchNormalization(Layer):
+    """Keras BatchNormalization over the features: batch statistics in training, moving statistics
+    in inference (and when the layer is frozen); moving = moving * momentum + batch * (1 - momentum)."""
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
+                 moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if axis not in (-1, 1):
+            raise ValueError(f"BatchNormalization: axis must be -1 (the features), got {axis!r}")
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"BatchNormalization: momentum must be in [0, 1], got {momentum!r}")
+        if not epsilon > 0:
+            raise ValueError(f"BatchNormalization: epsilon must be positive, got {epsilon!r}")
+        self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = _initializers.get(beta_initializer)
+        self.gamma_initializer = _initializers.get(gamma_initializer)
+        self.moving_mean_initializer = _initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = _initializers.get(moving_variance_initializer)
+        self.beta_regularizer = _regularizers.get(beta_regularizer)
+        self.gamma_regularizer = _regularizers.get(gamma_regularizer)
+
+    def _param_shapes(self):
+        (d,) = self.input_shape
+        return [(d,)] * (int(self.scale) + int(self.center) + 2)
+
+    def _native_add(self, net, seed_for):
+        inits = []
+        if self.scale:
+            inits.append(self.gamma_initializer.spec(seed_for("gamma")))
+        if self.center:
+            inits.append(self.beta_initializer.spec(seed_for("beta")))
+        inits.append(self.moving_mean_initializer.spec(seed_for("moving_mean")))
+        inits.append(self.moving_variance_initializer.spec(seed_for("moving_variance")))
+        g = self.gamma_regularizer.penalty() if self.gamma_regularizer else (0.0, 0.0)
+        b = self.beta_regularizer.penalty() if self.beta_regularizer else (0.0, 0.0)
+        net.add_batchnorm(self.momentum, self.epsilon, self.center, self.scale, inits, g[0], g[1], b[0], b[1])
+        return True
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({
+            "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
+            "center": self.center, "scale": self.scale,
+            "beta_initializer": _initializers.serialize(self.beta_initializer),
+            "gamma_initializer": _initializers.serialize(self.gamma_initializer),
+            "moving_mean_initializer": _initializers.serialize(self.moving_mean_initializer),
+            "moving_variance_initializer": _initializers.serialize(self.moving_variance_initializer),
+            "beta_regularizer": _regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": _regularizers.serialize(self.gamma_regularizer),
+        })
+        return cfg
+
+
+class LayerNormalization(Layer):
+    """Keras LayerNormalization over each sample's features (epsilon 1e-3)."""
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        if axis not in (-1, 1, [-1], (-1,)):
+            raise ValueError(f"LayerNormalization: axis must be -1 (the features), got {axis!r}")
+        if rms_scaling:
+            raise NotImplementedError("LayerNormalization: rms_scaling is not supported by fastnn")
+        if not epsilon > 0:
+            raise ValueError(f"LayerNormalization: epsilon must be positive, got {epsilon!r}")
+        self.axis, self.epsilon = -1, float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = _initializers.get(beta_initializer)
+        self.gamma_initializer = _initializers.get(gamma_initializer)
+        self.beta_regularizer = _regularizers.get(beta_regularizer)
+        self.gamma_regularizer = _regularizers.get(gamma_regularizer)
+
+    def _param_shapes(self):
+        (d,) = self.input_shape
+        return [(d,)] * (int(self.scale) + int(self.center))
+
+    def _native_add(self, net, seed_for):
+        inits = []
+        if self.scale:
+            inits.append(self.gamma_initializer.spec(seed_for("gamma")))
+        if self.center:
+            inits.append(self.beta_initializer.spec(seed_for("beta")))
+        g = self.gamma_regularizer.penalty() if self.gamma_regularizer else (0.0, 0.0)
+        b = self.beta_regularizer.penalty() if self.beta_regularizer else (0.0, 0.0)
+        net.add_layernorm(self.epsilon, self.center, self.scale, inits, g[0], g[1], b[0], b[1])
+        return True
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({
+            "axis": -1, "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
+            "beta_initializer": _initializers.serialize(self.beta_initializer),
+            "gamma_initializer": _initializers.serialize(self.gamma_initializer),
+            "beta_regularizer": _regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": _regularizers.serialize(self.gamma_regularizer),
+        })
+        return cfg
+
+
+class Flatten(Layer):
+    """Flattens each sample to one dimension (inputs of more than 2 dimensions)."""
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+
+    def compute_output_shape(self, input_shape):
+        return (int(math.prod(input_shape)),)
+
+
+_CLASSES = {c.__name__: c for c in (InputLayer, Dense, Activation, Dropout, BatchNormalization,
+                                    LayerNormalization, Flatten)}
+
+_NOT_SUPPORTED = ("Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "SeparableConv2D", "DepthwiseConv2D",
+                  "MaxPooling1D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
+                  "GlobalMaxPooling2D", "LSTM", "GRU", "SimpleRNN", "Bidirectional", "Embedding",
+                  "MultiHeadAttention", "Attention", "Reshape", "Concatenate", "Add", "Lambda",
+                  "TimeDistributed", "RepeatVector", "Permute", "UpSampling2D", "ZeroPadding2D",
+                  "Cropping2D", "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D", "Masking",
+                  "Rescaling", "Normalization", "TextVectorization")
+
+
+def __getattr__(name):
+    if name in _NOT_SUPPORTED:
+        raise NotImplementedError(
+            f"fastnn.layers.{name}: fastnn builds multilayer perceptrons; {name} is outside its scope")
+    raise AttributeError(f"module 'fastnn.layers' has no attribute {name!r}")
+
+
+def serialize(layer: Layer) -> dict:
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(d: dict) -> Layer:
+    cls = _CLASSES.get(d.get("class_name"))
+    if cls is None:
+        raise ValueError(f"layer: unknown class {d.get('class_name')!r}")
+    return cls.from_config(dict(d.get("config", {})))

@@ -1,0 +1,347 @@
+"""Optimizers with Keras 3 names, defaults and update formulas; the update runs natively as one pass
+over the model's parameter arena.
+
+Differences from PyTorch (both sides are tested):
+- Adam/AdamW/Nadam/Adamax: epsilon is added to sqrt(v) *after* folding the bias correction into the
+  step size (Keras: lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)); PyTorch adds eps to
+  sqrt(v_hat). The defaults differ too: Keras eps 1e-7, PyTorch 1e-8.
+- SGD momentum: Keras keeps v = momentum * v - lr * g and adds v; PyTorch keeps
+  b = momentum * b + g and subtracts lr * b. They agree for a constant learning rate.
+- weight_decay is decoupled (p -= lr * weight_decay * p before the update) for every optimizer, as in
+  Keras; PyTorch's Adam/SGD weight_decay is coupled (added to the gradient), AdamW's is decoupled.
+- RMSprop: Keras's default rho 0.9 and eps 1e-7 inside the square root; PyTorch alpha 0.99 and eps
+  1e-8 outside it.
+"""
+from __future__ import annotations
+
+import math
+import weakref
+
+from . import schedules as _schedules
+from .schedules import LearningRateSchedule
+
+_KIND = {"SGD": 0, "Adam": 1, "AdamW": 2, "RMSprop": 3, "Adagrad": 4, "Adadelta": 5,
+         "Adamax": 6, "Nadam": 7, "Lion": 8}
+
+
+def _check_rate(name, v, allow_zero=True):
+    if isinstance(v, LearningRateSchedule):
+        return v
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 or (
+            v == 0 and not allow_zero):
+        raise ValueError(f"{name}: expected a non-negative finite number or a schedule, got {v!r}")
+    return float(v)
+
+
+def _check_unit(name, v, closed_right=False):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not (0 <= v < 1 or (closed_right and v == 1)):
+        raise ValueError(f"{name}: expected a number in [0, 1{']' if closed_right else ')'}, got {v!r}")
+    return float(v)
+
+
+class Optimizer:
+    """Base class: learning rate (float or schedule), clipping and decoupled weight decay."""
+
+    _defaults: dict = {}
+
+    def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, name=None, **kwargs):
+        for k in ("use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
+                  "gradient_accumulation_steps"):
+            if kwargs.pop(k, None) not in (None, False):
+                raise NotImplementedError(f"{type(self).__name__}: {k} is not supported by fastnn")
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(kwargs)}")
+        self._learning_rate = _check_rate("learning_rate", learning_rate)
+        self.weight_decay = None if weight_decay is None else _check_rate("weight_decay", weight_decay)
+        set_clips = [n for n, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                                    ("global_clipnorm", global_clipnorm)) if v is not None]
+        if len(set_clips) > 1:
+            raise ValueError(f"only one of clipnorm, clipvalue and global_clipnorm can be set, got {set_clips}")
+        for n, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue), ("global_clipnorm", global_clipnorm)):
+            if v is not None:
+                _check_rate(n, v, allow_zero=False)
+        self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
+        self.name = name or type(self).__name__.lower()
+        self._model_ref = None
+        self._iterations = 0
+
+    # --- binding to a model (compile, or build() for the manual loop) ---
+    def _attach(self, model):
+        current = self._model_ref() if self._model_ref else None
+        if current is not None and current is not model:
+            raise ValueError(
+                f"optimizer {self.name!r} is already used by another model; create one optimizer per model")
+        self._model_ref = weakref.ref(model)
+
+    @property
+    def _model(self):
+        return self._model_ref() if self._model_ref else None
+
+    def build(self, variables):
+        """Binds the optimizer to the model that owns `variables` (model.trainable_variables or
+        model.parameters()), for the manual loop's zero_grad() / step()."""
+        models = {id(v.model): v.model for v in variables} if variables else {}
+        if len(models) != 1:
+            raise ValueError("build: expected the variables of exactly one fastnn model")
+        model = next(iter(models.values()))
+        self._attach(model)
+        model._use_optimizer(self)
+
+    def zero_grad(self):
+        """Sets the gradients of the bound model to zero (the manual loop)."""
+        self._require_model()._net.zero_grad()
+
+    def step(self):
+        """Applies one update from the gradients accumulated by loss.backward() (the manual loop)."""
+        self._require_model()._apply_gradients()
+
+    def _require_model(self):
+        m = self._model
+        if m is None:
+            raise RuntimeError(
+                f"{type(self).__name__}: not bound to a model; call optimizer.build(model.parameters()) "
+                "or model.compile(optimizer=...) first")
+        return m
+
+    # --- learning rate ---
+    @property
+    def learning_rate(self):
+        """The current rate (a float). Assigning a float or a schedule takes effect at the next step."""
+        m = self._model
+        if m is not None and m._net is not None:
+            return float(m._net.current_learning_rate())
+        lr = self._learning_rate
+        return lr(self._iterations) if isinstance(lr, LearningRateSchedule) else lr
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self._learning_rate = _check_rate("learning_rate", value)
+        m = self._model
+        if m is not None and m._net is not None:
+            m._net.set_learning_rate_schedule(self._schedule_native())
+
+    lr = learning_rate
+
+    @property
+    def iterations(self) -> int:
+        m = self._model
+        if m is not None and m._net is not None:
+            return int(m._net.iterations)
+        return self._iterations
+
+    def _schedule_native(self) -> dict:
+        lr = self._learning_rate
+        if isinstance(lr, LearningRateSchedule):
+            return lr.native()
+        return {"kind": 0, "initial": float(lr)}
+
+    def native_config(self) -> dict:
+        cfg = {"kind": _KIND[type(self)._native_kind], "schedule": self._schedule_native()}
+        cfg.update(self._native_extra())
+        cfg["weight_decay"] = float(self.weight_decay or 0.0)
+        cfg["clipnorm"] = float(self.clipnorm or 0.0)
+        cfg["clipvalue"] = float(self.clipvalue or 0.0)
+        cfg["global_clipnorm"] = float(self.global_clipnorm or 0.0)
+        return cfg
+
+    def _native_extra(self) -> dict:
+        return {}
+
+    def get_config(self) -> dict:
+        lr = self._learning_rate
+        cfg = {"name": self.name,
+               "learning_rate": _schedules.serialize(lr) if isinstance(lr, LearningRateSchedule) else lr,
+               "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
+               "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm}
+        cfg.update(self._own_config())
+        return cfg
+
+    def _own_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        lr = config.get("learning_rate")
+        if isinstance(lr, dict):
+            config["learning_rate"] = _schedules.deserialize(lr)
+        return cls(**config)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(learning_rate={self._learning_rate!r})"
+
+
+class SGD(Optimizer):
+    """Gradient descent with optional (Nesterov) momentum, Keras form:
+    v = momentum * v - lr * g; p += v (nesterov: p += momentum * v - lr * g)."""
+
+    _native_kind = "SGD"
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.momentum = _check_unit("momentum", momentum, closed_right=True)
+        self.nesterov = bool(nesterov)
+
+    def _native_extra(self):
+        return {"momentum": self.momentum, "nesterov": self.nesterov}
+
+    def _own_config(self):
+        return {"momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam (Keras form): m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2);
+    p -= lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps). amsgrad uses max over past v."""
+
+    _native_kind = "Adam"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1 = _check_unit("beta_1", beta_1)
+        self.beta_2 = _check_unit("beta_2", beta_2)
+        self.epsilon = float(_check_rate("epsilon", epsilon))
+        self.amsgrad = bool(amsgrad)
+
+    def _native_extra(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+    def _own_config(self):
+        return self._native_extra()
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (default 0.004, as Keras)."""
+
+    _native_kind = "AdamW"
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, **kwargs):
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+                         amsgrad=amsgrad, weight_decay=weight_decay, **kwargs)
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Keras form): s = rho s + (1 - rho) g^2; p -= lr g / sqrt(s + eps)
+    (centered: s - mean(g)^2; momentum: accumulate the increments)."""
+
+    _native_kind = "RMSprop"
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.rho = _check_unit("rho", rho)
+        self.momentum = _check_unit("momentum", momentum)
+        self.epsilon = float(_check_rate("epsilon", epsilon))
+        self.centered = bool(centered)
+
+    def _native_extra(self):
+        return {"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon, "centered": self.centered}
+
+    def _own_config(self):
+        return self._native_extra()
+
+
+class Adagrad(Optimizer):
+    """Adagrad: a += g^2; p -= lr g / sqrt(a + eps); a starts at initial_accumulator_value."""
+
+    _native_kind = "Adagrad"
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.initial_accumulator_value = float(_check_rate("initial_accumulator_value", initial_accumulator_value))
+        self.epsilon = float(_check_rate("epsilon", epsilon))
+
+    def _native_extra(self):
+        return {"initial_accumulator_value": self.initial_accumulator_value, "epsilon": self.epsilon}
+
+    def _own_config(self):
+        return self._native_extra()
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Keras form, with a learning rate, default 0.001)."""
+
+    _native_kind = "Adadelta"
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.rho = _check_unit("rho", rho)
+        self.epsilon = float(_check_rate("epsilon", epsilon))
+
+    def _native_extra(self):
+        return {"rho": self.rho, "epsilon": self.epsilon}
+
+    def _own_config(self):
+        return self._native_extra()
+
+
+class Adamax(Optimizer):
+    """Adamax: u = max(b2 u, |g|); p -= lr / (1 - b1^t) * m / (u + eps)."""
+
+    _native_kind = "Adamax"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1 = _check_unit("beta_1", beta_1)
+        self.beta_2 = _check_unit("beta_2", beta_2)
+        self.epsilon = float(_check_rate("epsilon", epsilon))
+
+    def _native_extra(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+    def _own_config(self):
+        return self._native_extra()
+
+
+class Nadam(Adamax):
+    """Nadam (Keras 3 form, momentum schedule u_t = b1 (1 - 0.5 * 0.96^t))."""
+
+    _native_kind = "Nadam"
+
+
+class Lion(Optimizer):
+    """Lion: p -= lr sign(b1 m + (1 - b1) g); m = b2 m + (1 - b2) g."""
+
+    _native_kind = "Lion"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1 = _check_unit("beta_1", beta_1, closed_right=True)
+        self.beta_2 = _check_unit("beta_2", beta_2, closed_right=True)
+
+    def _native_extra(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2}
+
+    def _own_config(self):
+        return self._native_extra()
+
+
+_CLASSES = {c.__name__: c for c in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion)}
+_NAMES = {k.lower(): v for k, v in _CLASSES.items()}
+ALL = sorted(_NAMES)
+
+
+def get(identifier) -> Optimizer:
+    """Resolves "adam", "sgd", ... (Keras names), an Optimizer, a class or a config dict."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
+        return identifier()
+    if isinstance(identifier, str):
+        cls = _NAMES.get(identifier.lower())
+        if cls is None:
+            raise ValueError(f"optimizer: unknown name {identifier!r}; valid names are: {', '.join(ALL)}")
+        return cls()
+    if isinstance(identifier, dict):
+        cls = _CLASSES.get(identifier.get("class_name"))
+        if cls is None:
+            raise ValueError(f"optimizer: unknown class {identifier.get('class_name')!r}")
+        return cls.from_config(identifier.get("config", {}))
+    raise TypeError(f"optimizer: expected a name, an Optimizer or a config dict, got {identifier!r}")
+
+
+def serialize(opt: Optimizer) -> dict:
+    return {"class_name": type(opt).__name__, "config": opt.get_config()}
+
+
+schedules = _schedules

@@ -1,0 +1,235 @@
+"""The fastnn model file: data only, versioned, checksummed, written atomically.
+
+Layout (little-endian):
+    8 bytes   magic b"FASTNN\\x00M" (model) or b"FASTNN\\x00W" (weights only)
+    4 bytes   format version (uint32)
+    8 bytes   header length H (uint64)
+    H bytes   header: UTF-8 JSON (architecture, compile configuration, training state, array table)
+    ...       raw arrays, each at the offset the table gives (relative to the end of the header)
+    4 bytes   CRC-32 of everything before it
+
+Loading never executes code: no pickle, no eval, no import of names taken from the file. Layer,
+loss and optimizer classes are looked up in fixed tables; every size is checked against the declared
+shapes before any array is read.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import tempfile
+import zlib
+
+import numpy as np
+
+MAGIC_MODEL = b"FASTNN\x00M"
+MAGIC_WEIGHTS = b"FASTNN\x00W"
+FORMAT_VERSION = 1
+_MAX_HEADER = 64 << 20
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+class FileFormatError(ValueError):
+    """A model file is truncated, corrupted, of another version or otherwise not a fastnn file."""
+
+
+# ---------------------------------------------------------------------------------------- writing
+def _pack(magic: bytes, header: dict, arrays: dict) -> bytes:
+    table, blobs, offset = [], [], 0
+    for name, arr in arrays.items():
+        arr = np.ascontiguousarray(arr)
+        b = arr.tobytes()
+        table.append({"name": name, "dtype": arr.dtype.name, "shape": list(arr.shape),
+                      "offset": offset, "nbytes": len(b)})
+        blobs.append(b)
+        offset += len(b)
+    header = dict(header)
+    header["arrays"] = table
+    hbytes = json.dumps(header, sort_keys=True).encode("utf-8")
+    body = magic + struct.pack("<IQ", FORMAT_VERSION, len(hbytes)) + hbytes + b"".join(blobs)
+    return body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
+
+
+def _write_atomic(filepath, data: bytes, overwrite: bool):
+    path = os.fspath(filepath)
+    if not isinstance(path, str):
+        raise TypeError(f"filepath: expected a str or os.PathLike, got {type(filepath).__name__}")
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"filepath: {path!r} exists and overwrite=False")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"filepath: folder {folder!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=".fastnn-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _model_payload(model):
+    model._require_built("save")
+    net = model._net
+    header = {
+        "format": "fastnn", "kind": "model", "dtype": model.dtype,
+        "config": model.get_config(),
+        "compile": getattr(model, "_compile_config", None) if model.compiled else None,
+        "state": {
+            "iterations": int(net.iterations),
+            "optimizer_scalar": float(net.optimizer_scalar),
+            "rng": [int(s) for s in net.rng_state()],
+            "trainable": [bool(l.trainable) for l in model.layers],
+        },
+    }
+    arrays = {"params": net.arena(False)}
+    if model.compiled:
+        arrays["optimizer_state"] = net.optimizer_state()
+    return _pack(MAGIC_MODEL, header, arrays)
+
+
+def save_model(model, filepath, overwrite=True):
+    _write_atomic(filepath, _model_payload(model), overwrite)
+
+
+def to_bytes(model) -> bytes:
+    return _model_payload(model)
+
+
+def save_weights(model, filepath, overwrite=True):
+    model._require_built("save_weights")
+    header = {"format": "fastnn", "kind": "weights", "dtype": model.dtype,
+              "variables": [[v.name, list(v.shape)] for v in model.weights]}
+    _write_atomic(filepath, _pack(MAGIC_WEIGHTS, header, {"params": model._net.arena(False)}), overwrite)
+
+
+# ---------------------------------------------------------------------------------------- reading
+def _unpack(data: bytes, magic: bytes):
+    if len(data) < 24:
+        raise FileFormatError("not a fastnn file: too short")
+    if data[:8] != magic:
+        other = MAGIC_WEIGHTS if magic == MAGIC_MODEL else MAGIC_MODEL
+        if data[:8] == other:
+            what = "a weights file" if other == MAGIC_WEIGHTS else "a whole-model file"
+            raise FileFormatError(f"this is {what}; use {'load_weights' if other == MAGIC_WEIGHTS else 'load_model'}")
+        raise FileFormatError("not a fastnn file (bad magic)")
+    (crc,) = struct.unpack("<I", data[-4:])
+    if zlib.crc32(data[:-4]) & 0xFFFFFFFF != crc:
+        raise FileFormatError("checksum mismatch: the file is truncated or corrupted")
+    version, hlen = struct.unpack("<IQ", data[8:20])
+    if version != FORMAT_VERSION:
+        raise FileFormatError(f"unsupported format version {version} (this fastnn reads version {FORMAT_VERSION})")
+    if hlen > _MAX_HEADER or 20 + hlen > len(data) - 4:
+        raise FileFormatError("header length out of range")
+    try:
+        header = json.loads(data[20:20 + hlen].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise FileFormatError(f"header is not valid JSON ({e})") from None
+    if not isinstance(header, dict) or header.get("format") != "fastnn":
+        raise FileFormatError("header: not a fastnn header")
+    payload = memoryview(data)[20 + hlen:-4]
+    arrays = {}
+    table = header.get("arrays")
+    if not isinstance(table, list):
+        raise FileFormatError("header: missing array table")
+    for entry in table:
+        if not isinstance(entry, dict):
+            raise FileFormatError("header: bad array entry")
+        name, dt, shape = entry.get("name"), entry.get("dtype"), entry.get("shape")
+        off, nb = entry.get("offset"), entry.get("nbytes")
+        if dt not in _DTYPES or not isinstance(name, str):
+            raise FileFormatError(f"array {name!r}: unsupported dtype {dt!r}")
+        if not isinstance(shape, list) or not all(isinstance(s, int) and s >= 0 for s in shape):
+            raise FileFormatError(f"array {name!r}: bad shape {shape!r}")
+        if not all(isinstance(v, int) and v >= 0 for v in (off, nb)):
+            raise FileFormatError(f"array {name!r}: bad offset or size")
+        expect = int(np.prod(shape, dtype=np.int64)) * np.dtype(_DTYPES[dt]).itemsize
+        if nb != expect:
+            raise FileFormatError(f"array {name!r}: size {nb} does not match shape {shape} of {dt}")
+        if off + nb > len(payload):
+            raise FileFormatError(f"array {name!r}: extends past the end of the file")
+        arrays[name] = np.frombuffer(payload[off:off + nb], dtype=_DTYPES[dt]).reshape(shape).copy()
+    return header, arrays
+
+
+def _read(filepath) -> bytes:
+    path = os.fspath(filepath)
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _model_from(header, arrays, compile=True):
+    from . import losses, optimizers
+    from .models import Sequential
+
+    cfg = header.get("config")
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("layers"), list):
+        raise FileFormatError("header: bad model configuration")
+    if header.get("dtype") not in _DTYPES:
+        raise FileFormatError(f"header: bad dtype {header.get('dtype')!r}")
+    try:
+        model = Sequential.from_config(cfg)
+        model.build()
+    except (TypeError, ValueError, KeyError) as e:
+        raise FileFormatError(f"header: the model configuration is invalid ({e})") from None
+    params = arrays.get("params")
+    if params is None or params.dtype != np.dtype(model.dtype) or params.size != model._net.arena().size:
+        raise FileFormatError("params: the weights do not match the architecture")
+    model._net.set_arena(params)
+    state = header.get("state") or {}
+    trainable = state.get("trainable")
+    if isinstance(trainable, list) and len(trainable) == len(model.layers):
+        for l, t in zip(model.layers, trainable):
+            l.trainable = bool(t)
+    comp = header.get("compile")
+    if compile and isinstance(comp, dict):
+        try:
+            model.compile(optimizer=optimizers.get(comp["optimizer"]), loss=losses.get(comp["loss"]),
+                          metrics=[m for m in comp.get("metrics", []) if isinstance(m, str)],
+                          loss_weights=comp.get("loss_weights"))
+        except (TypeError, ValueError, KeyError) as e:
+            raise FileFormatError(f"header: the compile configuration is invalid ({e})") from None
+        opt_state = arrays.get("optimizer_state")
+        if opt_state is not None:
+            if opt_state.size != model._net.optimizer_state().size:
+                raise FileFormatError("optimizer_state: size does not match the optimizer")
+            it = state.get("iterations", 0)
+            scalar = state.get("optimizer_scalar", 1.0)
+            if not isinstance(it, int) or it < 0 or not isinstance(scalar, (int, float)):
+                raise FileFormatError("state: bad iterations or optimizer state")
+            model._net.set_optimizer_state(opt_state, it, float(scalar))
+    rng = state.get("rng")
+    if isinstance(rng, list) and len(rng) == 4 and all(isinstance(r, int) and 0 <= r < 2**64 for r in rng):
+        model._net.set_rng_state(tuple(rng))
+    return model
+
+
+def load_model(filepath, compile=True):
+    header, arrays = _unpack(_read(filepath), MAGIC_MODEL)
+    return _model_from(header, arrays, compile)
+
+
+def from_bytes(data: bytes):
+    header, arrays = _unpack(data, MAGIC_MODEL)
+    return _model_from(header, arrays, True)
+
+
+def load_weights(model, filepath):
+    data = _read(filepath)
+    if data[:8] == MAGIC_MODEL:
+        header, arrays = _unpack(data, MAGIC_MODEL)
+    else:
+        header, arrays = _unpack(data, MAGIC_WEIGHTS)
+    model._require_built("load_weights")
+    params = arrays.get("params")
+    if params is None or params.size != model._net.arena().size:
+        raise ValueError(f"load_weights: the file holds {0 if params is None else params.size} weights, "
+                         f"the model has {model._net.arena().size}")
+    model._net.set_arena(np.ascontiguousarray(params, dtype=model.dtype))

@@ -1,0 +1,177 @@
+"""Learning-rate schedules (Keras 3 names and formulas), evaluated per step inside the native loop."""
+from __future__ import annotations
+
+import math
+
+
+class LearningRateSchedule:
+    """Base class. `schedule(step)` returns the rate used by the optimizer at that step."""
+
+    kind = 0
+
+    def native(self) -> dict:
+        raise NotImplementedError
+
+    def __call__(self, step) -> float:
+        from . import _core
+
+        return float(_core.schedule_value(self.native(), int(step)))
+
+    def get_config(self) -> dict:
+        raise NotImplementedError
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _positive(name, v):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+        raise ValueError(f"{name}: expected a positive number, got {v!r}")
+    return v
+
+
+def _nonneg(name, v):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+        raise ValueError(f"{name}: expected a non-negative number, got {v!r}")
+    return v
+
+
+class ExponentialDecay(LearningRateSchedule):
+    """initial_learning_rate * decay_rate ** (step / decay_steps) (floored when staircase)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
+        self.initial_learning_rate = _nonneg("initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _positive("decay_steps", decay_steps)
+        self.decay_rate = _nonneg("decay_rate", decay_rate)
+        self.staircase = bool(staircase)
+        self.name = name
+
+    def native(self):
+        return {"kind": 1, "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "decay_rate": self.decay_rate, "staircase": self.staircase}
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+
+class PiecewiseConstantDecay(LearningRateSchedule):
+    """values[0] while step <= boundaries[0], values[i] while step <= boundaries[i], then values[-1]."""
+
+    def __init__(self, boundaries, values, name="PiecewiseConstantDecay"):
+        boundaries = [float(b) for b in boundaries]
+        values = [float(v) for v in values]
+        if len(values) != len(boundaries) + 1:
+            raise ValueError(
+                f"values: expected len(boundaries) + 1 = {len(boundaries) + 1} values, got {len(values)}")
+        if any(b2 <= b1 for b1, b2 in zip(boundaries, boundaries[1:])):
+            raise ValueError("boundaries: expected strictly increasing values")
+        self.boundaries, self.values, self.name = boundaries, values, name
+
+    def native(self):
+        return {"kind": 2, "initial": self.values[0], "boundaries": self.boundaries, "values": self.values}
+
+    def get_config(self):
+        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
+
+
+class PolynomialDecay(LearningRateSchedule):
+    """(initial - end) * (1 - step / decay_steps) ** power + end; with cycle, decay_steps grows."""
+
+    def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
+                 cycle=False, name="PolynomialDecay"):
+        self.initial_learning_rate = _nonneg("initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _positive("decay_steps", decay_steps)
+        self.end_learning_rate = _nonneg("end_learning_rate", end_learning_rate)
+        self.power = float(power)
+        self.cycle = bool(cycle)
+        self.name = name
+
+    def native(self):
+        return {"kind": 3, "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "end": self.end_learning_rate, "power": self.power, "cycle": self.cycle}
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "end_learning_rate": self.end_learning_rate, "power": self.power,
+                "cycle": self.cycle, "name": self.name}
+
+
+class InverseTimeDecay(LearningRateSchedule):
+    """initial_learning_rate / (1 + decay_rate * step / decay_steps) (floored when staircase)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay"):
+        self.initial_learning_rate = _nonneg("initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _positive("decay_steps", decay_steps)
+        self.decay_rate = _nonneg("decay_rate", decay_rate)
+        self.staircase = bool(staircase)
+        self.name = name
+
+    def native(self):
+        return {"kind": 4, "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "decay_rate": self.decay_rate, "staircase": self.staircase}
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+
+class CosineDecay(LearningRateSchedule):
+    """Cosine decay to alpha * rate over decay_steps, after an optional linear warmup."""
+
+    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
+                 warmup_target=None, warmup_steps=0):
+        self.initial_learning_rate = _nonneg("initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _positive("decay_steps", decay_steps)
+        self.alpha = float(alpha)
+        self.name = name
+        self.warmup_target = None if warmup_target is None else _nonneg("warmup_target", warmup_target)
+        self.warmup_steps = _nonneg("warmup_steps", warmup_steps)
+
+    def native(self):
+        return {"kind": 5, "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "alpha": self.alpha,
+                "warmup_target": -1.0 if self.warmup_target is None else self.warmup_target,
+                "warmup_steps": self.warmup_steps}
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "alpha": self.alpha, "name": self.name, "warmup_target": self.warmup_target,
+                "warmup_steps": self.warmup_steps}
+
+
+class CosineDecayRestarts(LearningRateSchedule):
+    """Cosine decay with warm restarts (SGDR); periods grow by t_mul, peaks by m_mul."""
+
+    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0,
+                 name="SGDRDecay"):
+        self.initial_learning_rate = _nonneg("initial_learning_rate", initial_learning_rate)
+        self.first_decay_steps = _positive("first_decay_steps", first_decay_steps)
+        self.t_mul = _positive("t_mul", t_mul)
+        self.m_mul = _nonneg("m_mul", m_mul)
+        self.alpha = float(alpha)
+        self.name = name
+
+    def native(self):
+        return {"kind": 6, "initial": self.initial_learning_rate, "decay_steps": self.first_decay_steps,
+                "t_mul": self.t_mul, "m_mul": self.m_mul, "alpha": self.alpha}
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "first_decay_steps": self.first_decay_steps, "t_mul": self.t_mul,
+                "m_mul": self.m_mul, "alpha": self.alpha, "name": self.name}
+
+
+_CLASSES = {c.__name__: c for c in (ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
+                                    InverseTimeDecay, CosineDecay, CosineDecayRestarts)}
+
+
+def serialize(s: LearningRateSchedule) -> dict:
+    return {"class_name": type(s).__name__, "config": s.get_config()}
+
+
+def deserialize(d: dict) -> LearningRateSchedule:
+    if d.get("class_name") not in _CLASSES:
+        raise ValueError(f"learning rate schedule: unknown class {d.get('class_name')!r}")
+    return _CLASSES[d["class_name"]](**d["config"])

@@ -1,0 +1,45 @@
+// General matrix multiply for the engine, float and double, row-major.
+//
+//   C[M,N] = beta * C + op(A)[M,K] * op(B)[K,N], then an optional epilogue.
+//
+// op(A) is A (lda >= K, row-major M x K) or A^T (A stored K x M, lda >= M); likewise for B.
+// Contract every implementation (scalar, AVX2, AVX-512, NEON, ...) keeps:
+//  * Reduction order. For every element, the k-sum is one sequential chain k = 0, 1, ..., K-1 starting
+//    from 0 (beta*C is added after the chain, then the bias). Blocking over k may store and reload the
+//    partial sum, which does not change it. So the value of C[i,j] never depends on M, on which rows are
+//    computed together, on the tile a row lands in or on the number of threads: predict(X)[i] equals
+//    predict(X[i:i+1]) bitwise, and 1 and N threads agree bitwise. Work is split across threads only
+//    over output tiles, never over k.
+//  * Within one process, every shape uses the same arithmetic per element (fused multiply-add where the
+//    selected kernel has it, everywhere; or separate multiply and add everywhere).
+//  * The epilogue runs on each block of C after its final k step, while the block is still hot in cache.
+//    Bias (if any) is added first, then `fn` (if any) is called on the block.
+#pragma once
+#include <cstddef>
+#include "fastnn/common.h"
+
+namespace fastnn {
+
+class ThreadPool;
+
+template <typename T>
+struct Epilogue {
+  const T* bias = nullptr;  // length N, added to each row after the k-sum (and beta*C)
+  // Called once per finished block: rows [r0, r0+m), cols [c0, c0+n); `c` points at C[r0, c0].
+  void (*fn)(const void* ctx, T* c, size_t ldc, size_t r0, size_t c0, size_t m, size_t n) = nullptr;
+  const void* ctx = nullptr;
+  // Hint: fn is exactly max(x, 0). A kernel may apply it in registers and skip fn.
+  bool relu = false;
+};
+
+// pool may be null: run on the calling thread only.
+template <typename T>
+void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const T* A, size_t lda,
+          const T* B, size_t ldb, T beta, T* C, size_t ldc, const Epilogue<T>* ep = nullptr,
+          ThreadPool* pool = nullptr);
+
+// Name of the kernel path chosen at run time ("avx512", "avx2", "generic", ...).
+// FASTNN_KERNEL=generic|avx2|avx512 forces a path (an unsupported one falls back with no error).
+const char* gemm_kernel_name();
+
+}  // namespace fastnn

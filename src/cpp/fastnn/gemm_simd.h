@@ -1,0 +1,224 @@
+// Internal: register-blocked GEMM kernels written once over a small vector abstraction `V`, used by
+// the x86 kernel files (kernels_avx2.cpp, kernels_avx512.cpp). Include it only from a kernel file,
+// after defining FASTNN_KNS (the file's private namespace) and the vector types.
+//
+// V provides: T, R (register), Mask, W (lanes), zero, load (aligned), loadu, bcast, set1, fma(a,b,c) =
+// a*b+c with one rounding, add, relu ((0 > x) ? 0 : x, so NaN passes through like std::max(x, 0)),
+// storeu, mask(n) (first n lanes, n may be <= 0 or >= W), loadm / storem (masked, no fault on
+// masked-out lanes).
+//
+// Arithmetic of every C element, on every path of these kernels (packed tile, edge tile, small
+// no-pack tile): acc = 0; acc = fma(a_k, b_k, acc) for k = 0..K-1 in order; then, when beta != 0,
+// acc = fma(beta, C_old, acc); then acc = acc + bias; then relu. Blocking over k stores and reloads
+// acc exactly, so the result never depends on the tiling.
+#pragma once
+#include <cstddef>
+#include <immintrin.h>
+#include "fastnn/gemm_driver.h"
+
+#ifndef FASTNN_KNS
+#error "define FASTNN_KNS before including gemm_simd.h"
+#endif
+
+namespace fastnn {
+namespace FASTNN_KNS {
+
+template <class V, int MR_, int NV_>
+struct SimdKernels : PackDefault<typename V::T, NV_ * V::W> {
+  using T = typename V::T;
+  using R = typename V::R;
+  using Mask = typename V::Mask;
+  static constexpr int W = V::W;
+  static constexpr int MR = MR_;
+  static constexpr int NV = NV_;
+  static constexpr int NR = NV_ * V::W;
+
+  // Packed micro-kernel: C[MR x NR] (+)= pa (kc x MR panel) * pb (kc x NR panel).
+  // load: start from the partial sums in c instead of 0. f: this is the final k block.
+  static void micro(size_t kc, const T* __restrict pa, const T* __restrict pb, T* c, size_t ldc,
+                    bool load, const Fin<T>* f) {
+    R acc[MR][NV];
+    if (load) {
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[r][v] = V::loadu(c + r * ldc + v * W);
+    } else {
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) {
+        _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + NR - 1), _MM_HINT_T0);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[r][v] = V::zero();
+      }
+    }
+    size_t k = 0;
+    for (; k + 4 <= kc; k += 4) {
+#pragma GCC unroll 4
+      for (int u = 0; u < 4; ++u) {
+        R b[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) b[v] = V::load(pb + u * NR + v * W);
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) {
+          R a = V::bcast(pa + u * MR + r);
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v) acc[r][v] = V::fma(a, b[v], acc[r][v]);
+        }
+      }
+      pa += 4 * MR;
+      pb += 4 * NR;
+    }
+    for (; k < kc; ++k) {
+      R b[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) b[v] = V::load(pb + v * W);
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) {
+        R a = V::bcast(pa + r);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[r][v] = V::fma(a, b[v], acc[r][v]);
+      }
+      pa += MR;
+      pb += NR;
+    }
+    if (f) {
+      if (f->beta != T(0)) {
+        R vb = V::set1(f->beta);
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v)
+            acc[r][v] = V::fma(vb, V::loadu(f->cold + r * f->ldco + v * W), acc[r][v]);
+      }
+      if (f->bias) {
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) {
+          R bv = V::loadu(f->bias + v * W);
+#pragma GCC unroll 16
+          for (int r = 0; r < MR; ++r) acc[r][v] = V::add(acc[r][v], bv);
+        }
+      }
+      if (f->relu) {
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v) acc[r][v] = V::relu(acc[r][v]);
+      }
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) V::storeu(c + r * ldc + v * W, acc[r][v]);
+  }
+
+  // ---- small path: no packing ------------------------------------------------------------------
+  // One tile of RR rows and VV vectors (VV*W columns, of which the first n are real when MASKED):
+  // A(i,k) = A[i*rsA + k*csA], B(k,j) = B[k*ldb + j]. Finishes the tile (beta, bias, relu).
+  using TileFn = void (*)(size_t K, const T* A, size_t rsA, size_t csA, const T* B, size_t ldb,
+                          int n, T* C, size_t ldc, T beta, const T* bias, bool relu);
+
+  template <int RR, int VV, bool MASKED>
+  static void stile(size_t K, const T* A, size_t rsA, size_t csA, const T* B, size_t ldb, int n,
+                    T* C, size_t ldc, T beta, const T* bias, bool relu) {
+    R acc[RR][VV];
+    Mask mk[VV];
+#pragma GCC unroll 4
+    for (int v = 0; v < VV; ++v) {
+      if (MASKED) mk[v] = V::mask(n - v * W);
+#pragma GCC unroll 16
+      for (int r = 0; r < RR; ++r) acc[r][v] = V::zero();
+    }
+    const T* ak = A;
+    const T* bk = B;
+    for (size_t k = 0; k < K; ++k) {
+      R b[VV];
+#pragma GCC unroll 4
+      for (int v = 0; v < VV; ++v) b[v] = MASKED ? V::loadm(bk + v * W, mk[v]) : V::loadu(bk + v * W);
+#pragma GCC unroll 16
+      for (int r = 0; r < RR; ++r) {
+        R a = V::bcast(ak + r * rsA);
+#pragma GCC unroll 4
+        for (int v = 0; v < VV; ++v) acc[r][v] = V::fma(a, b[v], acc[r][v]);
+      }
+      ak += csA;
+      bk += ldb;
+    }
+    if (beta != T(0)) {
+      R vb = V::set1(beta);
+#pragma GCC unroll 16
+      for (int r = 0; r < RR; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < VV; ++v) {
+          const T* p = C + r * ldc + v * W;
+          acc[r][v] = V::fma(vb, MASKED ? V::loadm(p, mk[v]) : V::loadu(p), acc[r][v]);
+        }
+    }
+    if (bias) {
+#pragma GCC unroll 4
+      for (int v = 0; v < VV; ++v) {
+        R bv = MASKED ? V::loadm(bias + v * W, mk[v]) : V::loadu(bias + v * W);
+#pragma GCC unroll 16
+        for (int r = 0; r < RR; ++r) acc[r][v] = V::add(acc[r][v], bv);
+      }
+    }
+    if (relu) {
+#pragma GCC unroll 16
+      for (int r = 0; r < RR; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < VV; ++v) acc[r][v] = V::relu(acc[r][v]);
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < RR; ++r)
+#pragma GCC unroll 4
+      for (int v = 0; v < VV; ++v) {
+        T* p = C + r * ldc + v * W;
+        if (MASKED)
+          V::storem(p, mk[v], acc[r][v]);
+        else
+          V::storeu(p, acc[r][v]);
+      }
+  }
+
+  template <int RR, int VV>
+  static TileFn pick_v(int vv, bool masked) {
+    if constexpr (VV > NV) {
+      return nullptr;
+    } else {
+      if (vv == VV) return masked ? &stile<RR, VV, true> : &stile<RR, VV, false>;
+      return pick_v<RR, VV + 1>(vv, masked);
+    }
+  }
+  template <int RR>
+  static TileFn pick(int rr, int vv, bool masked) {
+    if constexpr (RR > MR) {
+      return nullptr;
+    } else {
+      if (rr == RR) return pick_v<RR, 1>(vv, masked);
+      return pick<RR + 1>(rr, vv, masked);
+    }
+  }
+
+  // C[m x n] = op from unpacked operands (see stile), finished.
+  static void small(size_t m, size_t n, size_t K, const T* A, size_t rsA, size_t csA, const T* B,
+                    size_t ldb, T* C, size_t ldc, T beta, const T* bias, bool relu) {
+    const size_t mfull = m / MR * MR;
+    const int mrest = int(m - mfull);
+    for (size_t j = 0; j < n; j += NR) {
+      const size_t nn = n - j < size_t(NR) ? n - j : size_t(NR);
+      const int vv = int((nn + W - 1) / W);
+      const bool masked = nn != size_t(vv) * W;
+      const TileFn full = pick<MR>(MR, vv, masked);
+      const T* bj = B + j;
+      const T* biasj = bias ? bias + j : nullptr;
+      for (size_t i = 0; i < mfull; i += MR)
+        full(K, A + i * rsA, rsA, csA, bj, ldb, int(nn), C + i * ldc + j, ldc, beta, biasj, relu);
+      if (mrest)
+        pick<1>(mrest, vv, masked)(K, A + mfull * rsA, rsA, csA, bj, ldb, int(nn),
+                                   C + mfull * ldc + j, ldc, beta, biasj, relu);
+    }
+  }
+};
+
+}  // namespace FASTNN_KNS
+}  // namespace fastnn

@@ -1,0 +1,37 @@
+// Weight initializers with Keras 3 definitions, seeded.
+// fan_in / fan_out are those of a Dense kernel (in, out). The "normal" variance-scaling kinds draw
+// from a normal truncated at two standard deviations, its stddev corrected as Keras does.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace fastnn {
+
+enum class InitKind : int {
+  Zeros = 0,
+  Ones,
+  Constant,          // value
+  RandomNormal,      // mean, stddev
+  RandomUniform,     // minval, maxval
+  TruncatedNormal,   // mean, stddev
+  VarianceScaling,   // scale, mode, distribution (glorot/he/lecun are instances)
+  Orthogonal,        // gain
+  Identity,          // gain
+};
+
+enum class FanMode : int { FanIn = 0, FanOut, FanAvg };
+enum class Distribution : int { TruncatedNormal = 0, UntruncatedNormal, Uniform };
+
+struct Initializer {
+  InitKind kind = InitKind::Zeros;
+  double a = 0.0;  // value | mean | minval | scale | gain
+  double b = 0.0;  // stddev | maxval
+  FanMode mode = FanMode::FanAvg;
+  Distribution distribution = Distribution::Uniform;
+};
+
+// Fills out[rows * cols] (row-major, rows = fan_in, cols = fan_out for a kernel; a bias is 1 x n).
+template <typename T>
+void initialize(const Initializer& init, T* out, size_t rows, size_t cols, uint64_t seed);
+
+}  // namespace fastnn

@@ -1,0 +1,84 @@
+// GEMM kernels for x86-64 with AVX-512F (built with -mavx512f -mfma, run only where the CPU has it).
+// Register tiles: float 12 x 32, double 12 x 16 (24 accumulator registers of the 32).
+#include "fastnn/gemm_kernels.h"
+
+#if defined(__AVX512F__) && defined(__FMA__)
+#define FASTNN_KNS kern_avx512
+#include "fastnn/gemm_simd.h"
+
+namespace fastnn {
+namespace kern_avx512 {
+
+struct VF {
+  using T = float;
+  using R = __m512;
+  using Mask = __mmask16;
+  static constexpr int W = 16;
+  static R zero() { return _mm512_setzero_ps(); }
+  static R load(const T* p) { return _mm512_load_ps(p); }
+  static R loadu(const T* p) { return _mm512_loadu_ps(p); }
+  static R bcast(const T* p) { return _mm512_set1_ps(*p); }
+  static R set1(T x) { return _mm512_set1_ps(x); }
+  static R fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
+  static R add(R a, R b) { return _mm512_add_ps(a, b); }
+  static R relu(R x) {  // (0 > x) ? 0 : x
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(_mm512_setzero_ps(), x, _CMP_GT_OQ), x,
+                                _mm512_setzero_ps());
+  }
+  static void storeu(T* p, R v) { _mm512_storeu_ps(p, v); }
+  static Mask mask(int n) {
+    return n <= 0 ? Mask(0) : n >= W ? Mask(0xFFFF) : Mask((1u << n) - 1u);
+  }
+  static R loadm(const T* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
+  static void storem(T* p, Mask m, R v) { _mm512_mask_storeu_ps(p, m, v); }
+};
+
+struct VD {
+  using T = double;
+  using R = __m512d;
+  using Mask = __mmask8;
+  static constexpr int W = 8;
+  static R zero() { return _mm512_setzero_pd(); }
+  static R load(const T* p) { return _mm512_load_pd(p); }
+  static R loadu(const T* p) { return _mm512_loadu_pd(p); }
+  static R bcast(const T* p) { return _mm512_set1_pd(*p); }
+  static R set1(T x) { return _mm512_set1_pd(x); }
+  static R fma(R a, R b, R c) { return _mm512_fmadd_pd(a, b, c); }
+  static R add(R a, R b) { return _mm512_add_pd(a, b); }
+  static R relu(R x) {  // (0 > x) ? 0 : x
+    return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(_mm512_setzero_pd(), x, _CMP_GT_OQ), x,
+                                _mm512_setzero_pd());
+  }
+  static void storeu(T* p, R v) { _mm512_storeu_pd(p, v); }
+  static Mask mask(int n) {
+    return n <= 0 ? Mask(0) : n >= W ? Mask(0xFF) : Mask((1u << n) - 1u);
+  }
+  static R loadm(const T* p, Mask m) { return _mm512_maskz_loadu_pd(m, p); }
+  static void storem(T* p, Mask m, R v) { _mm512_mask_storeu_pd(p, m, v); }
+};
+
+struct PolicyF : SimdKernels<VF, 12, 2> {
+  static constexpr size_t KC = 192, MC = 144, NC = 4096;
+  static constexpr double SMALL_MNK = 64.0 * 64.0 * 64.0;
+  static constexpr int SMALL_ROWS = 12;
+};
+struct PolicyD : SimdKernels<VD, 12, 2> {
+  static constexpr size_t KC = 192, MC = 96, NC = 4096;
+  static constexpr double SMALL_MNK = 64.0 * 64.0 * 64.0;
+  static constexpr int SMALL_ROWS = 12;
+};
+
+const GemmKernelTable kTable = {"avx512", &Driver<PolicyF>::gemm, &Driver<PolicyD>::gemm,
+                                PolicyF::MR, PolicyF::NR, PolicyD::MR, PolicyD::NR};
+
+}  // namespace kern_avx512
+
+const GemmKernelTable* gemm_table_avx512() { return &kern_avx512::kTable; }
+}  // namespace fastnn
+
+#else
+namespace fastnn {
+// Built without AVX-512 code generation: the path is reported as unavailable.
+const GemmKernelTable* gemm_table_avx512() { return nullptr; }
+}  // namespace fastnn
+#endif

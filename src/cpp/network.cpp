@@ -1,0 +1,378 @@
+// The network: arenas, the fused training loop, inference and the manual-loop pieces.
+#include "fastnn/network.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "fastnn/common.h"
+#include "fastnn/threadpool.h"
+
+namespace fastnn {
+
+template <typename T>
+Network<T>::Network(size_t input_dim, uint64_t seed) : input_dim_(input_dim), rng_(seed) {
+  FASTNN_CHECK(input_dim > 0, "input_dim must be positive");
+}
+
+template <typename T>
+void Network<T>::add_layer(std::unique_ptr<Layer<T>> layer) {
+  FASTNN_CHECK(!built_, "cannot add a layer to a built network");
+  FASTNN_CHECK(layer->in_dim() == output_dim(),
+               std::string("layer input width ") + std::to_string(layer->in_dim()) +
+                   " does not match the previous output width " + std::to_string(output_dim()));
+  layers_.push_back(std::move(layer));
+}
+
+template <typename T>
+void Network<T>::build() {
+  FASTNN_CHECK(!built_, "network already built");
+  size_t off = 0;
+  specs_.clear();
+  segments_.clear();
+  has_regularizers_ = false;
+  for (auto& l : layers_)
+    for (auto& p : l->params) {
+      p.offset = off;
+      off += p.size();
+      specs_.push_back(&p);
+      segments_.push_back(Segment{p.offset, p.size(), p.trainable && l->trainable});
+      if (p.l1 != 0 || p.l2 != 0) has_regularizers_ = true;
+    }
+  params_.assign(off, T(0));
+  grads_.assign(off, T(0));
+  for (const ParamSpec* p : specs_)
+    initialize(p->init, params_.data() + p->offset, p->rows, p->cols, p->seed);
+  opt_.configure(opt_.config(), off, true);
+  built_ = true;
+  set_loss(loss_);
+}
+
+template <typename T>
+const ParamSpec& Network<T>::spec(size_t var) const {
+  FASTNN_CHECK(var < specs_.size(), "variable index out of range");
+  return *specs_[var];
+}
+
+template <typename T>
+void Network<T>::set_layer_trainable(size_t i, bool trainable) {
+  FASTNN_CHECK(i < layers_.size(), "layer index out of range");
+  layers_[i]->trainable = trainable;
+  size_t v = 0;
+  for (size_t li = 0; li < layers_.size(); ++li)
+    for (auto& p : layers_[li]->params) {
+      if (built_) segments_[v].trainable = p.trainable && layers_[li]->trainable;
+      ++v;
+    }
+}
+
+template <typename T>
+bool Network<T>::fusable(const Loss& l) const {
+  if (layers_.empty() || l.from_logits) return false;
+  const Activation* a = layers_.back()->activation();
+  if (!a) return false;
+  if (a->kind == ActKind::Sigmoid) return l.kind == LossKind::BinaryCrossentropy;
+  if (a->kind == ActKind::Softmax)
+    return l.kind == LossKind::CategoricalCrossentropy ||
+           l.kind == LossKind::SparseCategoricalCrossentropy;
+  return false;
+}
+
+template <typename T>
+Loss Network<T>::effective_loss(const Loss& l, bool use_fusion) const {
+  Loss e = l;
+  if (use_fusion && fusable(l)) e.from_logits = true;
+  return e;
+}
+
+template <typename T>
+void Network<T>::set_loss(const Loss& loss) {
+  loss_ = loss;
+  fused_ = fusable(loss);
+  // The last layer keeps its logits whenever its activation is sigmoid or softmax, so that a loss
+  // computed in the manual loop can use the fused path too.
+  if (!layers_.empty()) {
+    const Activation* a = layers_.back()->activation();
+    layers_.back()->set_keep_preactivation(
+        a && (a->kind == ActKind::Sigmoid || a->kind == ActKind::Softmax));
+  }
+  ws_ = Workspace<T>();  // aux widths may have changed
+}
+
+template <typename T>
+void Network<T>::ensure(Workspace<T>& ws, size_t rows) const {
+  if (ws.cap >= rows && ws.out.size() == layers_.size()) return;
+  size_t cap = std::max(rows, ws.cap);
+  ws.cap = cap;
+  ws.out.resize(layers_.size());
+  ws.aux.resize(layers_.size());
+  size_t maxw = input_dim_;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    ws.out[i].resize(cap * layers_[i]->out_dim());
+    ws.aux[i].resize(cap * layers_[i]->aux_cols());
+    maxw = std::max(maxw, layers_[i]->out_dim());
+  }
+  ws.x.resize(cap * input_dim_);
+  ws.y.resize(cap * std::max<size_t>(1, loss_.label_cols(output_dim())));
+  ws.w.resize(cap);
+  ws.g0.resize(cap * maxw);
+  ws.g1.resize(cap * maxw);
+}
+
+template <typename T>
+const T* Network<T>::forward(Workspace<T>& ws, const T* x, size_t rows, bool training,
+                             ThreadPool* pool) {
+  LayerCtx<T> c{params_.data(), grads_.data(), pool, &rng_};
+  const T* in = x;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    T* aux = ws.aux[i].empty() ? nullptr : ws.aux[i].data();
+    layers_[i]->forward(c, in, rows, ws.out[i].data(), aux, training);
+    in = ws.out[i].data();
+  }
+  return in;
+}
+
+template <typename T>
+const T* Network<T>::loss_input(const Workspace<T>& ws, const T* x) const {
+  const size_t L = layers_.size();
+  const T* in = L >= 2 ? ws.out[L - 2].data() : x;
+  return layers_.back()->preactivation(in, ws.aux[L - 1].empty() ? nullptr : ws.aux[L - 1].data());
+}
+
+template <typename T>
+void Network<T>::backward(Workspace<T>& ws, const T* x, size_t rows, bool preact, bool accumulate) {
+  LayerCtx<T> c{params_.data(), grads_.data(), pool_, &rng_};
+  T* dcur = ws.g0.data();
+  T* dnext = ws.g1.data();
+  for (size_t i = layers_.size(); i-- > 0;) {
+    Layer<T>& ly = *layers_[i];
+    const T* xin = i == 0 ? x : ws.out[i - 1].data();
+    const T* aux = ws.aux[i].empty() ? nullptr : ws.aux[i].data();
+    Epilogue<T> ep;
+    GradEpilogueCtx<T> gctx;
+    bool below_fused = false;
+    if (i > 0) {
+      const T* aux_b = ws.aux[i - 1].empty() ? nullptr : ws.aux[i - 1].data();
+      below_fused = layers_[i - 1]->grad_epilogue(ws.out[i - 1].data(), aux_b, ep, gctx);
+    }
+    ly.backward(c, xin, ws.out[i].data(), aux, dcur, preact, i == 0 ? nullptr : dnext,
+                below_fused ? &ep : nullptr, rows, accumulate);
+    preact = below_fused;
+    std::swap(dcur, dnext);
+  }
+}
+
+template <typename T>
+double Network<T>::regularization_loss() const {
+  if (!has_regularizers_) return 0.0;
+  double total = 0;
+  for (const ParamSpec* p : specs_) {
+    if (p->l1 == 0 && p->l2 == 0) continue;
+    const T* w = params_.data() + p->offset;
+    double a = 0, s = 0;
+    for (size_t i = 0; i < p->size(); ++i) {
+      a += std::abs(double(w[i]));
+      s += double(w[i]) * double(w[i]);
+    }
+    total += p->l1 * a + p->l2 * s;
+  }
+  return total;
+}
+
+template <typename T>
+void Network<T>::add_regularization_grads() {
+  if (!has_regularizers_) return;
+  for (size_t v = 0; v < specs_.size(); ++v) {
+    const ParamSpec* p = specs_[v];
+    if ((p->l1 == 0 && p->l2 == 0) || !segments_[v].trainable) continue;
+    const T* w = params_.data() + p->offset;
+    T* g = grads_.data() + p->offset;
+    const T l1 = T(p->l1), l2x2 = T(2 * p->l2);
+    for (size_t i = 0; i < p->size(); ++i) {
+      T s = w[i] > T(0) ? T(1) : (w[i] < T(0) ? T(-1) : T(0));
+      g[i] += l1 * s + l2x2 * w[i];
+    }
+  }
+}
+
+template <typename T>
+void Network<T>::shuffle(int64_t* perm, size_t n) {
+  for (size_t i = 0; i < n; ++i) perm[i] = int64_t(i);
+  for (size_t i = n; i > 1; --i) {
+    size_t j = size_t(rng_.below(i));
+    std::swap(perm[i - 1], perm[j]);
+  }
+}
+
+template <typename T>
+ChunkResult Network<T>::train(const T* X, const T* Y, const T* W, size_t n, const int64_t* index,
+                              size_t batch_size, size_t first_batch, size_t num_batches,
+                              T* pred_out) {
+  FASTNN_CHECK(built_, "network is not built");
+  FASTNN_CHECK(batch_size > 0, "batch_size must be positive");
+  ChunkResult res;
+  const size_t din = input_dim_, dout = output_dim();
+  const size_t yc = loss_.label_cols(dout);
+  ensure(ws_, std::min(batch_size, n));
+  const Loss eff = effective_loss(loss_, true);
+  for (size_t b = first_batch; b < first_batch + num_batches; ++b) {
+    const size_t start = b * batch_size;
+    if (start >= n) break;
+    const size_t rows = std::min(batch_size, n - start);
+    const T *x, *y, *w = nullptr;
+    if (index) {
+      for (size_t r = 0; r < rows; ++r) {
+        const size_t src = size_t(index[start + r]);
+        std::memcpy(ws_.x.data() + r * din, X + src * din, sizeof(T) * din);
+        std::memcpy(ws_.y.data() + r * yc, Y + src * yc, sizeof(T) * yc);
+        if (W) ws_.w[r] = W[src];
+      }
+      x = ws_.x.data();
+      y = ws_.y.data();
+      if (W) w = ws_.w.data();
+    } else {
+      x = X + start * din;
+      y = Y + start * yc;
+      if (W) w = W + start;
+    }
+    const T* out = forward(ws_, x, rows, true, pool_);
+    const T* lin = fused_ ? loss_input(ws_, x) : out;
+    double s = loss_forward_backward(eff, lin, y, w, rows, dout, double(rows), ws_.g0.data());
+    double bl = s / double(rows) + regularization_loss();
+    if (!std::isfinite(bl)) res.nonfinite = true;
+    if (pred_out)
+      std::memcpy(pred_out + (start - first_batch * batch_size) * dout, out, sizeof(T) * rows * dout);
+    backward(ws_, x, rows, fused_, false);
+    add_regularization_grads();
+    opt_.step(params_.data(), grads_.data(), segments_);
+    res.loss_sum += bl * double(rows);
+    res.samples += rows;
+    res.batches += 1;
+    res.last_batch_loss = bl;
+  }
+  cached_rows_ = 0;  // the manual loop's cache no longer matches
+  return res;
+}
+
+namespace {
+// Row blocks for inference: each task owns a workspace and takes every ntasks-th block.
+inline size_t inference_block(size_t n, int threads) {
+  size_t per = (n + size_t(threads) - 1) / size_t(threads);
+  return std::max<size_t>(1, std::min<size_t>(per, 512));
+}
+}  // namespace
+
+template <typename T>
+void Network<T>::predict(const T* X, size_t n, T* out) {
+  FASTNN_CHECK(built_, "network is not built");
+  if (n == 0) return;
+  const size_t dout = output_dim();
+  const int threads = pool_ ? pool_->num_threads() : 1;
+  const size_t block = inference_block(n, threads);
+  const size_t nblocks = (n + block - 1) / block;
+  const size_t ntasks = std::min<size_t>(nblocks, size_t(threads));
+  // A single block uses the GEMM's own threads; several blocks run in parallel, one per task.
+  ThreadPool* inner = ntasks > 1 ? nullptr : pool_;
+  std::vector<Workspace<T>> wss(ntasks);
+  auto task = [&](size_t t) {
+    Workspace<T>& ws = wss[t];
+    ensure(ws, std::min(block, n));
+    for (size_t b = t; b < nblocks; b += ntasks) {
+      const size_t start = b * block, rows = std::min(block, n - start);
+      const T* o = forward(ws, X + start * input_dim_, rows, false, inner);
+      std::memcpy(out + start * dout, o, sizeof(T) * rows * dout);
+    }
+  };
+  if (ntasks > 1)
+    pool_->parallel_for(ntasks, task);
+  else
+    task(0);
+}
+
+template <typename T>
+double Network<T>::evaluate(const T* X, const T* Y, const T* W, size_t n, T* pred_out) {
+  FASTNN_CHECK(built_, "network is not built");
+  if (n == 0) return 0.0;
+  const size_t dout = output_dim(), yc = loss_.label_cols(dout);
+  const int threads = pool_ ? pool_->num_threads() : 1;
+  const size_t block = inference_block(n, threads);
+  const size_t nblocks = (n + block - 1) / block;
+  const size_t ntasks = std::min<size_t>(nblocks, size_t(threads));
+  ThreadPool* inner = ntasks > 1 ? nullptr : pool_;
+  const Loss eff = effective_loss(loss_, true);
+  std::vector<double> sums(nblocks, 0.0);
+  std::vector<Workspace<T>> wss(ntasks);
+  auto task = [&](size_t t) {
+    Workspace<T>& ws = wss[t];
+    ensure(ws, std::min(block, n));
+    for (size_t b = t; b < nblocks; b += ntasks) {
+      const size_t start = b * block, rows = std::min(block, n - start);
+      const T* x = X + start * input_dim_;
+      const T* o = forward(ws, x, rows, false, inner);
+      const T* lin = fused_ ? loss_input(ws, x) : o;
+      sums[b] = loss_forward_backward(eff, lin, Y + start * yc, W ? W + start : nullptr, rows,
+                                      dout, 1.0, static_cast<T*>(nullptr));
+      if (pred_out) std::memcpy(pred_out + start * dout, o, sizeof(T) * rows * dout);
+    }
+  };
+  if (ntasks > 1)
+    pool_->parallel_for(ntasks, task);
+  else
+    task(0);
+  double total = 0;
+  for (double s : sums) total += s;  // fixed order: identical for any thread count
+  return total;
+}
+
+template <typename T>
+const T* Network<T>::forward_cached(const T* X, size_t n, bool training) {
+  FASTNN_CHECK(built_, "network is not built");
+  FASTNN_CHECK(n > 0, "forward needs at least one row");
+  ensure(ws_, n);
+  std::memcpy(ws_.x.data(), X, sizeof(T) * n * input_dim_);
+  const T* out = forward(ws_, ws_.x.data(), n, training, pool_);
+  cached_rows_ = n;
+  return out;
+}
+
+template <typename T>
+double Network<T>::loss_cached(const Loss& loss, const T* Y, const T* W, bool use_fusion) {
+  FASTNN_CHECK(cached_rows_ > 0, "no cached forward pass: call forward first");
+  const size_t n = cached_rows_, dout = output_dim();
+  // The fused path needs the logits, which the last layer keeps only when the compiled loss fuses.
+  const bool fuse = use_fusion && fusable(loss);
+  const Loss eff = effective_loss(loss, fuse);
+  const T* lin = fuse ? loss_input(ws_, ws_.x.data()) : ws_.out.back().data();
+  double s = loss_forward_backward(eff, lin, Y, W, n, dout, double(n), ws_.g0.data());
+  cached_fused_ = fuse;
+  return s / double(n);
+}
+
+template <typename T>
+void Network<T>::backward_cached(const T* dout, bool accumulate) {
+  FASTNN_CHECK(cached_rows_ > 0, "no cached forward pass: call forward first");
+  const size_t n = cached_rows_;
+  bool preact = cached_fused_;
+  if (dout) {
+    std::memcpy(ws_.g0.data(), dout, sizeof(T) * n * output_dim());
+    preact = false;
+  }
+  backward(ws_, ws_.x.data(), n, preact, accumulate);
+}
+
+template <typename T>
+void Network<T>::zero_grad() {
+  std::fill(grads_.begin(), grads_.end(), T(0));
+}
+
+template <typename T>
+void Network<T>::apply_gradients() {
+  FASTNN_CHECK(built_, "network is not built");
+  add_regularization_grads();
+  opt_.step(params_.data(), grads_.data(), segments_);
+}
+
+template class Network<float>;
+template class Network<double>;
+
+}  // namespace fastnn

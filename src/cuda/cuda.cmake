@@ -1,0 +1,15 @@
+# Optional CUDA backend. FASTNN_CUDA=AUTO builds it where a CUDA compiler is found, ON requires it,
+# OFF skips it. The kernels live beside this file; until they exist this only reports.
+include(CheckLanguage)
+if(FASTNN_CUDA STREQUAL "OFF")
+  message(STATUS "fastnn: CUDA backend disabled (FASTNN_CUDA=OFF)")
+else()
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    message(STATUS "fastnn: CUDA compiler found (${CMAKE_CUDA_COMPILER}); CUDA kernels not built yet")
+  elseif(FASTNN_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "fastnn: FASTNN_CUDA=ON but no CUDA compiler was found")
+  else()
+    message(STATUS "fastnn: no CUDA compiler found; CPU backend only")
+  endif()
+endif()
