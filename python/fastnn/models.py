@@ -310,11 +310,8 @@ class Sequential:
         out_dim = int(self._net.output_dim)
         self.metrics_objects = []
         for m in self._metric_ids:
-            if isinstance(m, str) and m in ("accuracy", "acc", "crossentropy", "ce"):
-                obj = _metrics.resolve_accuracy(m, self.loss.kind, out_dim)
-            else:
-                obj = _metrics.get(m)
-            self.metrics_objects.append(obj)
+            self.metrics_objects.append(
+                _metrics.resolve_accuracy(m, self.loss.kind, out_dim, from_logits=self.loss.from_logits))
 
     def _use_optimizer(self, opt):
         """Binds an optimizer for the manual loop (optimizer.build(model.parameters()))."""
