@@ -41,8 +41,8 @@ and are never displayed, logged or recorded.
 Model interface used here: ``model.stop_training`` (bool),
 ``model.get_weights()`` / ``model.set_weights(list)``, ``model.save(path)``,
 ``model.save_weights(path)``, ``model.optimizer.learning_rate`` (float
-property), and optionally ``model.metrics`` (metric objects with ``name`` and
-``_direction``) and ``model.metrics_names``.
+property), and optionally ``model.metrics`` or ``model.metrics_objects``
+(metric objects with ``name`` and ``_direction``) and ``model.metrics_names``.
 """
 
 from __future__ import annotations
@@ -580,21 +580,23 @@ _DOWN_HINTS = ("loss", "error", "crossentropy", "mse", "mae", "mape", "msle", "r
 
 
 def _iter_model_metrics(model):
-    try:
-        metrics = getattr(model, "metrics", None)
-    except Exception:  # a property that fails before compile
-        return
-    if metrics is None:
-        return
-    if isinstance(metrics, dict):
-        metrics = list(metrics.values())
-    if not isinstance(metrics, collections.abc.Iterable) or isinstance(metrics, (str, bytes)):
-        return
-    for m in metrics:
-        yield m
-        inner = getattr(m, "metrics", None)
-        if isinstance(inner, (list, tuple)):
-            yield from inner
+    """Metric objects of the model (``model.metrics`` or ``model.metrics_objects``)."""
+    for attr in ("metrics", "metrics_objects"):
+        try:
+            metrics = getattr(model, attr, None)
+        except Exception:  # a property that fails before compile
+            continue
+        if metrics is None:
+            continue
+        if isinstance(metrics, dict):
+            metrics = list(metrics.values())
+        if not isinstance(metrics, collections.abc.Iterable) or isinstance(metrics, (str, bytes)):
+            continue
+        for m in metrics:
+            yield m
+            inner = getattr(m, "metrics", None)
+            if isinstance(inner, (list, tuple)):
+                yield from inner
 
 
 def _infer_direction(monitor, model):

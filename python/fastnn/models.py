@@ -82,9 +82,10 @@ class Sequential:
             raise ValueError(f"add: a layer named {layer.name!r} is already in the model")
         if not self._layers and self._input_shape is None and layer._input_shape_arg is not None:
             self._input_shape = tuple(layer._input_shape_arg)
-        old = self._snapshot() if self.built else None
+        old = self._snapshot() if self.built else {}
         self._layers.append(layer)
-        if old is not None:
+        # As Keras: a model whose input shape is known is built (weights created) as layers are added.
+        if self._input_shape is not None:
             self._rebuild(old)
 
     def pop(self):
@@ -94,7 +95,10 @@ class Sequential:
         layer = self._layers.pop()
         layer._model = None
         if old is not None:
-            self._rebuild(old)
+            if self._layers:
+                self._rebuild(old)
+            else:
+                self._net = None
         return layer
 
     @property

@@ -27,6 +27,13 @@ namespace {
 template <typename T>
 using Arr = py::array_t<T, py::array::c_style | py::array::forcecast>;
 
+template <typename T>
+py::array_t<T> new_array(std::initializer_list<size_t> dims) {
+  std::vector<py::ssize_t> shape;
+  for (size_t d : dims) shape.push_back(py::ssize_t(d));
+  return py::array_t<T>(shape);
+}
+
 // --- configuration from Python tuples / dicts -------------------------------------------------
 Activation to_activation(const py::tuple& t) {
   if (t.size() != 4) throw ValueError("activation spec must be (kind, alpha, max_value, threshold)");
@@ -203,7 +210,7 @@ class PyNetwork {
   py::array_t<T> get_variable(size_t v, bool grad) {
     auto lk = lock_nogil<std::shared_lock<std::shared_mutex>>(net_.mutex());
     const ParamSpec& p = net_.spec(v);
-    py::array_t<T> a = p.rows == 1 ? py::array_t<T>({p.cols}) : py::array_t<T>({p.rows, p.cols});
+    py::array_t<T> a = p.rows == 1 ? new_array<T>({p.cols}) : new_array<T>({p.rows, p.cols});
     const T* src = (grad ? net_.grads() : net_.params()).data() + p.offset;
     std::memcpy(a.mutable_data(), src, sizeof(T) * p.size());
     return a;
@@ -307,7 +314,7 @@ class PyNetwork {
     py::object pred = py::none();
     T* pout = nullptr;
     if (want_pred) {
-      py::array_t<T> p({rows, net_.output_dim()});
+      py::array_t<T> p = new_array<T>({rows, net_.output_dim()});
       pout = p.mutable_data();
       pred = p;
     }
@@ -323,7 +330,7 @@ class PyNetwork {
   py::array_t<T> predict(const Arr<T>& X) {
     size_t n;
     const T* x = rows_of(X, net_.input_dim(), "x", &n);
-    py::array_t<T> out({n, net_.output_dim()});
+    py::array_t<T> out = new_array<T>({n, net_.output_dim()});
     T* o = out.mutable_data();
     py::gil_scoped_release nogil;
     std::shared_lock<std::shared_mutex> lk(net_.mutex());
@@ -342,7 +349,7 @@ class PyNetwork {
     py::object pred = py::none();
     T* pout = nullptr;
     if (want_pred) {
-      py::array_t<T> p({n, net_.output_dim()});
+      py::array_t<T> p = new_array<T>({n, net_.output_dim()});
       pout = p.mutable_data();
       pred = p;
     }
@@ -363,7 +370,7 @@ class PyNetwork {
   py::array_t<T> forward_cached(const Arr<T>& X, bool training) {
     size_t n;
     const T* x = rows_of(X, net_.input_dim(), "x", &n);
-    py::array_t<T> out({n, net_.output_dim()});
+    py::array_t<T> out = new_array<T>({n, net_.output_dim()});
     T* o = out.mutable_data();
     py::gil_scoped_release nogil;
     std::unique_lock<std::shared_mutex> lk(net_.mutex());
@@ -521,8 +528,8 @@ py::tuple py_loss(const py::tuple& spec, const Arr<T>& pred, const Arr<T>& y, co
                      std::to_string(y.size()));
   Arr<T> wkeep;
   const T* w = optional_rows<T>(W, rows, 1, "sample_weight", wkeep);
-  py::array_t<T> grad({rows, cols});
-  py::array_t<T> per({rows});
+  py::array_t<T> grad = new_array<T>({rows, cols});
+  py::array_t<T> per = new_array<T>({rows});
   double s = loss_forward_backward(l, pred.data(), y.data(), w, rows, cols, double(rows ? rows : 1),
                                    grad.mutable_data(), per.mutable_data());
   return py::make_tuple(s, grad, per);
@@ -535,7 +542,7 @@ py::array_t<T> py_gemm(const Arr<T>& a, const Arr<T>& b, bool ta, bool tb, const
   size_t M = ta ? a.shape(1) : a.shape(0), K = ta ? a.shape(0) : a.shape(1);
   size_t Kb = tb ? b.shape(1) : b.shape(0), N = tb ? b.shape(0) : b.shape(1);
   if (K != Kb) throw ValueError("gemm: inner dimensions differ");
-  py::array_t<T> out({M, N});
+  py::array_t<T> out = new_array<T>({M, N});
   if (!c.is_none()) {
     Arr<T> cc = c.cast<Arr<T>>();
     if (size_t(cc.size()) != M * N) throw ValueError("gemm: c has the wrong size");
@@ -574,7 +581,7 @@ template <typename T>
 py::array_t<T> py_initialize(const py::tuple& spec, size_t rows, size_t cols) {
   uint64_t seed;
   Initializer i = to_initializer(spec, &seed);
-  py::array_t<T> out({rows, cols});
+  py::array_t<T> out = new_array<T>({rows, cols});
   initialize(i, out.mutable_data(), rows, cols, seed);
   return out;
 }

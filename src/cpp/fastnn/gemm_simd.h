@@ -53,22 +53,6 @@ struct SimdKernels : PackDefault<typename V::T, NV_ * V::W> {
       }
     }
     size_t k = 0;
-    for (; k + 4 <= kc; k += 4) {
-#pragma GCC unroll 4
-      for (int u = 0; u < 4; ++u) {
-        R b[NV];
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) b[v] = V::load(pb + u * NR + v * W);
-#pragma GCC unroll 16
-        for (int r = 0; r < MR; ++r) {
-          R a = V::bcast(pa + u * MR + r);
-#pragma GCC unroll 4
-          for (int v = 0; v < NV; ++v) acc[r][v] = V::fma(a, b[v], acc[r][v]);
-        }
-      }
-      pa += 4 * MR;
-      pb += 4 * NR;
-    }
     for (; k < kc; ++k) {
       R b[NV];
 #pragma GCC unroll 4
