@@ -745,3 +745,123 @@ def test_get_unknown_name_lists_valid_names():
         assert name in msg
     with pytest.raises(ValueError):
         M.get(42)
+
+
+def test_custom_metric_with_keras_style_variables(rng):
+    class TruePositiveRate(M.Metric):
+        _direction = "up"
+
+        def __init__(self, name="tpr", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.tp = self.add_variable(shape=(), initializer="zeros", name="tp")
+            self.pos = self.add_weight(name="pos")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            y_true = np.asarray(y_true).reshape(-1)
+            hit = (np.asarray(y_pred).reshape(-1) > 0.5) & (y_true == 1)
+            self.tp.assign_add(hit.sum())
+            self.pos.assign_add((y_true == 1).sum())
+
+        def result(self):
+            return self.tp / self.pos if float(self.pos) else 0.0
+
+    y = rng.integers(0, 2, 100)
+    p = rng.random(100)
+    m = TruePositiveRate()
+    m.update_state(y[:40], p[:40])
+    m.update_state(y[40:], p[40:])
+    assert float(m.result()) == pytest.approx(((p > 0.5) & (y == 1)).sum() / (y == 1).sum())
+    assert [v.name for v in m.variables] == ["tp", "pos"]
+    m.reset_state()  # the default reset zeroes the variables
+    assert float(m.tp) == 0.0 and m.result() == 0.0
+    v = M.MetricVariable(shape=(3,), initializer="ones")
+    v.assign_sub([0.5, 0.5, 0.5])
+    np.testing.assert_allclose(np.asarray(v) * 2, [1.0, 1.0, 1.0])
+    assert M.get(m) is m
+
+
+# ---------------------------------------------------------------------------
+# Comparison with Keras 3 (skipped when Keras is not installed)
+# ---------------------------------------------------------------------------
+def _keras_cases():
+    rng = np.random.default_rng(3)
+    n, c = 300, 4
+    lab = rng.integers(0, c, n)
+    oh = np.eye(c, dtype=np.float32)[lab]
+    logits = rng.normal(size=(n, c)).astype(np.float32)
+    probs = _softmax(logits).astype(np.float32)
+    yb = rng.integers(0, 2, (n, 1)).astype(np.float32)
+    pb = rng.random((n, 1)).astype(np.float32)
+    lb = rng.normal(size=(n, 1)).astype(np.float32)
+    yml = rng.integers(0, 2, (n, c)).astype(np.float32)
+    yr = rng.random((n, 3)).astype(np.float32)
+    pr = (yr + rng.normal(scale=0.3, size=yr.shape)).astype(np.float32)
+    return [
+        ("BinaryAccuracy", {}, yb, pb),
+        ("BinaryAccuracy", {"threshold": 0.7}, yb[:, 0], pb),
+        ("CategoricalAccuracy", {}, oh, probs),
+        ("SparseCategoricalAccuracy", {}, lab[:, None], probs),
+        ("TopKCategoricalAccuracy", {"k": 2}, oh, probs),
+        ("SparseTopKCategoricalAccuracy", {"k": 2}, lab, probs),
+        ("MeanSquaredError", {}, yr, pr),
+        ("MeanAbsoluteError", {}, yr, pr),
+        ("RootMeanSquaredError", {}, yr, pr),
+        ("MeanAbsolutePercentageError", {}, yr, pr),
+        ("MeanSquaredLogarithmicError", {}, yr, np.abs(pr)),
+        ("BinaryCrossentropy", {}, yb, pb),
+        ("BinaryCrossentropy", {"from_logits": True, "label_smoothing": 0.1}, yb, lb),
+        ("CategoricalCrossentropy", {}, oh, probs),
+        ("CategoricalCrossentropy", {"from_logits": True, "label_smoothing": 0.2}, oh, logits),
+        ("SparseCategoricalCrossentropy", {}, lab, probs),
+        ("SparseCategoricalCrossentropy", {"from_logits": True}, lab, logits),
+        ("AUC", {}, yb, pb),
+        ("AUC", {"curve": "PR"}, yb, pb),
+        ("AUC", {"num_thresholds": 7, "summation_method": "minoring"}, yb, pb),
+        ("AUC", {"num_thresholds": 9, "summation_method": "majoring", "curve": "PR"}, yb, pb),
+        ("AUC", {"from_logits": True}, yb, lb),
+        ("AUC", {"thresholds": [0.1, 0.4, 0.45, 0.9]}, yb, pb),
+        ("AUC", {"multi_label": True, "label_weights": [1, 2, 3, 4]}, yml, probs),
+        ("AUC", {"label_weights": [1, 2, 3, 4]}, yml, probs),
+        ("AUC", {"curve": "PR", "multi_label": True}, yml, probs),
+        ("Precision", {}, yb, pb),
+        ("Recall", {"thresholds": [0.2, 0.5, 0.9]}, yb, pb),
+        ("Recall", {"top_k": 2}, yml, probs),
+        ("Precision", {"top_k": 1, "class_id": 1}, yml, probs),
+        ("F1Score", {}, oh, probs),
+        ("F1Score", {"average": "weighted", "threshold": 0.3}, yml, probs),
+        ("F1Score", {"average": "micro"}, oh, probs),
+        ("FBetaScore", {"beta": 2.0, "average": "macro", "threshold": 0.2}, yml, probs),
+    ]
+
+
+def test_metrics_match_keras(keras_module):
+    keras = keras_module
+    w = np.random.default_rng(5).random(300).astype(np.float32)
+    for name, kwargs, yt, yp in _keras_cases():
+        for sw in (None, w):
+            ours = getattr(M, name)(**kwargs)
+            theirs = getattr(keras.metrics, name)(**kwargs)
+            for lo, hi in ((0, 120), (120, 300)):
+                part = None if sw is None else sw[lo:hi]
+                ours.update_state(yt[lo:hi], yp[lo:hi], sample_weight=part)
+                theirs.update_state(yt[lo:hi], yp[lo:hi], sample_weight=part)
+            expected = np.asarray(keras.ops.convert_to_numpy(theirs.result()), dtype=np.float64)
+            np.testing.assert_allclose(
+                ours.result(), expected, rtol=2e-5, atol=2e-6,
+                err_msg=f"{name}({kwargs}) weighted={sw is not None}",
+            )
+
+
+def test_default_names_match_keras(keras_module):
+    keras = keras_module
+    for name in (
+        "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy",
+        "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "MeanSquaredError",
+        "MeanAbsoluteError", "RootMeanSquaredError", "MeanAbsolutePercentageError",
+        "MeanSquaredLogarithmicError", "BinaryCrossentropy", "CategoricalCrossentropy",
+        "SparseCategoricalCrossentropy", "F1Score", "FBetaScore", "Accuracy", "Mean", "Sum",
+    ):
+        assert getattr(M, name)().name == getattr(keras.metrics, name)().name, name
+    # Keras numbers repeated auto-named instances (auc, auc_1...); fastnn keeps the base name
+    for name in ("AUC", "Precision", "Recall"):
+        assert getattr(keras.metrics, name)().name.startswith(getattr(M, name)().name)

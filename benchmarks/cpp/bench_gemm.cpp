@@ -3,7 +3,8 @@
 // and 2 threads, plus the per-call latency of the tiny shapes of an 8-10-10-1 network at batch 32.
 //
 //   bench_gemm [--dtype f32|f64|both] [--threads 1,2] [--kernel generic|avx2|avx512]
-//              [--min-time SECONDS] [--quick] [--shapes square|net|tiny|all] [--csv]
+//              [--min-time SECONDS] [--reps N] [--quick] [--shapes square|net|tiny|all] [--csv]
+//              [--shape M,N,K[,ta,tb]]...   (only these shapes; may be repeated)
 //
 // --csv prints one line per measurement: dtype,threads,M,N,K,ta,tb,gflops,ns_per_call
 #include <algorithm>
@@ -34,6 +35,7 @@ struct Options {
   int reps = 5;
   std::string shapes = "all";
   bool csv = false;
+  std::vector<std::vector<int>> custom;
 };
 
 double now() {
@@ -120,6 +122,15 @@ int main(int argc, char** argv) {
       o.reps = 3;
     } else if (a == "--shapes") {
       o.shapes = next();
+    } else if (a == "--reps") {
+      o.reps = std::max(1, std::atoi(next()));
+    } else if (a == "--shape") {
+      std::vector<int> v = parse_list(next());
+      if (v.size() != 3 && v.size() != 5) {
+        std::fprintf(stderr, "--shape wants M,N,K or M,N,K,ta,tb\n");
+        return 2;
+      }
+      o.custom.push_back(v);
     } else if (a == "--csv") {
       o.csv = true;
     } else {
@@ -129,6 +140,10 @@ int main(int argc, char** argv) {
   }
 
   std::vector<Shape> shapes;
+  for (const auto& v : o.custom)
+    shapes.push_back({"custom", size_t(v[0]), size_t(v[1]), size_t(v[2]), v.size() == 5 && v[3] != 0,
+                      v.size() == 5 && v[4] != 0});
+  if (!o.custom.empty()) o.shapes = "none";
   if (o.shapes == "all" || o.shapes == "square")
     for (size_t n : {64, 128, 256, 512, 1024, 2048}) shapes.push_back({"square", n, n, n, false, false});
   if (o.shapes == "all" || o.shapes == "net") {

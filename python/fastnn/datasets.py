@@ -253,7 +253,7 @@ _TRIANGLE_SCALE = np.float32(1.0 / math.sqrt(2 * (256 ** 2 - 1) / 12))
 
 
 def classification(n_samples: int = 60000, n_features: int = 784, n_classes: int = 10,
-                   class_sep: float = 0.1, clusters_per_class: int = 2,
+                   class_sep: float = 0.2, clusters_per_class: int = 2,
                    test_split: float = 0.2, seed: int = 0) -> Split:
     """Prototype-plus-noise classification, MNIST-shaped by default, generated in well under 1 s.
 
@@ -261,9 +261,9 @@ def classification(n_samples: int = 60000, n_features: int = 784, n_classes: int
     ``N(0, class_sep^2)`` (fixed for the task's shape). A sample is one prototype of its class,
     chosen at random, plus zero-mean unit-variance noise in every feature (triangular: the sum of
     two uniform draws, much cheaper to generate than normal draws), so each class is a mixture of
-    clusters. With the default ``class_sep=0.1`` and 784 features, any two prototypes are about 4
-    noise standard deviations apart, so the task is learnable but not trivially separable, and
-    every feature has mean about 0 and variance about 1.01.
+    clusters. With the default ``class_sep=0.2`` and 784 features, any two prototypes are about 8
+    noise standard deviations apart: a 784-512-512-10 network reaches about 0.95 test accuracy
+    after a few epochs on 10,000 rows, and every feature has mean about 0 and variance about 1.04.
 
     The arrays are filled in blocks, so peak memory while generating stays close to the size of
     the result (60,000 x 784 float32 is 188 MB).
@@ -310,9 +310,10 @@ def regression(n_samples: int = 5000, n_features: int = 8, noise: float = 0.1,
                test_split: float = 0.2, seed: int = 0, n_targets: int = 1) -> Split:
     """A smooth nonlinear regression target of standard-normal features.
 
-    The target is a fixed random "teacher" (it depends only on ``n_features`` and ``n_targets``):
-    ``y = sin(x A + b) B + 0.25 ((x u)^2 - 1)`` with 16 hidden units, scaled so that the noise-free
-    target has about unit variance, plus Gaussian noise of standard deviation ``noise``.
+    The target is a fixed random "teacher" that depends only on ``n_features`` and ``n_targets``:
+    ``f(x) = sin(x A + b) B`` with 16 hidden units, shifted and scaled (using its exact
+    population mean and variance) so that every noise-free target has mean 0 and variance 1,
+    plus Gaussian noise of standard deviation ``noise``.
 
     Returns ``(x_train, y_train), (x_test, y_test)``: ``x`` float32 of shape ``(n, n_features)``;
     ``y`` float32 of shape ``(n,)`` when ``n_targets == 1``, else ``(n, n_targets)``.
@@ -325,19 +326,27 @@ def regression(n_samples: int = 5000, n_features: int = 8, noise: float = 0.1,
 
     h = _REGRESSION_UNITS
     task = _task_rng(3, n_features, n_targets)
-    a = (task.standard_normal((n_features, h)) * (1.5 / math.sqrt(n_features))).astype(np.float32)
-    b = task.uniform(-np.pi, np.pi, h).astype(np.float32)
-    out = (task.standard_normal((h, n_targets)) / math.sqrt(h)).astype(np.float32)
-    u = (task.standard_normal((n_features, 1)) / math.sqrt(n_features)).astype(np.float32)
-    # Var(sin(g + b)) for g ~ N(0, 1.5^2) and b uniform is (1 - exp(-2 * 1.5^2)) / 2; the
-    # quadratic term adds 0.25^2 * 2. Divide by the total so the clean target has unit variance.
-    scale = np.float32(1.0 / math.sqrt((1.0 - math.exp(-2 * 1.5 ** 2)) / 2 + 0.125))
+    a = task.standard_normal((n_features, h)) * (1.5 / math.sqrt(n_features))
+    b = task.uniform(-np.pi, np.pi, h)
+    out = task.standard_normal((h, n_targets)) / math.sqrt(h)
+    # For x ~ N(0, I), g = x A is Gaussian with covariance S = A^T A, and
+    #   E[sin(g_i + b_i)] = sin(b_i) exp(-S_ii / 2)
+    #   E[sin(g_i + b_i) sin(g_j + b_j)] = (cos(b_i - b_j) exp(-(S_ii + S_jj - 2 S_ij) / 2)
+    #                                      - cos(b_i + b_j) exp(-(S_ii + S_jj + 2 S_ij) / 2)) / 2
+    cov = a.T @ a
+    d = np.diag(cov)
+    first = np.sin(b) * np.exp(-d / 2)
+    dd = d[:, None] + d[None, :]
+    second = 0.5 * (np.cos(b[:, None] - b[None, :]) * np.exp(-(dd - 2 * cov) / 2)
+                    - np.cos(b[:, None] + b[None, :]) * np.exp(-(dd + 2 * cov) / 2))
+    mean = first @ out
+    var = np.einsum("ik,ij,jk->k", out, second, out) - mean ** 2
+    scale = 1.0 / np.sqrt(np.maximum(var, 1e-12))
 
     rng = _rng(seed)
     x = rng.standard_normal((n_samples, n_features), dtype=np.float32)
-    y = np.sin(x @ a + b) @ out
-    y += 0.25 * ((x @ u) ** 2 - 1.0)
-    y *= scale
+    y = np.sin(x @ a.astype(np.float32) + b.astype(np.float32)) @ (out * scale).astype(np.float32)
+    y -= (mean * scale).astype(np.float32)
     if noise:
         y += np.float32(noise) * rng.standard_normal(y.shape, dtype=np.float32)
     y = y.astype(np.float32)

@@ -28,21 +28,23 @@ def _positive_int(name, v):
     return int(v)
 
 
-class Variable:
+class Variable(np.lib.mixins.NDArrayOperatorsMixin):
     """A handle on one weight of a built model (a kernel, a bias, ...). np.asarray(v) or v.numpy()
-    reads it; v.assign(x) writes it; v.grad reads its current gradient (the manual loop)."""
+    reads it; v.assign(x) writes it; v.grad reads its current gradient (the manual loop). Arithmetic
+    and numpy functions see the current value (v * 2, np.sum(v) return numpy results)."""
 
     def __init__(self, model, index, name, shape, trainable):
         self.model = model
         self.index = index
         self.name = name
+        self.path = name
         self.shape = shape
         self._trainable = trainable
 
     @property
     def trainable(self):
         layer = self.model._variable_layer(self.index)
-        return self._trainable and layer.trainable
+        return self._trainable and layer.trainable and self.model.trainable
 
     def numpy(self):
         return self.model._net.get_variable(self.index).reshape(self.shape)
@@ -57,22 +59,100 @@ class Variable:
         arr = np.asarray(value)
         if arr.shape != self.shape:
             raise ValueError(f"assign to {self.name}: expected shape {self.shape}, got {arr.shape}")
+        if not np.isfinite(arr).all():
+            raise ValueError(f"assign to {self.name}: the value contains NaN or infinite values")
         self.model._net.set_variable(self.index, np.ascontiguousarray(arr, dtype=self.model.dtype))
+
+    def assign_add(self, delta):
+        self.assign(self.numpy() + np.asarray(delta))
+
+    def assign_sub(self, delta):
+        self.assign(self.numpy() - np.asarray(delta))
 
     @property
     def dtype(self):
         return np.dtype(self.model.dtype)
 
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape))
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        return self.numpy()[key]
+
     def __array__(self, dtype=None, copy=None):
         a = self.numpy()
         return a if dtype is None else a.astype(dtype)
 
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        inputs = tuple(x.numpy() if isinstance(x, Variable) else x for x in inputs)
+        if "out" in kwargs:
+            kwargs["out"] = tuple(x.numpy() if isinstance(x, Variable) else x for x in kwargs["out"])
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
     def __repr__(self):
-        return f"<Variable {self.name} shape={self.shape}>"
+        return f"<Variable path={self.name} shape={self.shape} dtype={self.model.dtype}>"
+
+
+class _SymbolicTensor:
+    """The output of calling a layer on Input(...) (the functional form): remembers the input
+    layer and the chain of layers applied to it, for Model(inputs, outputs)."""
+
+    def __init__(self, input_layer, chain, shape):
+        self._input_layer = input_layer
+        self._chain = chain
+        self.shape = shape
+
+    @property
+    def dtype(self):
+        return "float32"
+
+    def __repr__(self):
+        return f"<SymbolicTensor shape={self.shape} after {[l.name for l in self._chain]}>"
+
+
+def _functional_chain(inputs, outputs):
+    """(input layer, [layers]) of a functional model that is a linear chain from inputs to outputs."""
+    def single(v, what):
+        if isinstance(v, dict):
+            v = list(v.values())
+        if isinstance(v, (list, tuple)):
+            if len(v) != 1:
+                raise NotImplementedError(
+                    f"Model: several {what} are outside fastnn's scope (one input, one output)")
+            v = v[0]
+        return v
+
+    inputs, outputs = single(inputs, "inputs"), single(outputs, "outputs")
+    if not isinstance(inputs, InputLayer):
+        raise TypeError(f"Model: inputs must come from fastnn.layers.Input(...), got {type(inputs).__name__}")
+    if isinstance(outputs, InputLayer):
+        if outputs is not inputs:
+            raise ValueError("Model: outputs do not depend on inputs")
+        return inputs, []
+    if not isinstance(outputs, _SymbolicTensor):
+        raise TypeError(f"Model: outputs must come from calling layers on the inputs, got {type(outputs).__name__}")
+    if outputs._input_layer is not inputs:
+        raise ValueError("Model: outputs were not computed from these inputs")
+    chain = list(outputs._chain)
+    if len(set(map(id, chain))) != len(chain):
+        raise NotImplementedError("Model: a layer used twice (shared weights) is outside fastnn's scope")
+    return inputs, chain
 
 
 class Layer:
     """Base class of fastnn layers."""
+
+    #: True for layers that work on samples of any shape (elementwise layers, Flatten); the others
+    #: need flat (features,) samples.
+    _accepts_any_rank = False
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, input_dim=None, **kwargs):
         kwargs.pop("batch_input_shape", None)
@@ -116,9 +196,38 @@ class Layer:
 
     @trainable.setter
     def trainable(self, value):
+        """A frozen layer (False) keeps its weights through training; a frozen BatchNormalization
+        also runs in inference mode (moving statistics), as in Keras."""
         self._trainable = bool(value)
-        if self._model is not None and self._model._net is not None and self._layer_index is not None:
-            self._model._net.set_layer_trainable(self._layer_index, self._trainable)
+        self._sync_trainable()
+
+    def _sync_trainable(self):
+        m = self._model
+        if m is not None and m._net is not None and self._layer_index is not None:
+            m._net.set_layer_trainable(self._layer_index, self._trainable and m._trainable)
+
+    def __call__(self, inputs, *args, **kwargs):
+        """The functional form: calling a layer on Input(...) or on another layer's output records the
+        chain for Model(inputs, outputs)."""
+        if isinstance(inputs, InputLayer):
+            src, chain, shape = inputs, [], tuple(inputs.shape)
+        elif isinstance(inputs, _SymbolicTensor):
+            src, chain, shape = inputs._input_layer, inputs._chain, tuple(inputs.shape[1:])
+        elif isinstance(inputs, (list, tuple)) and len(inputs) == 1:
+            return self(inputs[0], *args, **kwargs)
+        else:
+            raise NotImplementedError(
+                f"layer {self.name!r}: calling a layer on data is outside fastnn's scope; call it on "
+                "fastnn.layers.Input(...) to build a functional model, or run a model on data "
+                "(model(x), model.predict(x))")
+        if any(l is self for l in chain):
+            raise NotImplementedError(f"layer {self.name!r}: using a layer twice (shared weights) is outside "
+                                      "fastnn's scope")
+        if len(shape) > 1 and not self._accepts_any_rank:
+            raise ValueError(f"layer {self.name!r} needs flat inputs, got samples of shape {shape}; "
+                             "add a Flatten layer first")
+        out = tuple(self.compute_output_shape(shape))
+        return _SymbolicTensor(src, list(chain) + [self], (None, *out))
 
     # --- weights ---
     def _variables(self):
@@ -199,6 +308,10 @@ class InputLayer(Layer):
         self.shape = shape
         self.batch_size = batch_size
 
+    @property
+    def batch_shape(self):
+        return (self.batch_size, *self.shape)
+
     def get_config(self):
         return {"name": self.name, "shape": list(self.shape), "batch_size": self.batch_size}
 
@@ -270,11 +383,19 @@ class Dense(Layer):
 
 
 class Activation(Layer):
-    """Applies an activation function."""
+    """Applies an activation function (elementwise; softmax over the last axis of flat samples)."""
+
+    _accepts_any_rank = True
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = _activations.get(activation)
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) > 1 and self.activation.name in ("softmax", "log_softmax"):
+            raise ValueError(f"Activation {self.name!r}: softmax needs flat inputs, got samples of shape "
+                             f"{tuple(input_shape)}; add a Flatten layer first")
+        return input_shape
 
     def _native_add(self, net, seed_for):
         net.add_activation(self.activation.spec())
@@ -288,7 +409,10 @@ class Activation(Layer):
 
 class Dropout(Layer):
     """Inverted dropout: in training, zeroes each input with probability `rate` and scales the rest by
-    1 / (1 - rate); the identity in inference. Masks come from the model's seeded generator."""
+    1 / (1 - rate); the identity in inference. Masks come from the model's generator, seeded when the
+    model is built (fastnn.utils.set_random_seed makes them reproducible)."""
+
+    _accepts_any_rank = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -414,6 +538,8 @@ class LayerNormalization(Layer):
 
 class Flatten(Layer):
     """Flattens each sample to one dimension (inputs of more than 2 dimensions)."""
+
+    _accepts_any_rank = True
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)

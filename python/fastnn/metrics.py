@@ -38,6 +38,7 @@ import numpy as np
 
 __all__ = [
     "Metric",
+    "MetricVariable",
     "Mean",
     "Sum",
     "MeanMetricWrapper",
@@ -112,10 +113,24 @@ def _align_ranks(x1, x2, expand_rank_1=True):
     return x1, x2
 
 
+def _row_sum(x):
+    """Float64 sum over the last axis (fast for the short class axis of 2-D data)."""
+    if x.ndim == 2 and x.dtype == np.float64:
+        return np.einsum("ij->i", x)
+    return np.sum(x, axis=-1, dtype=np.float64)
+
+
+def _row_mean(x):
+    """Mean over the last axis; arrays of rank <= 1 are returned unchanged."""
+    if x.ndim <= 1:
+        return x
+    return _row_sum(x) / x.shape[-1]
+
+
 def _mean_trailing(values):
     """Mean over every axis but the first (per-sample values)."""
     if values.ndim > 1:
-        return values.reshape(values.shape[0], -1).mean(axis=1)
+        return _row_mean(values.reshape(values.shape[0], -1))
     return values
 
 
@@ -276,20 +291,27 @@ def _regression_inputs(y_true, y_pred):
     return y_true, y_pred
 
 
-def _mean_last(values):
-    return values.mean(axis=-1) if values.ndim > 1 else values
+def _difference(y_true, y_pred):
+    """``y_pred - y_true`` in float64 (ranks aligned), as a new array."""
+    y_pred = np.asarray(y_pred)
+    y_true = np.asarray(y_true)
+    y_true, y_pred = _align_ranks(y_true, y_pred)
+    return np.subtract(y_pred, y_true, dtype=np.float64)
+
+
+_mean_last = _row_mean
 
 
 def mean_squared_error(y_true, y_pred):
     """Per-sample mean of squared errors over the last axis."""
-    y_true, y_pred = _regression_inputs(y_true, y_pred)
-    return _mean_last(np.square(y_pred - y_true))
+    diff = _difference(y_true, y_pred)
+    return _mean_last(np.square(diff, out=diff))
 
 
 def mean_absolute_error(y_true, y_pred):
     """Per-sample mean of absolute errors over the last axis."""
-    y_true, y_pred = _regression_inputs(y_true, y_pred)
-    return _mean_last(np.abs(y_pred - y_true))
+    diff = _difference(y_true, y_pred)
+    return _mean_last(np.abs(diff, out=diff))
 
 
 def mean_absolute_percentage_error(y_true, y_pred):
@@ -329,43 +351,75 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     return bce.mean(axis=axis) if bce.ndim > 1 else bce
 
 
+def _normalized_log_probs(y_pred, axis=-1):
+    """``log(clip(y_pred / sum(y_pred), eps, 1 - eps))`` as a new float64 array."""
+    y_pred = np.asarray(y_pred)
+    if axis in (-1, y_pred.ndim - 1):
+        total = _row_sum(np.asarray(y_pred, dtype=np.float64))[..., None]
+    else:
+        total = np.sum(y_pred, axis=axis, keepdims=True, dtype=np.float64)
+    q = np.divide(y_pred, total, dtype=np.float64)
+    np.clip(q, EPSILON, 1.0 - EPSILON, out=q)
+    return np.log(q, out=q)
+
+
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
-    """Per-sample categorical crossentropy for one-hot (or soft) labels."""
-    y_pred = np.asarray(y_pred, dtype=np.float64)
+    """Per-sample categorical crossentropy for one-hot (or soft) labels.
+
+    Probabilities are renormalised to sum to 1 and clipped to
+    ``[eps, 1 - eps]``; logits go through a log-softmax.
+    """
+    y_pred = np.asarray(y_pred)
     y_true = np.asarray(y_true, dtype=np.float64)
     if label_smoothing:
         num_classes = y_pred.shape[axis]
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
+    last_axis_2d = axis in (-1, y_pred.ndim - 1) and y_pred.ndim == 2
+    if from_logits and last_axis_2d:
+        # -sum(t * log_softmax(x)) = (max + logsumexp) * sum(t) - sum(t * x)
+        x = np.asarray(y_pred, dtype=np.float64)
+        row_max = np.max(x, axis=-1)
+        shifted = np.subtract(x, row_max[:, None])
+        np.exp(shifted, out=shifted)
+        log_norm = row_max + np.log(_row_sum(shifted))
+        return log_norm * _row_sum(y_true) - np.einsum("ij,ij->i", y_true, x)
     if from_logits:
         log_p = _log_softmax(y_pred, axis=axis)
     else:
-        p = y_pred / np.sum(y_pred, axis=axis, keepdims=True)
-        log_p = np.log(np.clip(p, EPSILON, 1.0 - EPSILON))
+        log_p = _normalized_log_probs(y_pred, axis=axis)
+    if last_axis_2d:
+        return -np.einsum("ij,ij->i", y_true, log_p)
     return -np.sum(y_true * log_p, axis=axis)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
     """Per-sample crossentropy for integer labels of shape ``(n,)`` or ``(n, 1)``."""
-    if axis not in (-1, None) and axis != np.ndim(y_pred) - 1:
+    y_pred = np.asarray(y_pred)
+    if axis not in (-1, None) and axis != y_pred.ndim - 1:
         raise ValueError(
             "sparse_categorical_crossentropy only supports the class axis last "
             f"(axis=-1). Received: axis={axis}"
         )
-    y_pred = np.asarray(y_pred, dtype=np.float64)
-    labels = _sparse_labels(y_true, y_pred).astype(np.int64)
-    if from_logits:
-        log_p = _log_softmax(y_pred, axis=-1)
-    else:
-        p = y_pred / np.sum(y_pred, axis=-1, keepdims=True)
-        log_p = np.log(np.clip(p, EPSILON, 1.0 - EPSILON))
+    labels = _sparse_labels(y_true, y_pred)
+    int_labels = labels.astype(np.int64)
     num_classes = y_pred.shape[-1]
-    if np.any((labels < 0) | (labels >= num_classes)):
+    if np.any((int_labels < 0) | (int_labels >= num_classes) | (int_labels != labels)):
         raise ValueError(
             f"Labels must be integers in [0, {num_classes}); received values "
             f"between {labels.min()} and {labels.max()}."
         )
-    picked = np.take_along_axis(log_p, labels[..., None], axis=-1)[..., 0]
-    return -picked
+    picked = np.take_along_axis(y_pred, int_labels[..., None], axis=-1)[..., 0]
+    picked = picked.astype(np.float64)
+    if from_logits:
+        x = np.asarray(y_pred, dtype=np.float64)
+        row_max = np.max(x, axis=-1)
+        shifted = np.subtract(x, row_max[..., None])
+        np.exp(shifted, out=shifted)
+        log_total = np.log(_row_sum(shifted))
+        return -(picked - row_max - log_total)
+    total = _row_sum(np.asarray(y_pred, dtype=np.float64))
+    q = np.clip(picked / total, EPSILON, 1.0 - EPSILON)
+    return -np.log(q)
 
 
 # ---------------------------------------------------------------------------
@@ -379,12 +433,116 @@ def _normalize_dtype(dtype):
     return str(np.dtype(dtype).name)
 
 
+def _binary_op(op, reflected=False):
+    def method(self, other):
+        other = other.value if isinstance(other, MetricVariable) else other
+        return op(other, self._value) if reflected else op(self._value, other)
+
+    return method
+
+
+class MetricVariable:
+    """State variable of a custom metric, created by :meth:`Metric.add_variable`.
+
+    Holds a float64 numpy array (whatever the nominal dtype) and supports the
+    Keras variable methods ``assign``, ``assign_add``, ``assign_sub`` and
+    ``numpy()``, numpy conversion, ``float()`` and arithmetic (which returns
+    numpy values).
+    """
+
+    def __init__(self, shape=(), initializer="zeros", dtype=None, name=None):
+        self.name = name
+        if shape is None:
+            shape = ()
+        elif isinstance(shape, numbers.Integral):
+            shape = (int(shape),)
+        self.shape = tuple(int(d) for d in shape)
+        self.dtype = _normalize_dtype(dtype)
+        self._initializer = initializer
+        self._value = np.zeros(self.shape, dtype=np.float64)
+        self.reset()
+
+    def _initial_value(self):
+        init = self._initializer
+        if init is None or (isinstance(init, str) and init.lower() == "zeros"):
+            return np.zeros(self.shape, dtype=np.float64)
+        if isinstance(init, str) and init.lower() == "ones":
+            return np.ones(self.shape, dtype=np.float64)
+        if isinstance(init, str):
+            raise ValueError(
+                f"Unsupported metric variable initializer {init!r}: use 'zeros', 'ones', "
+                "a number, an array or a callable(shape, dtype)."
+            )
+        if callable(init):
+            init = init(self.shape, self.dtype)
+        return np.broadcast_to(np.asarray(init, dtype=np.float64), self.shape).copy()
+
+    def reset(self):
+        """Set the variable back to its initial value."""
+        self._value[...] = self._initial_value()
+
+    @property
+    def value(self):
+        return self._value
+
+    def numpy(self):
+        return self._value.copy()
+
+    def assign(self, value):
+        self._value[...] = np.asarray(value, dtype=np.float64)
+        return self
+
+    def assign_add(self, value):
+        self._value += np.asarray(value, dtype=np.float64)
+        return self
+
+    def assign_sub(self, value):
+        self._value -= np.asarray(value, dtype=np.float64)
+        return self
+
+    def __array__(self, dtype=None, copy=None):
+        return self._value.astype(dtype) if dtype is not None else self._value.copy()
+
+    def __float__(self):
+        return float(self._value)
+
+    def __int__(self):
+        return int(self._value)
+
+    def __neg__(self):
+        return -self._value
+
+    def __abs__(self):
+        return np.abs(self._value)
+
+    __add__ = _binary_op(np.add)
+    __radd__ = _binary_op(np.add, reflected=True)
+    __sub__ = _binary_op(np.subtract)
+    __rsub__ = _binary_op(np.subtract, reflected=True)
+    __mul__ = _binary_op(np.multiply)
+    __rmul__ = _binary_op(np.multiply, reflected=True)
+    __truediv__ = _binary_op(np.true_divide)
+    __rtruediv__ = _binary_op(np.true_divide, reflected=True)
+    __pow__ = _binary_op(np.power)
+    __lt__ = _binary_op(np.less)
+    __le__ = _binary_op(np.less_equal)
+    __gt__ = _binary_op(np.greater)
+    __ge__ = _binary_op(np.greater_equal)
+
+    def __repr__(self):
+        return f"<MetricVariable name={self.name} shape={self.shape} value={self._value}>"
+
+
 class Metric:
     """Base class of stateful metrics.
 
-    Subclasses set their state in ``reset_state`` (called from ``__init__``)
-    and implement ``update_state`` and ``result``. State is accumulated in
-    float64 regardless of ``dtype``, which is kept for configuration only.
+    A subclass keeps its state either in plain attributes (then it overrides
+    ``reset_state``) or, as in Keras, in variables made with
+    :meth:`add_variable` / :meth:`add_weight`, which the default
+    ``reset_state`` sets back to their initial values. It implements
+    ``update_state(y_true, y_pred, sample_weight=None)`` and ``result()``.
+    Built-in metrics accumulate in float64 whatever ``dtype`` says; ``dtype``
+    is kept for configuration.
 
     Args:
         name: Display name, used as key in training logs. Defaults to the
@@ -399,10 +557,28 @@ class Metric:
     def __init__(self, name=None, dtype=None):
         self.name = name if name is not None else _snake_case(type(self).__name__)
         self._dtype = _normalize_dtype(dtype)
+        self._metric_variables = []
 
     @property
     def dtype(self):
         return self._dtype
+
+    @property
+    def variables(self):
+        """The variables made with :meth:`add_variable`."""
+        return list(getattr(self, "_metric_variables", []))
+
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation="sum", name=None):
+        """Create a state variable (reset by the default ``reset_state``)."""
+        variable = MetricVariable(shape, initializer, dtype or self._dtype, name)
+        if not hasattr(self, "_metric_variables"):
+            self._metric_variables = []
+        self._metric_variables.append(variable)
+        return variable
+
+    def add_weight(self, shape=(), initializer="zeros", dtype=None, name=None):
+        """Alias of :meth:`add_variable`."""
+        return self.add_variable(shape=shape, initializer=initializer, dtype=dtype, name=name)
 
     def update_state(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must implement update_state().")
@@ -411,7 +587,9 @@ class Metric:
         raise NotImplementedError(f"{type(self).__name__} must implement result().")
 
     def reset_state(self):
-        raise NotImplementedError(f"{type(self).__name__} must implement reset_state().")
+        """Reset the variables made with :meth:`add_variable`."""
+        for variable in self.variables:
+            variable.reset()
 
     def __call__(self, *args, **kwargs):
         """Update the state with the given batch and return the new result."""
@@ -682,8 +860,9 @@ class RootMeanSquaredError(Mean):
         super().__init__(name=name, dtype=dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_true, y_pred = _regression_inputs(y_true, y_pred)
-        super().update_state(np.square(y_pred - y_true), sample_weight=sample_weight)
+        # Mean reduces the squared errors per sample before weighting, so the
+        # per-sample mean squared error gives the same state.
+        super().update_state(mean_squared_error(y_true, y_pred), sample_weight=sample_weight)
 
     def result(self):
         return float(np.sqrt(super().result()))
@@ -818,19 +997,30 @@ def _confusion_inputs(y_true, y_pred, sample_weight, top_k=None, class_id=None, 
     return y_pred, y_true.astype(bool), weights
 
 
-def _weighted_count_above(values, weights, thresholds):
-    """For each threshold ``t``: ``sum(weights[values > t])`` (1-D inputs)."""
+def _weighted_counts_above(values, weight_arrays, thresholds):
+    """For each threshold ``t`` and weight array ``w``: ``sum(w[values > t])``.
+
+    ``values`` and the weight arrays are 1-D; NaN values are above no
+    threshold. Returns one float64 array of ``len(thresholds)`` per weight
+    array. Cost: one binary search per value, no sort of the values.
+    """
     thresholds = np.asarray(thresholds, dtype=np.float64)
-    if thresholds.size <= 4:
-        return np.array(
-            [float(np.sum(weights, where=(values > t))) for t in thresholds], dtype=np.float64
-        )
-    clean = np.where(np.isnan(values), -np.inf, values)
-    order = np.argsort(clean, kind="stable")
-    sorted_vals = clean[order]
-    cumulative = np.concatenate(([0.0], np.cumsum(weights[order], dtype=np.float64)))
-    at_or_below = np.searchsorted(sorted_vals, thresholds, side="right")
-    return cumulative[-1] - cumulative[at_or_below]
+    order = np.argsort(thresholds, kind="stable")
+    sorted_thr = thresholds[order]
+    T = sorted_thr.size
+    # number of thresholds strictly below each value
+    below = np.searchsorted(sorted_thr, values, side="left")
+    below[np.isnan(values)] = 0
+    results = []
+    for weights in weight_arrays:
+        hist = np.bincount(below, weights=weights, minlength=T + 1)
+        # values above sorted threshold j are those with more than j thresholds below
+        at_least = np.cumsum(hist[::-1])[::-1]
+        above_sorted = at_least[1 : T + 1]
+        above = np.empty(T, dtype=np.float64)
+        above[order] = above_sorted
+        results.append(above)
+    return results
 
 
 def _parse_thresholds(thresholds):
@@ -870,8 +1060,7 @@ class _PrecisionRecallBase(Metric):
         pred = pred.ravel()
         pos_w = np.where(pos, weights, 0.0).ravel()
         neg_w = np.where(pos, 0.0, weights).ravel()
-        tp = _weighted_count_above(pred, pos_w, self._thresholds_array)
-        fp = _weighted_count_above(pred, neg_w, self._thresholds_array)
+        tp, fp = _weighted_counts_above(pred, (pos_w, neg_w), self._thresholds_array)
         self.true_positives += tp
         self.false_positives += fp
         self.false_negatives += float(np.sum(pos_w)) - tp
@@ -1084,8 +1273,9 @@ class AUC(Metric):
             tp = np.empty((T, num_labels), dtype=np.float64)
             fp = np.empty((T, num_labels), dtype=np.float64)
             for j in range(num_labels):
-                tp[:, j] = _weighted_count_above(pred[:, j], pos_w[:, j], self._thresholds)
-                fp[:, j] = _weighted_count_above(pred[:, j], neg_w[:, j], self._thresholds)
+                tp[:, j], fp[:, j] = _weighted_counts_above(
+                    pred[:, j], (pos_w[:, j], neg_w[:, j]), self._thresholds
+                )
             total_pos = pos_w.sum(axis=0)
             total_neg = neg_w.sum(axis=0)
         fn = total_pos[None, :] - tp
@@ -1247,22 +1437,24 @@ class FBetaScore(Metric):
         else:
             predicted = y_pred > self.threshold
         predicted = predicted.astype(np.float64)
-        axis = None if self.average == "micro" else 0
         if sample_weight is not None:
-            w = np.asarray(sample_weight, dtype=np.float64).reshape(-1, 1)
+            w = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+            if w.size == 1 and y_pred.shape[0] != 1:
+                w = np.full(y_pred.shape[0], float(w[0]))
         else:
-            w = None
-
-        def weighted_sum(values):
-            if w is not None:
-                values = values * w
-            return np.sum(values, axis=axis)
-
-        self.true_positives = self.true_positives + weighted_sum(predicted * y_true)
-        self.false_positives = self.false_positives + weighted_sum(predicted * (1.0 - y_true))
-        self.false_negatives = self.false_negatives + weighted_sum((1.0 - predicted) * y_true)
-        labels = y_true * w if w is not None else y_true
-        self.intermediate_weights = self.intermediate_weights + np.sum(labels, axis=0)
+            w = np.ones(y_pred.shape[0], dtype=np.float64)
+        # per-class weighted column sums as matrix-vector products
+        tp = w @ (predicted * y_true)
+        n_pred = w @ predicted
+        n_true = w @ y_true
+        fp = n_pred - tp
+        fn = n_true - tp
+        if self.average == "micro":
+            tp, fp, fn = tp.sum(), fp.sum(), fn.sum()
+        self.true_positives = self.true_positives + tp
+        self.false_positives = self.false_positives + fp
+        self.false_negatives = self.false_negatives + fn
+        self.intermediate_weights = self.intermediate_weights + n_true
 
     def result(self):
         if self._num_classes is None:

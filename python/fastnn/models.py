@@ -35,40 +35,72 @@ class ModelOutput(np.ndarray):
         self._fastnn_token = getattr(obj, "_fastnn_token", None)
 
 
-class Sequential:
-    """A linear stack of layers (Keras's Sequential).
+class Model:
+    """The fastnn model: a linear stack of layers over the native network (Keras's Model).
 
-    >>> model = Sequential([layers.Input(shape=(8,)), layers.Dense(10, activation="relu"),
-    ...                     layers.Dense(1, activation="sigmoid")])
-    >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-    >>> history = model.fit(x, y, epochs=10, batch_size=32)
+    Build it as a Sequential, or with the functional form of a linear chain::
+
+        inputs = layers.Input(shape=(8,))
+        h = layers.Dense(16, activation="relu")(inputs)
+        outputs = layers.Dense(1, activation="sigmoid")(h)
+        model = Model(inputs, outputs)
+
+    Graphs that are not a chain (several inputs or outputs, merges) and subclassed models with their
+    own call() are outside fastnn's scope and raise NotImplementedError.
 
     dtype: "float32" (default) or "float64" for every weight and computation.
     """
 
-    def __init__(self, layers=None, name=None, dtype="float32", trainable=True):
+    def __init__(self, inputs=None, outputs=None, name=None, dtype="float32", trainable=True, **kwargs):
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(kwargs)}")
+        self._init_state(name, dtype, trainable)
+        if inputs is None and outputs is None:
+            raise NotImplementedError(
+                "Model(): subclassed models are outside fastnn's scope; use Sequential([...]) or the "
+                "functional form Model(inputs, outputs) of a linear chain of layers")
+        if inputs is None or outputs is None:
+            raise ValueError("Model: give both inputs and outputs (the functional form)")
+        input_layer, chain = _layers._functional_chain(inputs, outputs)
+        self.add(input_layer)
+        for layer in chain:
+            self.add(layer)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "call" in cls.__dict__:
+            raise NotImplementedError(
+                f"{cls.__name__}: subclassed models with a custom call() are outside fastnn's scope "
+                "(multilayer perceptrons); use Sequential([...]) with fastnn layers")
+
+    def _init_state(self, name, dtype, trainable):
         if np.dtype(dtype) not in (np.float32, np.float64):
             raise ValueError(f"dtype: expected 'float32' or 'float64', got {dtype!r}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name: expected a str, got {name!r}")
         self.dtype = np.dtype(dtype).name
-        self.name = name or _layers._auto_name("Sequential")
+        self.name = name or _layers._auto_name("Functional" if type(self) is Model else type(self).__name__)
         self._layers: list = []
         self._input_shape = None
         self._net = None
         self.optimizer = None
         self.loss = None
         self._metric_ids = []
+        self._weighted_metric_ids = []
+        self._metric_entries = []    # (log name, metric, weighted)
         self.metrics_objects = []
         self._loss_weight = 1.0
         self.compiled = False
+        self._compile_config = None
         self.stop_training = False
         self.history = None
         self._cache_token = 0
         self._trainable = bool(trainable)
-        for layer in layers or []:
-            self.add(layer)
 
     # ------------------------------------------------------------------------------ structure
     def add(self, layer):
+        """Appends a layer. A model whose input shape is known is built (weights created) as layers
+        are added, as in Keras; the weights of the layers already there are kept."""
         if not isinstance(layer, _layers.Layer):
             raise TypeError(f"add: expected a fastnn layer, got {type(layer).__name__}")
         if isinstance(layer, _layers.InputLayer):
@@ -78,38 +110,70 @@ class Sequential:
             return
         if layer._model is not None and layer._model is not self:
             raise ValueError(f"add: layer {layer.name!r} already belongs to another model")
+        if any(l is layer for l in self._layers):
+            raise ValueError(f"add: layer {layer.name!r} is already in the model (layers cannot be shared)")
         if any(l.name == layer.name for l in self._layers):
             raise ValueError(f"add: a layer named {layer.name!r} is already in the model")
+        declared = self._input_shape
         if not self._layers and self._input_shape is None and layer._input_shape_arg is not None:
             self._input_shape = tuple(layer._input_shape_arg)
+        if self._input_shape is None:
+            self._layers.append(layer)
+            return
+        saved = self._save_structure()
         old = self._snapshot() if self.built else {}
         self._layers.append(layer)
-        # As Keras: a model whose input shape is known is built (weights created) as layers are added.
-        if self._input_shape is not None:
+        try:
             self._rebuild(old)
+        except BaseException:
+            self._layers.pop()
+            layer._model = None
+            self._restore_structure(saved)
+            self._input_shape = declared
+            raise
 
-    def pop(self):
+    def pop(self, rebuild=True):
+        """Removes the last layer and returns it; the other layers keep their weights."""
         if not self._layers:
             raise ValueError("pop: the model has no layers")
         old = self._snapshot() if self.built else None
         layer = self._layers.pop()
         layer._model = None
+        layer._layer_index = None
+        layer._var_names, layer._var_indices = [], []
         if old is not None:
-            if self._layers:
+            if self._layers and rebuild:
                 self._rebuild(old)
             else:
                 self._net = None
         return layer
+
+    def _save_structure(self):
+        return (self._net, getattr(self, "_variables_info", None), getattr(self, "_var_objects", None),
+                [(l, l._model, l._layer_index, l._var_names, l._var_indices, l.input_shape, l.output_shape)
+                 for l in self._layers])
+
+    def _restore_structure(self, saved):
+        self._net, self._variables_info, self._var_objects, per_layer = saved
+        for (l, model, idx, names, indices, ishape, oshape) in per_layer:
+            l._model, l._layer_index, l._var_names, l._var_indices = model, idx, names, indices
+            l.input_shape, l.output_shape = ishape, oshape
 
     @property
     def layers(self):
         return list(self._layers)
 
     def get_layer(self, name=None, index=None):
+        """The layer with this name, or at this index (get_layer(0) is accepted for an index)."""
+        if isinstance(name, (int, np.integer)) and not isinstance(name, bool) and index is None:
+            name, index = None, name
+        if index is not None and name is not None:
+            raise ValueError(f"get_layer: give a name or an index, not both (got name={name!r}, index={index!r})")
         if index is not None:
-            if not isinstance(index, int) or not -len(self._layers) <= index < len(self._layers):
+            if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or \
+                    not -len(self._layers) <= index < len(self._layers):
                 raise ValueError(f"get_layer: index {index!r} out of range for {len(self._layers)} layers")
-            return self._layers[index]
+            return self._layers[int(index)]
         if name is None:
             raise ValueError("get_layer: give a name or an index")
         for l in self._layers:
@@ -133,11 +197,15 @@ class Sequential:
         """Creates the native network and initializes the weights. input_shape may include the batch
         dimension (None, features) as in Keras."""
         if input_shape is not None:
+            if isinstance(input_shape, (int, np.integer)):
+                input_shape = (input_shape,)
             shape = tuple(input_shape)
-            if len(shape) >= 2 and shape[0] is None:
+            if len(shape) >= 2 and (shape[0] is None or self._input_shape is None
+                                    or len(self._input_shape) == len(shape) - 1):
                 shape = shape[1:]
-            elif len(shape) >= 2 and self._input_shape is None:
-                shape = shape[1:]
+            if any(d is None for d in shape):
+                raise ValueError(f"build: every dimension but the batch one must be known, got {tuple(input_shape)}")
+            shape = tuple(int(d) for d in shape)
             if self._input_shape is not None and tuple(self._input_shape) != shape:
                 raise ValueError(f"build: input_shape {shape} differs from the declared {self._input_shape}")
             self._input_shape = shape
@@ -146,7 +214,12 @@ class Sequential:
         if not self._layers:
             raise ValueError("build: the model has no layers")
         if self._net is None:
-            self._build_native()
+            saved = self._save_structure()
+            try:
+                self._build_native()
+            except BaseException:
+                self._restore_structure(saved)
+                raise
 
     def _build_native(self):
         shape = tuple(int(d) for d in self._input_shape)
@@ -158,8 +231,9 @@ class Sequential:
             layer._model = self
             layer.input_shape = shape
             out = layer.compute_output_shape(shape)
-            if len(shape) > 1 and not isinstance(layer, _layers.Flatten):
-                raise ValueError(f"layer {layer.name!r} needs flat inputs; add a Flatten layer first")
+            if len(shape) > 1 and not layer._accepts_any_rank:
+                raise ValueError(f"layer {layer.name!r} needs flat inputs, got samples of shape {shape}; "
+                                 "add a Flatten layer first")
             if layer._native_add(net, lambda var: None):
                 layer._layer_index = n_native
                 n_native += 1
@@ -212,10 +286,10 @@ class Sequential:
 
     @trainable.setter
     def trainable(self, value):
+        """Freezes (False) or unfreezes every layer; a layer's own trainable flag still applies."""
         self._trainable = bool(value)
         for l in self._layers:
-            if self._net is not None and l._layer_index is not None:
-                self._net.set_layer_trainable(l._layer_index, self._trainable and l.trainable)
+            l._sync_trainable()
 
     # ------------------------------------------------------------------------------ weights
     @property
@@ -241,6 +315,8 @@ class Sequential:
         return self.trainable_weights
 
     def get_weights(self):
+        """Every variable as a numpy array, in layer order (Keras layout: Dense kernel (in, units),
+        bias (units,); BatchNormalization gamma, beta, moving_mean, moving_variance)."""
         return [v.numpy() for v in self.weights]
 
     def set_weights(self, weights):
@@ -268,7 +344,11 @@ class Sequential:
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
                 auto_scale_loss=True):
-        """Configures training. optimizer, loss and metrics take Keras's names or objects."""
+        """Configures training. optimizer, loss and metrics take Keras's names or objects.
+
+        As in Keras, `metrics` ignore sample and class weights and `weighted_metrics` use them;
+        "accuracy"/"acc" resolve to binary, categorical or sparse categorical accuracy from the loss
+        and the output width."""
         opt = _optimizers.get(optimizer)
         if loss is None:
             raise ValueError("compile: loss is required (for example loss='mse' or "
@@ -276,57 +356,110 @@ class Sequential:
         loss_obj = _losses.get(loss)
         if loss_weights is not None:
             lw = loss_weights
+            if isinstance(lw, dict):
+                if len(lw) != 1:
+                    raise ValueError("loss_weights: a Sequential model has one output; give one weight")
+                lw = next(iter(lw.values()))
             if isinstance(lw, (list, tuple)):
                 if len(lw) != 1:
                     raise ValueError("loss_weights: a Sequential model has one output; give one weight")
                 lw = lw[0]
-            if isinstance(lw, bool) or not isinstance(lw, (int, float)) or not math.isfinite(lw) or lw < 0:
+            if isinstance(lw, bool) or not isinstance(lw, (int, float, np.floating, np.integer)) or \
+                    not math.isfinite(lw) or lw < 0:
                 raise ValueError(f"loss_weights: expected a non-negative number, got {loss_weights!r}")
-            self._loss_weight = float(lw)
+            loss_weight = float(lw)
         else:
-            self._loss_weight = 1.0
-        if metrics is None:
-            metrics = []
-        if isinstance(metrics, (str, _metrics.Metric)) or callable(metrics) and not isinstance(metrics, (list, tuple)):
-            metrics = [metrics]
-        if not isinstance(metrics, (list, tuple)):
-            raise TypeError(f"metrics: expected a list of metrics, got {type(metrics).__name__}")
-        weighted_metrics = list(weighted_metrics or [])
+            loss_weight = 1.0
+        metrics = self._metric_list("metrics", metrics)
+        weighted = self._metric_list("weighted_metrics", weighted_metrics)
         if self.optimizer is not None and self.optimizer is not opt:
             self.optimizer._model_ref = None
         opt._attach(self)
         self.optimizer = opt
         self.loss = loss_obj
-        self._metric_ids = list(metrics) + weighted_metrics
+        self._loss_weight = loss_weight
+        self._metric_ids = metrics
+        self._weighted_metric_ids = weighted
+        self._metric_entries = []
         self.metrics_objects = []
         self.compiled = True
         if self.built:
             self._configure_native(reset_optimizer=True)
         self._compile_config = {
             "optimizer": _optimizers.serialize(opt), "loss": _losses.serialize(loss_obj),
-            "metrics": [m if isinstance(m, str) else getattr(m, "name", None) for m in self._metric_ids],
+            "metrics": [_metric_config(m) for m in metrics],
+            "weighted_metrics": [_metric_config(m) for m in weighted],
             "loss_weights": self._loss_weight,
         }
+
+    @staticmethod
+    def _metric_list(name, metrics):
+        if metrics is None:
+            return []
+        if isinstance(metrics, dict):
+            if len(metrics) != 1:
+                raise ValueError(f"{name}: a Sequential model has one output; give a list of metrics")
+            metrics = next(iter(metrics.values()))
+        if isinstance(metrics, (str, _metrics.Metric)) or (callable(metrics) and not isinstance(metrics, (list, tuple))):
+            metrics = [metrics]
+        if not isinstance(metrics, (list, tuple)):
+            raise TypeError(f"{name}: expected a list of metrics, got {type(metrics).__name__}")
+        return [m for m in metrics if m is not None]
 
     def _configure_native(self, reset_optimizer):
         self._net.set_loss(self.loss.spec())
         self._net.set_optimizer(self.optimizer.native_config(), reset_optimizer)
         out_dim = int(self._net.output_dim)
-        self.metrics_objects = []
+        entries, used = [], {}
+
+        def resolve(m):
+            return _metrics.resolve_accuracy(m, self.loss.kind, out_dim, from_logits=self.loss.from_logits)
+
+        # Keras's log names: a repeated name gets a suffix _1, _2, ...; a weighted metric whose name
+        # is taken gets the prefix weighted_.
         for m in self._metric_ids:
-            self.metrics_objects.append(
-                _metrics.resolve_accuracy(m, self.loss.kind, out_dim, from_logits=self.loss.from_logits))
+            obj = resolve(m)
+            name = obj.name
+            if name in used:
+                used[name] += 1
+                name = f"{name}_{used[obj.name] - 1}"
+            used.setdefault(name, 1)
+            entries.append((name, obj, False))
+        for m in self._weighted_metric_ids:
+            obj = resolve(m)
+            name = obj.name
+            if name in used:
+                name = f"weighted_{obj.name}"
+                if name in used:
+                    used[name] += 1
+                    name = f"{name}_{used[name] - 1}"
+            used.setdefault(name, 1)
+            entries.append((name, obj, True))
+        self._metric_entries = entries
+        self.metrics_objects = [e[1] for e in entries]
 
     def _use_optimizer(self, opt):
         """Binds an optimizer for the manual loop (optimizer.build(model.parameters()))."""
         self._require_built("optimizer.build")
         if self.optimizer is not opt:
+            if self.optimizer is not None and self.optimizer._model_ref is not None \
+                    and self.optimizer._model is self:
+                self.optimizer._model_ref = None
             self.optimizer = opt
             self._net.set_optimizer(opt.native_config(), True)
 
     @property
     def metrics_names(self):
-        return ["loss"] + [m.name for m in self.metrics_objects]
+        return ["loss"] + [e[0] for e in self._metric_entries]
+
+    @property
+    def metrics(self):
+        """The compiled metric objects (after the model is built)."""
+        return list(self.metrics_objects)
+
+    def reset_metrics(self):
+        for m in self.metrics_objects:
+            m.reset_state()
 
     # ------------------------------------------------------------------------------ data
     def _ensure_built_for(self, x_raw):
@@ -335,8 +468,14 @@ class Sequential:
             if self._input_shape is None:
                 if arr.ndim < 2:
                     raise ValueError(f"x: expected a 2-D array (samples, features), got shape {arr.shape}")
-                self._input_shape = tuple(arr.shape[1:])
-            self.build()
+                self._input_shape = tuple(int(d) for d in arr.shape[1:])
+                try:
+                    self.build()
+                except BaseException:
+                    self._input_shape = None
+                    raise
+            else:
+                self.build()
 
     def _x(self, x, name="x"):
         self._ensure_built_for(x)
@@ -351,33 +490,58 @@ class Sequential:
         if not self.compiled:
             raise RuntimeError(f"{what}: the model must be compiled first; call model.compile(optimizer, loss)")
 
-    def _weights_for(self, y, sample_weight, class_weight, n, name="sample_weight"):
-        w = as_sample_weight(sample_weight, name, n, self.dtype)
-        if class_weight is not None:
-            if not isinstance(class_weight, dict):
-                raise TypeError(f"class_weight: expected a dict {{class: weight}}, got {type(class_weight).__name__}")
-            if y.shape[1] == 1:
-                cls = np.rint(y[:, 0]).astype(np.int64)
-            else:
-                cls = np.argmax(y, axis=1)
-            present = set(np.unique(cls).tolist())
-            unknown = [k for k in class_weight if not isinstance(k, (int, np.integer)) or k not in present]
-            for k, v in class_weight.items():
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-                    raise ValueError(f"class_weight: weight of class {k!r} must be a non-negative number, got {v!r}")
-            if unknown:
-                raise ValueError(f"class_weight: classes {unknown} do not appear in y (classes present: {sorted(present)})")
-            table = np.ones(int(max(present | set(class_weight))) + 1, dtype=np.float64)
-            for k, v in class_weight.items():
-                table[int(k)] = v
-            cw = table[cls].astype(self.dtype)
-            w = cw if w is None else w * cw
+    def _class_weights(self, y, class_weight):
+        """Per-sample weights from a {class: weight} dict (classes missing from it weigh 1), or None."""
+        if class_weight is None:
+            return None
+        if not isinstance(class_weight, dict):
+            raise TypeError(f"class_weight: expected a dict {{class: weight}}, got {type(class_weight).__name__}")
+        for k, v in class_weight.items():
+            if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+                raise ValueError(f"class_weight: classes must be non-negative ints, got {k!r}")
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or \
+                    not math.isfinite(v) or v < 0:
+                raise ValueError(f"class_weight: weight of class {k!r} must be a non-negative number, got {v!r}")
+        if not class_weight:
+            return None
+        if y.shape[1] == 1:
+            cls = np.rint(y[:, 0]).astype(np.int64)
+        else:
+            cls = np.argmax(y, axis=1)
+        if cls.size and cls.min() < 0:
+            raise ValueError("class_weight: the targets hold negative classes")
+        size = int(max(max(class_weight) + 1, cls.max() + 1 if cls.size else 0))
+        table = np.ones(size, dtype=np.float64)
+        for k, v in class_weight.items():
+            table[int(k)] = v
+        return np.ascontiguousarray(table[cls], dtype=self.dtype)
+
+    @staticmethod
+    def _combine(a, b):
+        if a is None:
+            return b
+        if b is None:
+            return a
+        return np.ascontiguousarray(a * b)
+
+    def _loss_w(self, w, n):
+        """The weights the native loss uses: the sample weights times the compiled loss weight."""
         if self._loss_weight != 1.0:
-            w = np.full(n, self._loss_weight, dtype=self.dtype) if w is None else w * self._loss_weight
-        return None if w is None else np.ascontiguousarray(w, dtype=self.dtype)
+            w = np.full(n, self._loss_weight, dtype=self.dtype) if w is None else \
+                np.ascontiguousarray(w * np.dtype(self.dtype).type(self._loss_weight))
+        return w
 
     def _y(self, y, n, name="y"):
         return as_targets(y, name, n, self.loss, int(self._net.output_dim), self.dtype)
+
+    def _update_metrics(self, Y, pred, W):
+        for (_name, m, weighted) in self._metric_entries:
+            m.update_state(Y, pred, W if weighted else None)
+
+    def _metric_logs(self, logs):
+        for (name, m, _w) in self._metric_entries:
+            logs[name] = float(m.result())
+        return logs
 
     # ------------------------------------------------------------------------------ fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -385,7 +549,11 @@ class Sequential:
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
         """Trains the model (Keras semantics); returns a History whose .history maps names to per-epoch
-        lists. validation_split takes the last fraction of the data, before shuffling."""
+        lists ("loss", the metrics, and their "val_" twins when there is validation data).
+
+        validation_split takes the last fraction of the samples, before shuffling; class_weight
+        applies to the training samples only. steps_per_epoch caps the batches of each epoch (each
+        epoch starts a new pass over the data)."""
         self._require_compiled("fit")
         if y is None:
             raise ValueError("fit: y is required")
@@ -393,12 +561,15 @@ class Sequential:
         epochs = nonneg_int("epochs", epochs)
         initial_epoch = nonneg_int("initial_epoch", initial_epoch)
         steps_per_epoch = positive_int("steps_per_epoch", steps_per_epoch, allow_none=True)
+        validation_steps = positive_int("validation_steps", validation_steps, allow_none=True)
+        validation_batch_size = positive_int("validation_batch_size", validation_batch_size, allow_none=True)
         verbose = verbose_level(verbose)
-        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) or not 0 <= validation_split < 1:
+        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) or \
+                not 0 <= validation_split < 1:
             raise ValueError(f"validation_split: expected a number in [0, 1), got {validation_split!r}")
         if shuffle not in (True, False, "batch"):
             raise ValueError(f"shuffle: expected True, False or 'batch', got {shuffle!r}")
-        if isinstance(validation_freq, int) and not isinstance(validation_freq, bool):
+        if isinstance(validation_freq, (int, np.integer)) and not isinstance(validation_freq, bool):
             if validation_freq <= 0:
                 raise ValueError(f"validation_freq: expected a positive int, got {validation_freq!r}")
             val_epochs = None
@@ -410,15 +581,16 @@ class Sequential:
         X = self._x(x)
         n = X.shape[0]
         Y = self._y(y, n)
-        W = self._weights_for(Y, sample_weight, class_weight, n)
+        W = as_sample_weight(sample_weight, "sample_weight", n, self.dtype)
         val = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
                 raise ValueError("validation_data: expected (x_val, y_val) or (x_val, y_val, sample_weight_val)")
             Xv = self._x(validation_data[0], "validation_data x")
             Yv = self._y(validation_data[1], Xv.shape[0], "validation_data y")
-            Wv = self._weights_for(Yv, validation_data[2] if len(validation_data) == 3 else None, None,
-                                   Xv.shape[0], "validation_data sample_weight")
+            Wv = None
+            if len(validation_data) == 3:
+                Wv = as_sample_weight(validation_data[2], "validation_data sample_weight", Xv.shape[0], self.dtype)
             val = (Xv, Yv, Wv)
         elif validation_split > 0:
             split_at = int(math.floor(n * (1.0 - validation_split)))
@@ -428,21 +600,27 @@ class Sequential:
             val = (X[split_at:], Y[split_at:], None if W is None else W[split_at:])
             X, Y, W = X[:split_at], Y[:split_at], None if W is None else W[:split_at]
             n = split_at
+        W = self._combine(W, self._class_weights(Y, class_weight))
+        WL = self._loss_w(W, n)
+        val_bs = validation_batch_size or batch_size
+        if val is not None and validation_steps is not None:
+            rows = min(val[0].shape[0], validation_steps * val_bs)
+            val = tuple(None if a is None else a[:rows] for a in val)
         steps_full = (n + batch_size - 1) // batch_size
         steps = min(steps_full, steps_per_epoch) if steps_per_epoch else steps_full
 
         cbks = _callbacks.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                        verbose=verbose, epochs=epochs, steps=steps)
         batch_hooks = cbks.wants_batch_hooks("train")
-        warn_nonfinite = not any(isinstance(c, _callbacks.TerminateOnNaN) for c in (callbacks or []))
+        warn_nonfinite = not any(isinstance(c, _callbacks.TerminateOnNaN) for c in cbks)
         warned = False
         self.stop_training = False
         net = self._net
+        want_pred = bool(self._metric_entries)
         logs = {}
         cbks.on_train_begin()
         for epoch in range(initial_epoch, epochs):
-            for m in self.metrics_objects:
-                m.reset_state()
+            self.reset_metrics()
             cbks.on_epoch_begin(epoch)
             perm = net.shuffle(n) if shuffle else None
             loss_sum, seen, step = 0.0, 0, 0
@@ -453,20 +631,17 @@ class Sequential:
                 if batch_hooks:
                     cbks.on_train_batch_begin(step)
                 t0 = time.perf_counter()
-                want_pred = bool(self.metrics_objects)
-                ls, samples, batches, last, nonfinite, pred = net.train(X, Y, W, perm, batch_size, step, nb, want_pred)
+                ls, samples, batches, last, nonfinite, pred = net.train(X, Y, WL, perm, batch_size, step, nb,
+                                                                        want_pred)
                 dt = time.perf_counter() - t0
                 loss_sum += ls
                 seen += samples
                 if pred is not None:
                     rows = slice(step * batch_size, step * batch_size + samples)
                     idx = perm[rows] if perm is not None else rows
-                    for m in self.metrics_objects:
-                        m.update_state(Y[idx], pred, None if W is None else W[idx])
+                    self._update_metrics(Y[idx], pred, None if W is None else W[idx])
                 step += batches
-                logs = {"loss": loss_sum / max(seen, 1)}
-                for m in self.metrics_objects:
-                    logs[m.name] = float(m.result())
+                logs = self._metric_logs({"loss": loss_sum / max(seen, 1)})
                 if nonfinite and warn_nonfinite and not warned:
                     warnings.warn(f"fit: the loss became NaN or infinite in epoch {epoch + 1}; training continues "
                                   "(add fastnn.callbacks.TerminateOnNaN() to stop)", RuntimeWarning, stacklevel=2)
@@ -481,7 +656,9 @@ class Sequential:
                 (val_epochs is None and (epoch + 1) % validation_freq == 0) or
                 (val_epochs is not None and (epoch + 1) in val_epochs))
             if do_val:
-                vlogs = self._evaluate_arrays(*val, batch_size=validation_batch_size or batch_size)
+                cbks.on_test_begin()
+                vlogs = self._evaluate_arrays(*val, batch_size=val_bs, cbks=cbks)
+                cbks.on_test_end(vlogs)
                 epoch_logs.update({"val_" + k: v for k, v in vlogs.items()})
             cbks.on_epoch_end(epoch, epoch_logs)
             logs = epoch_logs
@@ -492,80 +669,110 @@ class Sequential:
         return self.history
 
     # ------------------------------------------------------------------------------ evaluate
-    def _evaluate_arrays(self, X, Y, W, batch_size=None):
+    def _evaluate_arrays(self, X, Y, W, batch_size=None, cbks=None):
+        """Loss and metrics over (X, Y) with sample weights W (inference mode). With callbacks that
+        want test batch hooks, runs batch by batch and calls them; otherwise in large chunks."""
         net = self._net
         n = X.shape[0]
-        for m in self.metrics_objects:
-            m.reset_state()
-        want_pred = bool(self.metrics_objects)
-        total = 0.0
+        WL = self._loss_w(W, n)
+        self.reset_metrics()
+        want_pred = bool(self._metric_entries)
+        batch_size = batch_size or 32
+        per_batch = cbks is not None and cbks.wants_batch_hooks("test")
         # Row chunks only bound the time between checks for Ctrl-C; results do not depend on them.
-        chunk = 65536
+        chunk = batch_size if per_batch else max(batch_size, 65536 // batch_size * batch_size)
+        total = 0.0
+        reg = net.regularization_loss()
+        logs = {}
         for start in range(0, n, chunk):
             end = min(n, start + chunk)
-            s, pred = net.evaluate(X[start:end], Y[start:end], None if W is None else W[start:end], want_pred)
+            if per_batch:
+                cbks.on_test_batch_begin(start // batch_size)
+            s, pred = net.evaluate(X[start:end], Y[start:end], None if WL is None else WL[start:end], want_pred)
             total += s
             if pred is not None:
-                for m in self.metrics_objects:
-                    m.update_state(Y[start:end], pred, None if W is None else W[start:end])
-        logs = {"loss": total / n + net.regularization_loss()}
-        for m in self.metrics_objects:
-            logs[m.name] = float(m.result())
+                self._update_metrics(Y[start:end], pred, None if W is None else W[start:end])
+            logs = self._metric_logs({"loss": total / end + reg})
+            if cbks is not None:
+                if per_batch:
+                    cbks.on_test_batch_end(start // batch_size, logs)
+                cbks.on_test_chunk_end((end + batch_size - 1) // batch_size, logs)
         return logs
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
         """Returns the loss (and metrics) on the data: a float when there are no metrics, else
-        [loss, metric, ...], or a dict with return_dict=True."""
+        [loss, metric, ...], or a dict with return_dict=True. verbose 1 or 2 prints one line."""
         self._require_compiled("evaluate")
         if y is None:
             raise ValueError("evaluate: y is required")
-        if batch_size is not None:
-            positive_int("batch_size", batch_size)
+        batch_size = positive_int("batch_size", 32 if batch_size is None else batch_size)
+        steps = positive_int("steps", steps, allow_none=True)
         verbose = verbose_level(verbose)
         X = self._x(x)
         Y = self._y(y, X.shape[0])
-        W = self._weights_for(Y, sample_weight, None, X.shape[0])
-        cbks = _callbacks.CallbackList(callbacks, add_history=False, add_progbar=False, model=self,
-                                       verbose=verbose, epochs=1, steps=1)
+        W = as_sample_weight(sample_weight, "sample_weight", X.shape[0], self.dtype)
+        if steps is not None and steps * batch_size < X.shape[0]:
+            rows = steps * batch_size
+            X, Y, W = X[:rows], Y[:rows], None if W is None else W[:rows]
+        n_steps = (X.shape[0] + batch_size - 1) // batch_size
+        cbks = _callbacks.CallbackList(callbacks, add_history=False, add_progbar=verbose != 0, model=self,
+                                       verbose=verbose, epochs=1, steps=n_steps)
         cbks.on_test_begin()
-        logs = self._evaluate_arrays(X, Y, W, batch_size)
+        logs = self._evaluate_arrays(X, Y, W, batch_size, cbks=cbks)
         cbks.on_test_end(logs)
-        if verbose:
-            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
-        if return_dict:
-            return logs
-        vals = [logs["loss"]] + [logs[m.name] for m in self.metrics_objects]
-        return vals[0] if len(vals) == 1 else vals
+        return self._format_logs(logs, return_dict)
 
     # ------------------------------------------------------------------------------ predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for x as a numpy array (n, units). Rows are independent: predict(x)[i] equals
         predict(x[i:i+1]) bitwise, whatever the batch size and thread count."""
-        if batch_size is not None:
-            positive_int("batch_size", batch_size)
-        verbose_level(verbose)
+        batch_size = positive_int("batch_size", 32 if batch_size is None else batch_size)
+        steps = positive_int("steps", steps, allow_none=True)
+        verbose = verbose_level(verbose)
         X = self._x(x)
+        if steps is not None and steps * batch_size < X.shape[0]:
+            X = X[:steps * batch_size]
         n = X.shape[0]
-        chunk = 65536
-        if n <= chunk:
-            return self._net.predict(X)
-        out = np.empty((n, int(self._net.output_dim)), dtype=self.dtype)
-        for start in range(0, n, chunk):
-            out[start:start + chunk] = self._net.predict(X[start:start + chunk])
+        n_steps = (n + batch_size - 1) // batch_size
+        cbks = None
+        if callbacks is not None or verbose:
+            cbks = _callbacks.CallbackList(callbacks, add_history=False, add_progbar=verbose != 0, model=self,
+                                           verbose=verbose, epochs=1, steps=n_steps)
+            cbks.on_predict_begin()
+        per_batch = cbks is not None and cbks.wants_batch_hooks("predict")
+        chunk = batch_size if per_batch else max(batch_size, 65536 // batch_size * batch_size)
+        if n <= chunk and not per_batch:
+            out = self._net.predict(X)
+            if cbks is not None:
+                cbks.on_predict_chunk_end(n_steps)
+        else:
+            out = np.empty((n, int(self._net.output_dim)), dtype=self.dtype)
+            for start in range(0, n, chunk):
+                end = min(n, start + chunk)
+                if per_batch:
+                    cbks.on_predict_batch_begin(start // batch_size)
+                out[start:end] = self._net.predict(X[start:end])
+                if per_batch:
+                    cbks.on_predict_batch_end(start // batch_size, {"outputs": out[start:end]})
+                if cbks is not None:
+                    cbks.on_predict_chunk_end((end + batch_size - 1) // batch_size)
+        if cbks is not None:
+            cbks.on_predict_end()
         return out
 
     def predict_on_batch(self, x):
         net = self._net
         if net is not None and type(x) is np.ndarray and x.dtype == self.dtype and x.ndim == 2 \
                 and x.flags.c_contiguous and x.shape[1] == net.input_dim and x.shape[0] > 0 \
-                and np.isfinite(x).all():
+                and len(self._input_shape) == 1 and np.isfinite(x).all():
             return net.predict(x)
-        return self.predict(x)
+        return self.predict(x, verbose=0)
 
     def __call__(self, x, training=False):
-        """Direct forward pass. The result remembers this pass: a loss computed on it supports
-        loss.backward() (the manual loop)."""
+        """Direct forward pass (training=True: dropout active, batch statistics, moving statistics
+        updated). The result remembers this pass: a loss computed on it supports loss.backward()
+        (the manual loop)."""
         X = self._x(x)
         out = self._net.forward_cached(X, bool(training))
         self._cache_token += 1
@@ -578,30 +785,35 @@ class Sequential:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on one batch; returns its loss (and metrics on that batch)."""
         self._require_compiled("train_on_batch")
+        if y is None:
+            raise ValueError("train_on_batch: y is required")
         X = self._x(x)
         n = X.shape[0]
         Y = self._y(y, n)
-        W = self._weights_for(Y, sample_weight, class_weight, n)
-        want = bool(self.metrics_objects)
-        ls, samples, _b, last, _nf, pred = self._net.train(X, Y, W, None, n, 0, 1, want)
-        logs = {"loss": float(last)}
-        for m in self.metrics_objects:
-            m.reset_state()
-            m.update_state(Y, pred, W)
-            logs[m.name] = float(m.result())
+        W = as_sample_weight(sample_weight, "sample_weight", n, self.dtype)
+        W = self._combine(W, self._class_weights(Y, class_weight))
+        want = bool(self._metric_entries)
+        _ls, _samples, _b, last, _nf, pred = self._net.train(X, Y, self._loss_w(W, n), None, n, 0, 1, want)
+        self.reset_metrics()
+        if pred is not None:
+            self._update_metrics(Y, pred, W)
+        logs = self._metric_logs({"loss": float(last)})
         return self._format_logs(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Loss (and metrics) on one batch, in inference mode."""
         self._require_compiled("test_on_batch")
+        if y is None:
+            raise ValueError("test_on_batch: y is required")
         X = self._x(x)
         Y = self._y(y, X.shape[0])
-        W = self._weights_for(Y, sample_weight, None, X.shape[0])
-        return self._format_logs(self._evaluate_arrays(X, Y, W), return_dict)
+        W = as_sample_weight(sample_weight, "sample_weight", X.shape[0], self.dtype)
+        return self._format_logs(self._evaluate_arrays(X, Y, W, X.shape[0]), return_dict)
 
     def _format_logs(self, logs, return_dict):
         if return_dict:
             return logs
-        vals = [logs["loss"]] + [logs[m.name] for m in self.metrics_objects]
+        vals = [logs[k] for k in self.metrics_names]
         return vals[0] if len(vals) == 1 else vals
 
     # ------------------------------------------------------------------------------ manual loop
@@ -630,20 +842,54 @@ class Sequential:
     # ------------------------------------------------------------------------------ summary / config
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
+        """Prints a Keras-style table: each layer with its output shape and parameter count, then the
+        total, trainable and non-trainable parameter counts."""
         print_fn = print_fn or print
-        width = line_length or 65
-        c1, c2 = int(width * 0.45), int(width * 0.30)
-        lines = [f'Model: "{self.name}"', "_" * width,
-                 f"{'Layer (type)':<{c1}}{'Output Shape':<{c2}}{'Param #':>{width - c1 - c2}}", "=" * width]
-        for l in self._layers:
-            shape = str((None, *l.output_shape)) if l.output_shape is not None else "?"
-            params = l.count_params() if self.built else 0
-            lines.append(f"{l.name + ' (' + type(l).__name__ + ')':<{c1}}{shape:<{c2}}{params:>{width - c1 - c2},}")
+        layers = self._layers
+        if layer_range is not None:
+            if not isinstance(layer_range, (list, tuple)) or len(layer_range) != 2:
+                raise ValueError(f"layer_range: expected [first_name, last_name], got {layer_range!r}")
+            names = [l.name for l in layers]
+            for nm in layer_range:
+                if nm not in names:
+                    raise ValueError(f"layer_range: no layer named {nm!r}")
+            i0, i1 = names.index(layer_range[0]), names.index(layer_range[1])
+            layers = layers[i0:i1 + 1]
+        rows = []
+        for l in layers:
+            shape = str((None, *l.output_shape)) if (self.built and l.output_shape is not None) else "?"
+            params = f"{l.count_params():,}" if self.built else "0 (unbuilt)"
+            row = [f"{l.name} ({type(l).__name__})", shape, params]
+            if show_trainable:
+                row.append("-" if not l._var_indices else ("Y" if (l.trainable and self._trainable) else "N"))
+            rows.append(row)
+        header = ["Layer (type)", "Output Shape", "Param #"] + (["Trainable"] if show_trainable else [])
+        widths = [max([len(header[c])] + [len(r[c]) for r in rows]) + 2 for c in range(len(header))]
+        widths[0] = max(widths[0], 30)
+        widths[1] = max(widths[1], 22)
+        widths[2] = max(widths[2], 12)
+        width = max(sum(widths) + 1, line_length or 0)
+        widths[0] += width - (sum(widths) + 1)
+
+        def fmt(cells):
+            out = " " + f"{cells[0]:<{widths[0] - 1}}" + f"{cells[1]:<{widths[1]}}" + f"{cells[2]:>{widths[2]}}"
+            if show_trainable:
+                out += f"{cells[3]:>{widths[3]}}"
+            return out
+
+        lines = [f'Model: "{self.name}"', "_" * width, fmt(header), "=" * width]
+        for i, r in enumerate(rows):
+            lines.append(fmt(r))
+            if i != len(rows) - 1:
+                lines.append("")
         lines.append("=" * width)
+        itemsize = np.dtype(self.dtype).itemsize
         total = sum(int(np.prod(v.shape)) for v in self.weights)
         trainable = sum(int(np.prod(v.shape)) for v in self.trainable_weights)
-        lines += [f"Total params: {total:,}", f"Trainable params: {trainable:,}",
-                  f"Non-trainable params: {total - trainable:,}", "_" * width]
+        lines += [f"Total params: {total:,} ({_bytes(total * itemsize)})",
+                  f"Trainable params: {trainable:,} ({_bytes(trainable * itemsize)})",
+                  f"Non-trainable params: {total - trainable:,} ({_bytes((total - trainable) * itemsize)})",
+                  "_" * width]
         for line in lines:
             print_fn(line)
 
@@ -652,22 +898,30 @@ class Sequential:
         if self._input_shape is not None:
             layers.append({"class_name": "InputLayer", "config": {"shape": list(self._input_shape)}})
         layers += [_layers.serialize(l) for l in self._layers]
-        return {"name": self.name, "dtype": self.dtype, "layers": layers}
+        return {"name": self.name, "dtype": self.dtype, "trainable": self._trainable, "layers": layers}
 
     @classmethod
     def from_config(cls, config):
-        model = cls(name=config.get("name"), dtype=config.get("dtype", "float32"))
+        """Rebuilds a model (fresh weights) from get_config()."""
+        if not isinstance(config, dict):
+            raise TypeError(f"from_config: expected a dict, got {type(config).__name__}")
+        model = cls.__new__(cls)
+        model._init_state(config.get("name"), config.get("dtype", "float32"), config.get("trainable", True))
         for d in config.get("layers", []):
-            if d.get("class_name") == "InputLayer":
-                model.add(_layers.Input(shape=tuple(d["config"]["shape"])))
+            if isinstance(d, dict) and d.get("class_name") == "InputLayer":
+                cfg = d.get("config") or {}
+                model.add(_layers.Input(shape=tuple(cfg.get("shape") or cfg.get("batch_shape", [None])[1:])))
             else:
                 model.add(_layers.deserialize(d))
         return model
 
+    def get_compile_config(self):
+        return None if not self.compiled else dict(self._compile_config)
+
     # ------------------------------------------------------------------------------ saving
     def save(self, filepath, overwrite=True):
-        """Writes architecture, weights, optimizer state and compile configuration to one file
-        (data only, written atomically)."""
+        """Writes architecture, weights, optimizer state, step count and compile configuration to one
+        file (data only, versioned, written atomically); fastnn.models.load_model reads it back."""
         from . import saving
 
         saving.save_model(self, filepath, overwrite=overwrite)
@@ -685,25 +939,77 @@ class Sequential:
     def __getstate__(self):
         from . import saving
 
+        if not self.built:
+            return {"fastnn_config": self.get_config(),
+                    "fastnn_compile": self._compile_config if self.compiled else None}
         return {"fastnn_model": saving.to_bytes(self)}
 
     def __setstate__(self, state):
         from . import saving
 
-        other = saving.from_bytes(state["fastnn_model"])
+        if "fastnn_model" in state:
+            other = saving.from_bytes(state["fastnn_model"])
+        else:
+            other = Sequential.from_config(state["fastnn_config"])
+            comp = state.get("fastnn_compile")
+            if comp:
+                saving._compile_from_config(other, comp)
         self.__dict__.update(other.__dict__)
         for l in self._layers:
             l._model = self
-        for v in getattr(self, "_var_objects", []):
+        for v in getattr(self, "_var_objects", None) or []:
             v.model = self
         if self.optimizer is not None:
             self.optimizer._model_ref = weakref.ref(self)
 
+    def __deepcopy__(self, memo):
+        clone = type(self).__new__(type(self))
+        clone.__setstate__(self.__getstate__())
+        return clone
+
     def __repr__(self):
-        return f"<Sequential name={self.name} layers={len(self._layers)} built={self.built}>"
+        return f"<{type(self).__name__} name={self.name} layers={len(self._layers)} built={self.built}>"
 
 
-Model = Sequential
+class Sequential(Model):
+    """A linear stack of layers (Keras's Sequential).
+
+    >>> model = Sequential([layers.Input(shape=(8,)), layers.Dense(10, activation="relu"),
+    ...                     layers.Dense(1, activation="sigmoid")])
+    >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    >>> history = model.fit(x, y, epochs=10, batch_size=32)
+
+    dtype: "float32" (default) or "float64" for every weight and computation.
+    """
+
+    def __init__(self, layers=None, name=None, dtype="float32", trainable=True):
+        self._init_state(name, dtype, trainable)
+        if isinstance(layers, _layers.Layer):
+            layers = [layers]
+        for layer in layers or []:
+            self.add(layer)
+
+
+def _metric_config(m):
+    """A metric for the compile configuration of a saved model: its name, or its class and config."""
+    if isinstance(m, str):
+        return m
+    if isinstance(m, _metrics.Metric):
+        if type(m).__name__ in _metrics._REGISTRY and type(m) is _metrics._REGISTRY[type(m).__name__]:
+            try:
+                return {"class_name": type(m).__name__, "config": m.get_config()}
+            except (TypeError, ValueError, NotImplementedError):
+                pass
+        return getattr(m, "name", None)
+    name = getattr(m, "__name__", None)
+    return name if name in _metrics._REGISTRY else None
+
+
+def _bytes(n):
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.2f} {unit}"
+        n /= 1024.0
 
 
 def load_model(filepath, compile=True):
@@ -711,3 +1017,8 @@ def load_model(filepath, compile=True):
     from . import saving
 
     return saving.load_model(filepath, compile=compile)
+
+
+def clone_model(model):
+    """A new model with the same architecture and freshly initialized weights (Keras's clone_model)."""
+    return Sequential.from_config(model.get_config())

@@ -166,7 +166,6 @@ def _read(filepath) -> bytes:
 
 
 def _model_from(header, arrays, compile=True):
-    from . import losses, optimizers
     from .models import Sequential
 
     cfg = header.get("config")
@@ -190,12 +189,7 @@ def _model_from(header, arrays, compile=True):
             l.trainable = bool(t)
     comp = header.get("compile")
     if compile and isinstance(comp, dict):
-        try:
-            model.compile(optimizer=optimizers.get(comp["optimizer"]), loss=losses.get(comp["loss"]),
-                          metrics=[m for m in comp.get("metrics", []) if isinstance(m, str)],
-                          loss_weights=comp.get("loss_weights"))
-        except (TypeError, ValueError, KeyError) as e:
-            raise FileFormatError(f"header: the compile configuration is invalid ({e})") from None
+        _compile_from_config(model, comp)
         opt_state = arrays.get("optimizer_state")
         if opt_state is not None:
             if opt_state.size != model._net.optimizer_state().size:
@@ -209,6 +203,32 @@ def _model_from(header, arrays, compile=True):
     if isinstance(rng, list) and len(rng) == 4 and all(isinstance(r, int) and 0 <= r < 2**64 for r in rng):
         model._net.set_rng_state(tuple(rng))
     return model
+
+
+def _metrics_from_config(entries):
+    """Metric entries of a compile configuration: names, or {"class_name", "config"} dicts resolved
+    through fastnn.metrics' fixed table."""
+    from . import metrics
+
+    out = []
+    for m in entries if isinstance(entries, list) else []:
+        if isinstance(m, str):
+            out.append(m)
+        elif isinstance(m, dict) and isinstance(m.get("class_name"), str) and isinstance(m.get("config", {}), dict):
+            out.append(metrics.get({"class_name": m["class_name"], "config": m.get("config", {})}))
+    return out
+
+
+def _compile_from_config(model, comp):
+    from . import losses, optimizers
+
+    try:
+        model.compile(optimizer=optimizers.get(comp["optimizer"]), loss=losses.get(comp["loss"]),
+                      metrics=_metrics_from_config(comp.get("metrics", [])),
+                      weighted_metrics=_metrics_from_config(comp.get("weighted_metrics", [])),
+                      loss_weights=comp.get("loss_weights"))
+    except (TypeError, ValueError, KeyError) as e:
+        raise FileFormatError(f"header: the compile configuration is invalid ({e})") from None
 
 
 def load_model(filepath, compile=True):

@@ -11,10 +11,21 @@
 namespace fastnn {
 namespace kern_avx2 {
 
+// Partial loads and stores are built from 128/64/32-bit pieces: vmaskmov is slow on AMD cores.
+inline __m128 load4n(const float* p, int n) {  // n in 0..3
+  switch (n) {
+    case 1: return _mm_load_ss(p);
+    case 2: return _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p)));
+    case 3:
+      return _mm_movelh_ps(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p))),
+                           _mm_load_ss(p + 2));
+    default: return _mm_setzero_ps();
+  }
+}
+
 struct VF {
   using T = float;
   using R = __m256;
-  using Mask = __m256i;
   static constexpr int W = 8;
   static R zero() { return _mm256_setzero_ps(); }
   static R load(const T* p) { return _mm256_load_ps(p); }
@@ -23,19 +34,36 @@ struct VF {
   static R set1(T x) { return _mm256_set1_ps(x); }
   static R fma(R a, R b, R c) { return _mm256_fmadd_ps(a, b, c); }
   static R add(R a, R b) { return _mm256_add_ps(a, b); }
-  static R relu(R x) { return _mm256_max_ps(_mm256_setzero_ps(), x); }
+  static R relu(R x) { return _mm256_max_ps(_mm256_setzero_ps(), x); }  // (0 > x) ? 0 : x
   static void storeu(T* p, R v) { _mm256_storeu_ps(p, v); }
-  static Mask mask(int n) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  static R loadn(const T* p, int n) {
+    if (n >= W) return loadu(p);
+    if (n <= 0) return zero();
+    if (n >= 4) return _mm256_set_m128(load4n(p + 4, n - 4), _mm_loadu_ps(p));
+    return _mm256_set_m128(_mm_setzero_ps(), load4n(p, n));
   }
-  static R loadm(const T* p, Mask m) { return _mm256_maskload_ps(p, m); }
-  static void storem(T* p, Mask m, R v) { _mm256_maskstore_ps(p, m, v); }
+  static void storen(T* p, R v, int n) {
+    if (n >= W) return _mm256_storeu_ps(p, v);
+    __m128 x = _mm256_castps256_ps128(v);
+    if (n >= 4) {
+      _mm_storeu_ps(p, x);
+      x = _mm256_extractf128_ps(v, 1);
+      p += 4;
+      n -= 4;
+    }
+    if (n >= 2) {
+      _mm_storel_pi(reinterpret_cast<__m64*>(p), x);
+      x = _mm_movehl_ps(x, x);
+      p += 2;
+      n -= 2;
+    }
+    if (n >= 1) _mm_store_ss(p, x);
+  }
 };
 
 struct VD {
   using T = double;
   using R = __m256d;
-  using Mask = __m256i;
   static constexpr int W = 4;
   static R zero() { return _mm256_setzero_pd(); }
   static R load(const T* p) { return _mm256_load_pd(p); }
@@ -44,13 +72,27 @@ struct VD {
   static R set1(T x) { return _mm256_set1_pd(x); }
   static R fma(R a, R b, R c) { return _mm256_fmadd_pd(a, b, c); }
   static R add(R a, R b) { return _mm256_add_pd(a, b); }
-  static R relu(R x) { return _mm256_max_pd(_mm256_setzero_pd(), x); }
+  static R relu(R x) { return _mm256_max_pd(_mm256_setzero_pd(), x); }  // (0 > x) ? 0 : x
   static void storeu(T* p, R v) { _mm256_storeu_pd(p, v); }
-  static Mask mask(int n) {
-    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
+  static R loadn(const T* p, int n) {
+    if (n >= W) return loadu(p);
+    if (n <= 0) return zero();
+    if (n == 1) return _mm256_set_m128d(_mm_setzero_pd(), _mm_load_sd(p));
+    __m128d lo = _mm_loadu_pd(p);
+    __m128d hi = n == 3 ? _mm_load_sd(p + 2) : _mm_setzero_pd();
+    return _mm256_set_m128d(hi, lo);
   }
-  static R loadm(const T* p, Mask m) { return _mm256_maskload_pd(p, m); }
-  static void storem(T* p, Mask m, R v) { _mm256_maskstore_pd(p, m, v); }
+  static void storen(T* p, R v, int n) {
+    if (n >= W) return _mm256_storeu_pd(p, v);
+    __m128d x = _mm256_castpd256_pd128(v);
+    if (n >= 2) {
+      _mm_storeu_pd(p, x);
+      x = _mm256_extractf128_pd(v, 1);
+      p += 2;
+      n -= 2;
+    }
+    if (n >= 1) _mm_store_sd(p, x);
+  }
 };
 
 struct PolicyF : SimdKernels<VF, 6, 2> {

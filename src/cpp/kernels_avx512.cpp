@@ -29,8 +29,8 @@ struct VF {
   static Mask mask(int n) {
     return n <= 0 ? Mask(0) : n >= W ? Mask(0xFFFF) : Mask((1u << n) - 1u);
   }
-  static R loadm(const T* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
-  static void storem(T* p, Mask m, R v) { _mm512_mask_storeu_ps(p, m, v); }
+  static R loadn(const T* p, int n) { return _mm512_maskz_loadu_ps(mask(n), p); }
+  static void storen(T* p, R v, int n) { _mm512_mask_storeu_ps(p, mask(n), v); }
 };
 
 struct VD {
@@ -53,8 +53,8 @@ struct VD {
   static Mask mask(int n) {
     return n <= 0 ? Mask(0) : n >= W ? Mask(0xFF) : Mask((1u << n) - 1u);
   }
-  static R loadm(const T* p, Mask m) { return _mm512_maskz_loadu_pd(m, p); }
-  static void storem(T* p, Mask m, R v) { _mm512_mask_storeu_pd(p, m, v); }
+  static R loadn(const T* p, int n) { return _mm512_maskz_loadu_pd(mask(n), p); }
+  static void storen(T* p, R v, int n) { _mm512_mask_storeu_pd(p, mask(n), v); }
 };
 
 struct PolicyF : SimdKernels<VF, 12, 2> {

@@ -233,7 +233,10 @@ void BatchNorm<T>::forward(const LayerCtx<T>& c, const T* x, size_t rows, T* out
   const bool batch_stats = training && this->trainable && rows > 0;
   if (training) last_used_batch_stats_ = batch_stats;
   if (batch_stats) {
-    std::vector<double> mean(d, 0.0), var(d, 0.0);
+    s0_.assign(d, 0.0);
+    s1_.assign(d, 0.0);
+    std::vector<double>& mean = s0_;
+    std::vector<double>& var = s1_;
     for (size_t r = 0; r < rows; ++r)
       for (size_t j = 0; j < d; ++j) mean[j] += double(x[r * d + j]);
     for (size_t j = 0; j < d; ++j) mean[j] /= double(rows);
@@ -270,7 +273,10 @@ void BatchNorm<T>::backward(const LayerCtx<T>& c, const T*, const T*, const T* a
                             T* dx, const Epilogue<T>* dx_ep, size_t rows, bool accumulate) {
   const size_t d = this->out_;
   const T* gamma = gamma_ >= 0 ? c.params + this->params[gamma_].offset : nullptr;
-  std::vector<double> sum_dy(d, 0.0), sum_dy_xh(d, 0.0);
+  s0_.assign(d, 0.0);
+  s1_.assign(d, 0.0);
+  std::vector<double>& sum_dy = s0_;
+  std::vector<double>& sum_dy_xh = s1_;
   for (size_t r = 0; r < rows; ++r)
     for (size_t j = 0; j < d; ++j) {
       double g = double(dout[r * d + j]);

@@ -39,6 +39,11 @@ void Network<T>::build() {
       segments_.push_back(Segment{p.offset, p.size(), p.trainable && l->trainable});
       if (p.l1 != 0 || p.l2 != 0) has_regularizers_ = true;
     }
+  flops_per_row_ = 0;
+  for (auto& l : layers_)
+    flops_per_row_ += std::strcmp(l->kind(), "Dense") == 0
+                          ? 2.0 * double(l->in_dim()) * double(l->out_dim())
+                          : 4.0 * double(l->out_dim());
   params_.assign(off, T(0));
   grads_.assign(off, T(0));
   for (const ParamSpec* p : specs_)
@@ -96,14 +101,17 @@ void Network<T>::set_loss(const Loss& loss) {
     layers_.back()->set_keep_preactivation(
         a && (a->kind == ActKind::Sigmoid || a->kind == ActKind::Softmax));
   }
-  ws_ = Workspace<T>();  // aux widths may have changed
+  ws_ = Workspace<T>();  // label width may have changed
+  std::lock_guard<std::mutex> g(ws_pool_mu_);
+  ws_pool_.clear();
 }
 
 template <typename T>
-void Network<T>::ensure(Workspace<T>& ws, size_t rows) const {
-  if (ws.cap >= rows && ws.out.size() == layers_.size()) return;
+void Network<T>::ensure(Workspace<T>& ws, size_t rows, bool training) const {
+  if (ws.cap >= rows && ws.out.size() == layers_.size() && (ws.training || !training)) return;
   size_t cap = std::max(rows, ws.cap);
   ws.cap = cap;
+  ws.training = ws.training || training;
   ws.out.resize(layers_.size());
   ws.aux.resize(layers_.size());
   size_t maxw = input_dim_;
@@ -112,11 +120,32 @@ void Network<T>::ensure(Workspace<T>& ws, size_t rows) const {
     ws.aux[i].resize(cap * layers_[i]->aux_cols());
     maxw = std::max(maxw, layers_[i]->out_dim());
   }
-  ws.x.resize(cap * input_dim_);
-  ws.y.resize(cap * std::max<size_t>(1, loss_.label_cols(output_dim())));
-  ws.w.resize(cap);
-  ws.g0.resize(cap * maxw);
-  ws.g1.resize(cap * maxw);
+  if (ws.training) {
+    ws.x.resize(cap * input_dim_);
+    ws.y.resize(cap * std::max<size_t>(1, loss_.label_cols(output_dim())));
+    ws.w.resize(cap);
+    ws.g0.resize(cap * maxw);
+    ws.g1.resize(cap * maxw);
+  }
+}
+
+template <typename T>
+std::unique_ptr<Workspace<T>> Network<T>::acquire_workspace() {
+  {
+    std::lock_guard<std::mutex> g(ws_pool_mu_);
+    if (!ws_pool_.empty()) {
+      auto ws = std::move(ws_pool_.back());
+      ws_pool_.pop_back();
+      return ws;
+    }
+  }
+  return std::make_unique<Workspace<T>>();
+}
+
+template <typename T>
+void Network<T>::release_workspace(std::unique_ptr<Workspace<T>> ws) {
+  std::lock_guard<std::mutex> g(ws_pool_mu_);
+  if (ws_pool_.size() < 64) ws_pool_.push_back(std::move(ws));
 }
 
 template <typename T>
@@ -256,37 +285,54 @@ ChunkResult Network<T>::train(const T* X, const T* Y, const T* W, size_t n, cons
 
 namespace {
 // Row blocks for inference: each task owns a workspace and takes every ntasks-th block.
-inline size_t inference_block(size_t n, int threads) {
+// Work below ~256 kflop stays on the calling thread (waking a worker costs more than it saves).
+inline size_t inference_block(size_t n, int threads, double flops_per_row) {
+  if (double(n) * flops_per_row < 262144.0) threads = 1;
   size_t per = (n + size_t(threads) - 1) / size_t(threads);
   return std::max<size_t>(1, std::min<size_t>(per, 512));
 }
 }  // namespace
+
+// Calls f(ws, start, rows, pool) for row blocks of [0, n). Several blocks run in parallel (one
+// workspace per task, GEMMs single-threaded); a single block uses the GEMM's own threads.
+template <typename T>
+template <typename F>
+void Network<T>::for_row_blocks(size_t n, size_t block, F&& f) {
+  const size_t nblocks = (n + block - 1) / block;
+  const size_t ntasks = std::min<size_t>(nblocks, size_t(pool_ ? pool_->num_threads() : 1));
+  ThreadPool* inner = ntasks > 1 ? nullptr : pool_;
+  std::unique_ptr<Workspace<T>> local[64];
+  const size_t nt = std::min<size_t>(ntasks, 64);
+  for (size_t t = 0; t < nt; ++t) {
+    local[t] = acquire_workspace();
+    ensure(*local[t], std::min(block, n), false);
+  }
+  auto task = [&](size_t t) {
+    for (size_t b = t; b < nblocks; b += nt)
+      f(*local[t], b, b * block, std::min(block, n - b * block), inner);
+  };
+  try {
+    if (nt > 1)
+      pool_->parallel_for(nt, task);
+    else
+      task(0);
+  } catch (...) {
+    for (size_t t = 0; t < nt; ++t) release_workspace(std::move(local[t]));
+    throw;
+  }
+  for (size_t t = 0; t < nt; ++t) release_workspace(std::move(local[t]));
+}
 
 template <typename T>
 void Network<T>::predict(const T* X, size_t n, T* out) {
   FASTNN_CHECK(built_, "network is not built");
   if (n == 0) return;
   const size_t dout = output_dim();
-  const int threads = pool_ ? pool_->num_threads() : 1;
-  const size_t block = inference_block(n, threads);
-  const size_t nblocks = (n + block - 1) / block;
-  const size_t ntasks = std::min<size_t>(nblocks, size_t(threads));
-  // A single block uses the GEMM's own threads; several blocks run in parallel, one per task.
-  ThreadPool* inner = ntasks > 1 ? nullptr : pool_;
-  std::vector<Workspace<T>> wss(ntasks);
-  auto task = [&](size_t t) {
-    Workspace<T>& ws = wss[t];
-    ensure(ws, std::min(block, n));
-    for (size_t b = t; b < nblocks; b += ntasks) {
-      const size_t start = b * block, rows = std::min(block, n - start);
-      const T* o = forward(ws, X + start * input_dim_, rows, false, inner);
-      std::memcpy(out + start * dout, o, sizeof(T) * rows * dout);
-    }
-  };
-  if (ntasks > 1)
-    pool_->parallel_for(ntasks, task);
-  else
-    task(0);
+  const size_t block = inference_block(n, pool_ ? pool_->num_threads() : 1, flops_per_row_);
+  for_row_blocks(n, block, [&](Workspace<T>& ws, size_t, size_t start, size_t rows, ThreadPool* inner) {
+    const T* o = forward(ws, X + start * input_dim_, rows, false, inner);
+    std::memcpy(out + start * dout, o, sizeof(T) * rows * dout);
+  });
 }
 
 template <typename T>
@@ -294,31 +340,17 @@ double Network<T>::evaluate(const T* X, const T* Y, const T* W, size_t n, T* pre
   FASTNN_CHECK(built_, "network is not built");
   if (n == 0) return 0.0;
   const size_t dout = output_dim(), yc = loss_.label_cols(dout);
-  const int threads = pool_ ? pool_->num_threads() : 1;
-  const size_t block = inference_block(n, threads);
-  const size_t nblocks = (n + block - 1) / block;
-  const size_t ntasks = std::min<size_t>(nblocks, size_t(threads));
-  ThreadPool* inner = ntasks > 1 ? nullptr : pool_;
+  const size_t block = inference_block(n, pool_ ? pool_->num_threads() : 1, flops_per_row_);
   const Loss eff = effective_loss(loss_, true);
-  std::vector<double> sums(nblocks, 0.0);
-  std::vector<Workspace<T>> wss(ntasks);
-  auto task = [&](size_t t) {
-    Workspace<T>& ws = wss[t];
-    ensure(ws, std::min(block, n));
-    for (size_t b = t; b < nblocks; b += ntasks) {
-      const size_t start = b * block, rows = std::min(block, n - start);
-      const T* x = X + start * input_dim_;
-      const T* o = forward(ws, x, rows, false, inner);
-      const T* lin = fused_ ? loss_input(ws, x) : o;
-      sums[b] = loss_forward_backward(eff, lin, Y + start * yc, W ? W + start : nullptr, rows,
-                                      dout, 1.0, static_cast<T*>(nullptr));
-      if (pred_out) std::memcpy(pred_out + start * dout, o, sizeof(T) * rows * dout);
-    }
-  };
-  if (ntasks > 1)
-    pool_->parallel_for(ntasks, task);
-  else
-    task(0);
+  std::vector<double> sums((n + block - 1) / block, 0.0);
+  for_row_blocks(n, block, [&](Workspace<T>& ws, size_t b, size_t start, size_t rows, ThreadPool* inner) {
+    const T* x = X + start * input_dim_;
+    const T* o = forward(ws, x, rows, false, inner);
+    const T* lin = fused_ ? loss_input(ws, x) : o;
+    sums[b] = loss_forward_backward(eff, lin, Y + start * yc, W ? W + start : nullptr, rows, dout,
+                                    1.0, static_cast<T*>(nullptr));
+    if (pred_out) std::memcpy(pred_out + start * dout, o, sizeof(T) * rows * dout);
+  });
   double total = 0;
   for (double s : sums) total += s;  // fixed order: identical for any thread count
   return total;

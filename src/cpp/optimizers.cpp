@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "fastnn/common.h"
+#include "fastnn/threadpool.h"
 
 namespace fastnn {
 
@@ -164,14 +165,14 @@ void Optimizer<T>::step(T* params, T* grads, const std::vector<Segment>& segs) {
   T* S1 = state_.data() + n_;
   T* S2 = state_.data() + 2 * n_;
 
-  for (const Segment& sg : segs) {
-    if (!sg.trainable) continue;
-    T* p = params + sg.offset;
-    const T* g = grads + sg.offset;
-    const size_t n = sg.size;
-    T* s0 = S0 + sg.offset;
-    T* s1 = S1 + sg.offset;
-    T* s2 = S2 + sg.offset;
+  // The update is elementwise: ranges of the arena may run on any thread in any order with the same
+  // result, so large arenas are split into pieces for the pool.
+  auto update = [&](size_t offset, size_t n) {
+    T* p = params + offset;
+    const T* g = grads + offset;
+    T* s0 = S0 + offset;
+    T* s1 = S1 + offset;
+    T* s2 = S2 + offset;
     // 3. decoupled weight decay
     if (c.weight_decay > 0)
       for (size_t i = 0; i < n; ++i) p[i] -= p[i] * wd;
@@ -276,6 +277,22 @@ void Optimizer<T>::step(T* params, T* grads, const std::vector<Segment>& segs) {
         }
         break;
     }
+  };
+  constexpr size_t kPiece = 32768;
+  size_t total = 0;
+  for (const Segment& sg : segs)
+    if (sg.trainable) total += sg.size;
+  if (pool_ && pool_->num_threads() > 1 && total >= 2 * kPiece) {
+    pieces_.clear();
+    for (const Segment& sg : segs) {
+      if (!sg.trainable) continue;
+      for (size_t o = 0; o < sg.size; o += kPiece)
+        pieces_.push_back({sg.offset + o, std::min(kPiece, sg.size - o)});
+    }
+    pool_->parallel_for(pieces_.size(), [&](size_t i) { update(pieces_[i].first, pieces_[i].second); });
+  } else {
+    for (const Segment& sg : segs)
+      if (sg.trainable) update(sg.offset, sg.size);
   }
   if (c.kind == OptKind::Nadam) u_product_ = u_prod_t;
   ++iterations_;

@@ -1,10 +1,13 @@
 // The engine's thread pool (see fastnn/threadpool.h).
 //
-// One job at a time: run() publishes (fn, ctx, ntasks) and a new generation number; the caller and
-// the chosen workers take task indices from a shared counter until none are left; the caller then
-// waits until every chosen worker has checked out, so the job's fields are never reused while a
-// worker still reads them. Workers spin for a short while after each job (back-to-back GEMMs of a
-// training step find them awake), then sleep on a condition variable.
+// One job at a time: run() publishes (fn, ctx, ntasks) with a new generation number and an "open"
+// bit; the caller and any worker that joins take task indices from a shared counter until none are
+// left. The caller waits for the tasks, not for the workers: a worker that is asleep or descheduled
+// when the job is published simply finds it done or closed. To join, a worker registers in `active_`
+// and then checks that the job is still open; the caller closes the job after its last task and
+// waits for the registered workers to leave, so a job's fields are never reused while read.
+// Workers spin for a short while after each job (back-to-back GEMMs of a training step find them
+// awake), then sleep on a condition variable.
 //
 // A second run() while one is in progress (another user thread, or a task that itself calls run())
 // executes its tasks inline on its own thread: no deadlock, no shared state touched.
@@ -99,27 +102,24 @@ class Pool final : public ThreadPool {
     } owner(run_owner_);
 
     if (int(workers_.size()) > nt - 1) stop_workers_from(nt - 1);
-    const int want = int(std::min<size_t>(size_t(nt - 1), ntasks - 1));
-    if (int(workers_.size()) < want) start_workers(want);
-    const int nw = std::min(want, int(workers_.size()));
-    if (nw <= 0) return run_inline(ntasks, fn, ctx);
+    if (int(workers_.size()) < nt - 1) start_workers(nt - 1);
+    if (workers_.empty()) return run_inline(ntasks, fn, ctx);
 
     fn_ = fn;
     ctx_ = ctx;
     ntasks_ = ntasks;
     error_ = nullptr;
     next_.store(0, std::memory_order_relaxed);
-    pending_.store(nw, std::memory_order_relaxed);
-    publish(uint64_t(nw));
+    done_.store(0, std::memory_order_relaxed);
+    const uint64_t gen = (word_.load(std::memory_order_relaxed) >> 1) + 1;
+    publish((gen << 1) | 1);
 
     work();
-    // Wait for the chosen workers to check out (they finish their last task, then leave).
-    for (unsigned spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
-      if (spins < 20000)
-        FASTNN_CPU_RELAX();
-      else
-        std::this_thread::yield();
-    }
+    // Wait for the tasks other threads took, then close the job and wait for the workers that
+    // joined it to leave (they are about to: no task is left to take).
+    wait_until([&] { return done_.load(std::memory_order_acquire) == ntasks; });
+    word_.store(gen << 1, std::memory_order_seq_cst);
+    wait_until([&] { return active_.load(std::memory_order_seq_cst) == 0; });
     if (error_) {
       std::exception_ptr e = std::move(error_);
       error_ = nullptr;
@@ -148,7 +148,7 @@ class Pool final : public ThreadPool {
     workers_.clear();
     sync_ = new Sync;
     sleeping_.store(0);
-    pending_.store(0);
+    active_.store(0);
     quit_from_.store(INT_MAX);
     if (fork_locked_) {
       fork_locked_ = false;
@@ -157,17 +157,25 @@ class Pool final : public ThreadPool {
   }
 
  private:
-  static constexpr int kCountBits = 16;
-
-  // Starts a new generation: (generation << kCountBits) | workers chosen for it.
-  void publish(uint64_t nworkers) {
-    const uint64_t gen = (word_.load(std::memory_order_relaxed) >> kCountBits) + 1;
-    word_.store((gen << kCountBits) | nworkers, std::memory_order_seq_cst);
-    if (sleeping_.load(std::memory_order_seq_cst) > 0) {
-      Sync* s = sync_;
-      { std::lock_guard<std::mutex> g(s->m); }
-      s->cv.notify_all();
+  template <typename Pred>
+  static void wait_until(Pred done) {
+    for (unsigned spins = 0; !done(); ++spins) {
+      if (spins < 20000)
+        FASTNN_CPU_RELAX();
+      else
+        std::this_thread::yield();
     }
+  }
+
+  // Stores the new job word ((generation << 1) | open) and wakes sleeping workers.
+  void publish(uint64_t word) {
+    word_.store(word, std::memory_order_seq_cst);
+    if (sleeping_.load(std::memory_order_seq_cst) > 0) wake_all();
+  }
+  void wake_all() {
+    Sync* s = sync_;
+    { std::lock_guard<std::mutex> g(s->m); }
+    s->cv.notify_all();
   }
 
   void work() {
@@ -183,17 +191,18 @@ class Pool final : public ThreadPool {
         std::lock_guard<std::mutex> g(err_mtx_);
         if (!error_) error_ = std::current_exception();
       }
+      done_.fetch_add(1, std::memory_order_release);
     }
   }
 
   void worker_main(int id, uint64_t seen) {
     t_is_worker = true;
     Sync* s = sync_;
+    auto ready = [&] {
+      return word_.load(std::memory_order_seq_cst) != seen ||
+             quit_from_.load(std::memory_order_relaxed) <= id;
+    };
     for (;;) {
-      auto ready = [&] {
-        return (word_.load(std::memory_order_seq_cst) >> kCountBits) != seen ||
-               quit_from_.load(std::memory_order_relaxed) <= id;
-      };
       if (!ready()) {
         const auto t0 = std::chrono::steady_clock::now();
         bool got = false;
@@ -215,12 +224,12 @@ class Pool final : public ThreadPool {
         }
       }
       if (quit_from_.load(std::memory_order_relaxed) <= id) return;
-      const uint64_t w = word_.load(std::memory_order_acquire);
-      seen = w >> kCountBits;
-      if (uint64_t(id) < (w & ((uint64_t(1) << kCountBits) - 1))) {
-        work();
-        pending_.fetch_sub(1, std::memory_order_release);
-      }
+      const uint64_t w = word_.load(std::memory_order_seq_cst);
+      seen = w;
+      if (!(w & 1)) continue;  // closed, or a wake-up without a job
+      active_.fetch_add(1, std::memory_order_seq_cst);
+      if (word_.load(std::memory_order_seq_cst) == w) work();  // still open: the fields are valid
+      active_.fetch_sub(1, std::memory_order_seq_cst);
     }
   }
 
@@ -232,7 +241,7 @@ class Pool final : public ThreadPool {
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
 #endif
-    const uint64_t seen = word_.load(std::memory_order_relaxed) >> kCountBits;
+    const uint64_t seen = word_.load(std::memory_order_relaxed);
     while (int(workers_.size()) < count) {
       const int id = int(workers_.size());
       try {
@@ -251,13 +260,9 @@ class Pool final : public ThreadPool {
     if (first < 0) first = 0;
     if (int(workers_.size()) <= first) return;
     quit_from_.store(first, std::memory_order_relaxed);
-    publish(0);
-    {
-      // Wake sleepers even if they registered after publish() looked.
-      Sync* s = sync_;
-      { std::lock_guard<std::mutex> g(s->m); }
-      s->cv.notify_all();
-    }
+    // A new closed generation wakes every worker; those with id >= first leave.
+    word_.store(((word_.load(std::memory_order_relaxed) >> 1) + 1) << 1, std::memory_order_seq_cst);
+    wake_all();
     for (size_t i = size_t(first); i < workers_.size(); ++i) {
       workers_[i]->join();
       delete workers_[i];
@@ -273,11 +278,12 @@ class Pool final : public ThreadPool {
   Sync* sync_;  // replaced (the old one leaked) in a forked child
   std::vector<std::thread*> workers_;
 
-  alignas(64) std::atomic<uint64_t> word_{0};
+  alignas(64) std::atomic<uint64_t> word_{0};  // (generation << 1) | open
   std::atomic<int> quit_from_{INT_MAX};
   std::atomic<int> sleeping_{0};
-  alignas(64) std::atomic<int> pending_{0};
-  alignas(64) std::atomic<size_t> next_{0};
+  alignas(64) std::atomic<int> active_{0};  // workers inside the current job
+  alignas(64) std::atomic<size_t> next_{0};  // next task index to take
+  alignas(64) std::atomic<size_t> done_{0};  // tasks finished
 
   // The current job (written before publish(), read by the chosen workers after it).
   void (*fn_)(void*, size_t) = nullptr;

@@ -8,8 +8,9 @@
 //   micro(kc, pa, pb, c, ldc, load, const Fin<T>* f): one MR x NR tile from packed panels
 //     (pa: kc x MR, k-major; pb: kc x NR, k-major, 64-byte aligned), starting from 0 or from c
 //     (load), finishing (beta, bias, relu) when f is non-null;
-//   small(m, n, K, A, rsA, csA, B, ldb, C, ldc, beta, bias, relu): the whole m x n block from
-//     unpacked operands (A(i,k) = A[i*rsA + k*csA], B(k,j) = B[k*ldb + j]), finished.
+//   small(m, n, K, A, rsA, csA, B, ldb, padded, C, ldc, beta, bias, relu): the whole m x n block
+//     from unpacked operands (A(i,k) = A[i*rsA + k*csA], B(k,j) = B[k*ldb + j]; padded: rows of B
+//     are readable and zero up to a multiple of NR columns), finished.
 // Both must give, per element, exactly the arithmetic described in gemm.h.
 //
 // Loop structure of the packed path on one region of C (rows r0..r1, cols c0..c1):
@@ -96,7 +97,7 @@ struct ScratchBuf {
 };
 
 struct Scratch {
-  ScratchBuf a, b, cold, bt;
+  ScratchBuf a, b, cold, bt, bpad;
 };
 inline Scratch& scratch() {
   static thread_local Scratch s;
@@ -139,18 +140,24 @@ struct Driver {
     const size_t rsA = g.ta ? 1 : g.lda, csA = g.ta ? g.lda : 1;
     const T* Bp = g.B + c0;
     size_t ldb = g.ldb;
+    bool padded = false;
     if (g.tb && K > 0) {
-      // B is stored N x K: copy the region's columns as K x n rows (cheap next to the product).
-      T* bt = scratch().bt.template get<T>(K * n);
+      // B is stored N x K: copy the region's columns as K rows of n, zero padded to a multiple of
+      // NR (cheap next to the product).
+      const size_t np = round_up(n, NR);
+      T* bt = scratch().bt.template get<T>(K * np);
       for (size_t j = 0; j < n; ++j) {
         const T* src = g.B + (c0 + j) * g.ldb;
-        for (size_t k = 0; k < K; ++k) bt[k * n + j] = src[k];
+        for (size_t k = 0; k < K; ++k) bt[k * np + j] = src[k];
       }
+      for (size_t k = 0; k < K; ++k)
+        for (size_t j = n; j < np; ++j) bt[k * np + j] = T(0);
       Bp = bt;
-      ldb = n;
+      ldb = np;
+      padded = true;
     }
-    P::small(m, n, K, g.A + r0 * rsA, rsA, csA, Bp, ldb, g.C + r0 * g.ldc + c0, g.ldc, g.beta,
-             g.bias ? g.bias + c0 : nullptr, g.relu);
+    P::small(m, n, K, g.A + r0 * rsA, rsA, csA, Bp, ldb, padded, g.C + r0 * g.ldc + c0, g.ldc,
+             g.beta, g.bias ? g.bias + c0 : nullptr, g.relu);
     call_fn(g, r0, c0, m, n);
   }
 
@@ -378,7 +385,10 @@ struct Driver {
     Args g{ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc,
            ep ? ep->bias : nullptr, ep ? ep->relu : false, ep ? ep->fn : nullptr,
            ep ? ep->ctx : nullptr, use_small(M, N, K, tb)};
-    run(g, pool);
+    if (g.small && 2.0 * double(M) * double(N) * double(K) < kParallelFlops)
+      region_small(g, 0, M, 0, N);  // the common tiny case: straight to the kernel
+    else
+      run(g, pool);
   }
 };
 

@@ -2,10 +2,10 @@
 // the x86 kernel files (kernels_avx2.cpp, kernels_avx512.cpp). Include it only from a kernel file,
 // after defining FASTNN_KNS (the file's private namespace) and the vector types.
 //
-// V provides: T, R (register), Mask, W (lanes), zero, load (aligned), loadu, bcast, set1, fma(a,b,c) =
+// V provides: T, R (register), W (lanes), zero, load (aligned), loadu, bcast, set1, fma(a,b,c) =
 // a*b+c with one rounding, add, relu ((0 > x) ? 0 : x, so NaN passes through like std::max(x, 0)),
-// storeu, mask(n) (first n lanes, n may be <= 0 or >= W), loadm / storem (masked, no fault on
-// masked-out lanes).
+// storeu, loadn(p, n) / storen(p, v, n): the first n lanes only (n may be <= 0 or >= W), touching no
+// memory past them.
 //
 // Arithmetic of every C element, on every path of these kernels (packed tile, edge tile, small
 // no-pack tile): acc = 0; acc = fma(a_k, b_k, acc) for k = 0..K-1 in order; then, when beta != 0,
@@ -27,7 +27,6 @@ template <class V, int MR_, int NV_>
 struct SimdKernels : PackDefault<typename V::T, NV_ * V::W> {
   using T = typename V::T;
   using R = typename V::R;
-  using Mask = typename V::Mask;
   static constexpr int W = V::W;
   static constexpr int MR = MR_;
   static constexpr int NV = NV_;
@@ -97,28 +96,26 @@ struct SimdKernels : PackDefault<typename V::T, NV_ * V::W> {
   }
 
   // ---- small path: no packing ------------------------------------------------------------------
-  // One tile of RR rows and VV vectors (VV*W columns, of which the first n are real when MASKED):
-  // A(i,k) = A[i*rsA + k*csA], B(k,j) = B[k*ldb + j]. Finishes the tile (beta, bias, relu).
+  // One tile of RR rows and VV vectors: A(i,k) = A[i*rsA + k*csA], B(k,j) = B[k*ldb + j] with VV*W
+  // readable columns (zero padded past the n real ones when PARTIAL). Finishes the tile (beta, bias,
+  // relu) and stores the n real columns.
   using TileFn = void (*)(size_t K, const T* A, size_t rsA, size_t csA, const T* B, size_t ldb,
                           int n, T* C, size_t ldc, T beta, const T* bias, bool relu);
 
-  template <int RR, int VV, bool MASKED>
+  template <int RR, int VV, bool PARTIAL>
   static void stile(size_t K, const T* A, size_t rsA, size_t csA, const T* B, size_t ldb, int n,
                     T* C, size_t ldc, T beta, const T* bias, bool relu) {
     R acc[RR][VV];
-    Mask mk[VV];
-#pragma GCC unroll 4
-    for (int v = 0; v < VV; ++v) {
-      if (MASKED) mk[v] = V::mask(n - v * W);
 #pragma GCC unroll 16
-      for (int r = 0; r < RR; ++r) acc[r][v] = V::zero();
-    }
+    for (int r = 0; r < RR; ++r)
+#pragma GCC unroll 4
+      for (int v = 0; v < VV; ++v) acc[r][v] = V::zero();
     const T* ak = A;
     const T* bk = B;
     for (size_t k = 0; k < K; ++k) {
       R b[VV];
 #pragma GCC unroll 4
-      for (int v = 0; v < VV; ++v) b[v] = MASKED ? V::loadm(bk + v * W, mk[v]) : V::loadu(bk + v * W);
+      for (int v = 0; v < VV; ++v) b[v] = V::loadu(bk + v * W);
 #pragma GCC unroll 16
       for (int r = 0; r < RR; ++r) {
         R a = V::bcast(ak + r * rsA);
@@ -135,13 +132,13 @@ struct SimdKernels : PackDefault<typename V::T, NV_ * V::W> {
 #pragma GCC unroll 4
         for (int v = 0; v < VV; ++v) {
           const T* p = C + r * ldc + v * W;
-          acc[r][v] = V::fma(vb, MASKED ? V::loadm(p, mk[v]) : V::loadu(p), acc[r][v]);
+          acc[r][v] = V::fma(vb, PARTIAL ? V::loadn(p, n - v * W) : V::loadu(p), acc[r][v]);
         }
     }
     if (bias) {
 #pragma GCC unroll 4
       for (int v = 0; v < VV; ++v) {
-        R bv = MASKED ? V::loadm(bias + v * W, mk[v]) : V::loadu(bias + v * W);
+        R bv = PARTIAL ? V::loadn(bias + v * W, n - v * W) : V::loadu(bias + v * W);
 #pragma GCC unroll 16
         for (int r = 0; r < RR; ++r) acc[r][v] = V::add(acc[r][v], bv);
       }
@@ -157,49 +154,63 @@ struct SimdKernels : PackDefault<typename V::T, NV_ * V::W> {
 #pragma GCC unroll 4
       for (int v = 0; v < VV; ++v) {
         T* p = C + r * ldc + v * W;
-        if (MASKED)
-          V::storem(p, mk[v], acc[r][v]);
+        if (PARTIAL)
+          V::storen(p, acc[r][v], n - v * W);
         else
           V::storeu(p, acc[r][v]);
       }
   }
 
-  template <int RR, int VV>
-  static TileFn pick_v(int vv, bool masked) {
-    if constexpr (VV > NV) {
-      return nullptr;
-    } else {
-      if (vv == VV) return masked ? &stile<RR, VV, true> : &stile<RR, VV, false>;
-      return pick_v<RR, VV + 1>(vv, masked);
+  // tiles[rows - 1][vectors - 1][partial]
+  struct TileTable {
+    TileFn f[MR][NV][2];
+  };
+  template <int I>
+  static constexpr void fill(TileTable& t) {
+    if constexpr (I < MR * NV) {
+      t.f[I / NV][I % NV][0] = &stile<I / NV + 1, I % NV + 1, false>;
+      t.f[I / NV][I % NV][1] = &stile<I / NV + 1, I % NV + 1, true>;
+      fill<I + 1>(t);
     }
   }
-  template <int RR>
-  static TileFn pick(int rr, int vv, bool masked) {
-    if constexpr (RR > MR) {
-      return nullptr;
-    } else {
-      if (rr == RR) return pick_v<RR, 1>(vv, masked);
-      return pick<RR + 1>(rr, vv, masked);
-    }
+  static constexpr TileTable make_tiles() {
+    TileTable t{};
+    fill<0>(t);
+    return t;
   }
+  static constexpr TileTable kTiles = make_tiles();
 
-  // C[m x n] = op from unpacked operands (see stile), finished.
+  // C[m x n] from unpacked operands (see stile), finished. B has ldb >= n; when `padded`, every row
+  // of B can be read up to the next multiple of NR columns (zeros there).
   static void small(size_t m, size_t n, size_t K, const T* A, size_t rsA, size_t csA, const T* B,
-                    size_t ldb, T* C, size_t ldc, T beta, const T* bias, bool relu) {
+                    size_t ldb, bool padded, T* C, size_t ldc, T beta, const T* bias, bool relu) {
     const size_t mfull = m / MR * MR;
     const int mrest = int(m - mfull);
     for (size_t j = 0; j < n; j += NR) {
       const size_t nn = n - j < size_t(NR) ? n - j : size_t(NR);
       const int vv = int((nn + W - 1) / W);
-      const bool masked = nn != size_t(vv) * W;
-      const TileFn full = pick<MR>(MR, vv, masked);
+      const bool partial = nn != size_t(vv) * W;
       const T* bj = B + j;
+      size_t ldbj = ldb;
+      if (partial && !padded) {
+        // Last, partial block of columns: copy it zero padded so the k loop needs no masks.
+        const size_t w = size_t(vv) * W;
+        T* p = scratch().bpad.template get<T>(K * w);
+        for (size_t k = 0; k < K; ++k)
+          for (int v = 0; v < vv; ++v)
+            V::storeu(p + k * w + v * W, V::loadn(bj + k * ldb + v * W, int(nn) - v * W));
+        bj = p;
+        ldbj = w;
+      }
       const T* biasj = bias ? bias + j : nullptr;
-      for (size_t i = 0; i < mfull; i += MR)
-        full(K, A + i * rsA, rsA, csA, bj, ldb, int(nn), C + i * ldc + j, ldc, beta, biasj, relu);
+      if (mfull) {
+        const TileFn full = kTiles.f[MR - 1][vv - 1][partial];
+        for (size_t i = 0; i < mfull; i += MR)
+          full(K, A + i * rsA, rsA, csA, bj, ldbj, int(nn), C + i * ldc + j, ldc, beta, biasj, relu);
+      }
       if (mrest)
-        pick<1>(mrest, vv, masked)(K, A + mfull * rsA, rsA, csA, bj, ldb, int(nn),
-                                   C + mfull * ldc + j, ldc, beta, biasj, relu);
+        kTiles.f[mrest - 1][vv - 1][partial](K, A + mfull * rsA, rsA, csA, bj, ldbj, int(nn),
+                                             C + mfull * ldc + j, ldc, beta, biasj, relu);
     }
   }
 };

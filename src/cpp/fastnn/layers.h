@@ -164,6 +164,7 @@ class BatchNorm final : public Layer<T> {
   bool center_, scale_;
   int gamma_ = -1, beta_ = -1, mean_ = -1, var_ = -1;  // indices into params
   std::vector<double> inv_std_;                         // of the last training batch
+  std::vector<double> s0_, s1_;                         // per-feature scratch (training only)
   bool last_used_batch_stats_ = false;
 };
 

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <vector>
 
@@ -24,6 +25,7 @@ class ThreadPool;
 template <typename T>
 struct Workspace {
   size_t cap = 0;
+  bool training = false;  // inference workspaces hold no gradient or batch buffers
   std::vector<std::vector<T>> out, aux;  // per layer
   std::vector<T> x, y, w;                // gathered batch
   std::vector<T> g0, g1;                 // ping-pong gradient buffers
@@ -68,7 +70,10 @@ class Network {
   Optimizer<T>& optimizer() { return opt_; }
   void set_optimizer(const OptimizerConfig& c, bool reset) { opt_.configure(c, params_.size(), reset); }
   Rng& rng() { return rng_; }
-  void set_pool(ThreadPool* pool) { pool_ = pool; }
+  void set_pool(ThreadPool* pool) {
+    pool_ = pool;
+    opt_.set_pool(pool);
+  }
 
   // Fisher-Yates permutation of [0, n) from the network's generator.
   void shuffle(int64_t* perm, size_t n);
@@ -100,7 +105,12 @@ class Network {
   std::shared_mutex& mutex() const { return mu_; }
 
  private:
-  void ensure(Workspace<T>& ws, size_t rows) const;
+  void ensure(Workspace<T>& ws, size_t rows, bool training = true) const;
+  // Inference workspaces are reused across calls (no allocation per predict in steady state).
+  std::unique_ptr<Workspace<T>> acquire_workspace();
+  void release_workspace(std::unique_ptr<Workspace<T>> ws);
+  template <typename F>
+  void for_row_blocks(size_t n, size_t block, F&& f);
   const T* forward(Workspace<T>& ws, const T* x, size_t rows, bool training, ThreadPool* pool);
   void backward(Workspace<T>& ws, const T* x, size_t rows, bool preact, bool accumulate);
   const T* loss_input(const Workspace<T>& ws, const T* x) const;
@@ -115,6 +125,7 @@ class Network {
   std::vector<T> params_, grads_;
   bool built_ = false;
   bool has_regularizers_ = false;
+  double flops_per_row_ = 0;  // forward cost estimate, to decide when threads pay off
   Loss loss_;
   bool fused_ = false;
   Optimizer<T> opt_;
@@ -124,6 +135,8 @@ class Network {
   size_t cached_rows_ = 0;
   bool cached_fused_ = false;
   mutable std::shared_mutex mu_;
+  std::mutex ws_pool_mu_;
+  std::vector<std::unique_ptr<Workspace<T>>> ws_pool_;
 };
 
 }  // namespace fastnn

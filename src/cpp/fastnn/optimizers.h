@@ -9,9 +9,12 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace fastnn {
+
+class ThreadPool;
 
 enum class OptKind : int { SGD = 0, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion };
 
@@ -84,8 +87,11 @@ class Optimizer {
   std::vector<T>& state() { return state_; }
   double& scalar_state() { return u_product_; }  // Nadam's running product (1 otherwise)
   void reset_state();
+  void set_pool(ThreadPool* pool) { pool_ = pool; }
 
  private:
+  ThreadPool* pool_ = nullptr;
+  std::vector<std::pair<size_t, size_t>> pieces_;
   OptimizerConfig cfg_;
   std::vector<T> state_;
   size_t n_ = 0;

@@ -1,0 +1,472 @@
+"""One measurement of one framework on one workload, run in its own process by benchmarks/run.py.
+
+    python benchmarks/peers.py FRAMEWORK WORKLOAD --threads T [--quick] [--memory]
+
+FRAMEWORK is fastnn, torch, keras or sklearn; WORKLOAD is w1, w2 or w3; ``peak`` as FRAMEWORK
+with WORKLOAD ``numpy`` times a large float32 matmul instead. The process prints one line
+``RESULT {json}`` on stdout. run.py sets the thread environment variables (OMP_NUM_THREADS and
+friends) before this process starts; the code here also sets each library's own thread count.
+
+Every framework gets the same data (fastnn.datasets with the same seed) and the same model, written
+the way that framework's documentation writes it ("idiomatic" code, see benchmarks/README.md). Each
+framework is one small ``make_*`` function returning an adapter with:
+
+    fit_epochs(k) -> list of k epoch times (s); one full pass over the data each, shuffled
+    predict(x)    -> probabilities / outputs for all rows, batch 1024 where the API has a batch size
+    predict_small(x) -> the same for one small batch (the latency path)
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib.util
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+import traceback
+import warnings
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+# ----------------------------------------------------------------------------------------------
+# workloads
+# ----------------------------------------------------------------------------------------------
+# units: layer widths after the input; acts: activation of each Dense layer.
+WORKLOADS = {
+    "w1": dict(
+        title="W1 founding network 8-10-10-1",
+        data="seed_task", n_features=8, units=[10, 10, 1], acts=["relu", "relu", "sigmoid"],
+        loss="binary_crossentropy", batch_size=32, lr=1e-3,
+        rows=dict(full=100000, quick=100000), repeats=dict(full=3, quick=1),
+        predict_repeats=dict(full=5, quick=2), latency_calls=dict(full=3000, quick=500),
+    ),
+    "w2": dict(
+        title="W2 MNIST-shaped 784-512-512-10",
+        data="classification", n_features=784, units=[512, 512, 10],
+        acts=["relu", "relu", "softmax"], loss="sparse_categorical_crossentropy", batch_size=128,
+        lr=1e-3, rows=dict(full=60000, quick=12000), repeats=dict(full=3, quick=1),
+        predict_repeats=dict(full=3, quick=2), latency_calls=dict(full=0, quick=0),
+    ),
+    "w3": dict(
+        title="W3 wide 1024-4096-4096-1024",
+        data="regression", n_features=1024, units=[4096, 4096, 1024],
+        acts=["relu", "relu", "linear"], loss="mse", batch_size=256, lr=1e-3,
+        rows=dict(full=4096, quick=1024), repeats=dict(full=3, quick=1),
+        predict_repeats=dict(full=0, quick=0), latency_calls=dict(full=0, quick=0),
+    ),
+}
+PREDICT_BATCH = 1024
+LATENCY_ROWS = 32
+
+
+def n_params(spec) -> int:
+    dims = [spec["n_features"]] + spec["units"]
+    return sum(dims[i] * dims[i + 1] + dims[i + 1] for i in range(len(dims) - 1))
+
+
+def load_datasets():
+    """fastnn.datasets, loaded from the source file when this is a checkout.
+
+    Loading the file directly keeps fastnn's native library out of the peers' processes.
+    """
+    path = os.path.join(REPO, "python", "fastnn", "datasets.py")
+    if os.path.exists(path):
+        spec = importlib.util.spec_from_file_location("fastnn_bench_datasets", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    from fastnn import datasets  # an installed package without a checkout around it
+
+    return datasets
+
+
+def make_data(spec, rows: int, seed: int):
+    ds = load_datasets()
+    if spec["data"] == "seed_task":
+        (x, y), _ = ds.seed_task(n_samples=rows, test_split=0.0, seed=seed)
+    elif spec["data"] == "classification":
+        (x, y), _ = ds.classification(n_samples=rows, n_features=spec["n_features"],
+                                      n_classes=spec["units"][-1], test_split=0.0, seed=seed)
+    else:
+        (x, y), _ = ds.regression(n_samples=rows, n_features=spec["n_features"],
+                                  n_targets=spec["units"][-1], test_split=0.0, seed=seed)
+    return x, y
+
+
+# ----------------------------------------------------------------------------------------------
+# framework adapters
+# ----------------------------------------------------------------------------------------------
+class Adapter:
+    def __init__(self, fit_epoch=None, predict=None, predict_small=None, info=None,
+                 fit_epochs=None):
+        self._fit_epoch = fit_epoch
+        self._fit_epochs = fit_epochs
+        self.predict = predict
+        self.predict_small = predict_small
+        self.info = info or {}
+
+    def fit_epochs(self, k: int):
+        if self._fit_epochs is not None:
+            return self._fit_epochs(k)
+        times = []
+        for _ in range(k):
+            t0 = time.perf_counter()
+            self._fit_epoch()
+            times.append(time.perf_counter() - t0)
+        return times
+
+
+def import_fastnn():
+    """fastnn as installed; failing that, the checkout's python/ folder (a built tree)."""
+    try:
+        import fastnn
+        fastnn.Sequential  # noqa: B018  (fails on a half-built package)
+        return fastnn, "installed"
+    except Exception as first:  # noqa: BLE001
+        sys.modules.pop("fastnn", None)
+        sys.path.insert(0, os.path.join(REPO, "python"))
+        try:
+            import fastnn
+            fastnn.Sequential  # noqa: B018
+            return fastnn, "checkout python/"
+        except Exception as second:  # noqa: BLE001
+            raise ImportError(f"fastnn is not importable: {first!r}; from the checkout: "
+                              f"{second!r}. Build it with `pip install .`") from second
+
+
+def make_fastnn(spec, x, y, threads):
+    """fastnn's Keras-like API, exactly as a user writes it."""
+    fn, where = import_fastnn()
+    fn.set_num_threads(threads)
+    model = fn.Sequential([fn.layers.Input(shape=(spec["n_features"],))]
+                          + [fn.layers.Dense(u, activation=a)
+                             for u, a in zip(spec["units"], spec["acts"])])
+    model.compile(optimizer=fn.optimizers.Adam(learning_rate=spec["lr"]), loss=spec["loss"])
+    info = dict(version=getattr(fn, "__version__", "?"), imported_from=where,
+                module_file=os.path.relpath(fn.__file__, REPO) if fn.__file__.startswith(REPO)
+                else "site-packages", threads=fn.get_num_threads() if hasattr(fn, "get_num_threads")
+                else threads)
+    if hasattr(fn, "kernel_name"):
+        info["kernel"] = fn.kernel_name()
+    return Adapter(
+        fit_epoch=lambda: model.fit(x, y, batch_size=spec["batch_size"], epochs=1, verbose=0,
+                                    shuffle=True),
+        predict=lambda xs: model.predict(xs, batch_size=PREDICT_BATCH, verbose=0),
+        predict_small=lambda xs: model.predict_on_batch(xs),
+        info=info)
+
+
+def make_torch(spec, x, y, threads):
+    """An eager PyTorch loop: nn.Sequential, torch.optim.Adam, a permuted index per epoch,
+    batches sliced from tensors (no DataLoader); loss on logits (BCEWithLogitsLoss,
+    CrossEntropyLoss) and the sigmoid/softmax applied at prediction, as PyTorch recommends."""
+    import torch
+
+    torch.set_num_threads(threads)
+    dims = [spec["n_features"]] + spec["units"]
+    layers = []
+    for i, act in enumerate(spec["acts"]):
+        layers.append(torch.nn.Linear(dims[i], dims[i + 1]))
+        if act == "relu":
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    opt = torch.optim.Adam(model.parameters(), lr=spec["lr"])
+    if spec["loss"] == "binary_crossentropy":
+        loss_fn, out_fn = torch.nn.BCEWithLogitsLoss(), torch.sigmoid
+        yt = torch.from_numpy(y.reshape(-1, 1))
+    elif spec["loss"] == "sparse_categorical_crossentropy":
+        loss_fn, out_fn = torch.nn.CrossEntropyLoss(), lambda z: torch.softmax(z, dim=1)
+        yt = torch.from_numpy(y)
+    else:
+        loss_fn, out_fn = torch.nn.MSELoss(), lambda z: z
+        yt = torch.from_numpy(y)
+    xt = torch.from_numpy(x)
+    n, bs = len(x), spec["batch_size"]
+
+    def fit_epoch():
+        model.train()
+        perm = torch.randperm(n)
+        for i in range(0, n, bs):
+            idx = perm[i:i + bs]
+            xb, yb = xt[idx], yt[idx]
+            opt.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+
+    def predict(xs):
+        model.eval()
+        with torch.inference_mode():
+            xs = torch.from_numpy(xs)
+            return torch.cat([out_fn(model(xs[i:i + PREDICT_BATCH]))
+                              for i in range(0, len(xs), PREDICT_BATCH)]).numpy()
+
+    def predict_small(xs):
+        with torch.inference_mode():
+            return out_fn(model(torch.from_numpy(xs))).numpy()
+
+    info = dict(version=torch.__version__, threads=torch.get_num_threads(),
+                loss=type(loss_fn).__name__,
+                parallel=torch.__config__.parallel_info().splitlines()[:6])
+    return Adapter(fit_epoch=fit_epoch, predict=predict, predict_small=predict_small, info=info)
+
+
+def make_keras(spec, x, y, threads):
+    """Keras 3 on TensorFlow: Sequential, compile, fit(verbose=0), predict(batch_size=1024),
+    predict_on_batch for the latency path. compile() keeps its defaults (jit_compile="auto")."""
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    import keras
+
+    model = keras.Sequential([keras.Input(shape=(spec["n_features"],))]
+                             + [keras.layers.Dense(u, activation=a)
+                                for u, a in zip(spec["units"], spec["acts"])])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=spec["lr"]), loss=spec["loss"])
+    bs = spec["batch_size"]
+
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.times = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.times.append(time.perf_counter() - self._t0)
+
+    def fit_epochs(k):
+        # One fit() call for all k epochs, timed per epoch by a callback: steady-state epochs,
+        # without fit()'s per-call set-up (building the tf.data pipeline).
+        timer = EpochTimer()
+        model.fit(x, y, batch_size=bs, epochs=k, verbose=0, shuffle=True, callbacks=[timer])
+        return timer.times
+
+    info = dict(version=keras.__version__, tensorflow=tf.__version__,
+                backend=keras.backend.backend(), jit_compile=bool(model.jit_compile),
+                threads=dict(intra=tf.config.threading.get_intra_op_parallelism_threads(),
+                             inter=tf.config.threading.get_inter_op_parallelism_threads()),
+                latency_call="model.predict_on_batch")
+    adapter = Adapter(fit_epochs=fit_epochs,
+                      predict=lambda xs: model.predict(xs, batch_size=PREDICT_BATCH, verbose=0),
+                      predict_small=lambda xs: model.predict_on_batch(xs), info=info)
+    adapter.call_small = lambda xs: model(xs, training=False).numpy()
+    return adapter
+
+
+def make_sklearn(spec, x, y, threads):
+    """scikit-learn's MLPClassifier (adam, the same layers and batch size); one partial_fit call
+    is one epoch; predict_proba on all rows at once (it has no batch size)."""
+    from sklearn.neural_network import MLPClassifier
+
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads)
+    except ImportError:
+        pass  # the environment variables set by run.py still apply
+    if spec["loss"] not in ("binary_crossentropy", "sparse_categorical_crossentropy"):
+        raise NotImplementedError("scikit-learn is only run on the classification workloads")
+    model = MLPClassifier(hidden_layer_sizes=tuple(spec["units"][:-1]), activation="relu",
+                          solver="adam", learning_rate_init=spec["lr"],
+                          batch_size=spec["batch_size"], max_iter=1, shuffle=True,
+                          tol=-np.inf, n_iter_no_change=10**9, random_state=0)
+    classes = np.unique(y)
+
+    def fit_epoch():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.partial_fit(x, y, classes=classes)
+
+    import sklearn
+
+    info = dict(version=sklearn.__version__, threads=threads, estimator="MLPClassifier",
+                fit="partial_fit (one epoch per call)", predict="predict_proba (no batch size)")
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["blas"] = [{k: p.get(k) for k in ("internal_api", "version", "num_threads",
+                                               "architecture")} for p in threadpool_info()]
+    except ImportError:
+        pass
+    return Adapter(fit_epoch=fit_epoch, predict=model.predict_proba,
+                   predict_small=model.predict_proba, info=info)
+
+
+MAKERS = dict(fastnn=make_fastnn, torch=make_torch, keras=make_keras, sklearn=make_sklearn)
+
+
+# ----------------------------------------------------------------------------------------------
+# measurements
+# ----------------------------------------------------------------------------------------------
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def maxrss_bytes() -> int:
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return r if sys.platform == "darwin" else r * 1024
+
+
+def hwm_bytes():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def reset_hwm() -> bool:
+    """Resets the kernel's peak-RSS mark (VmHWM) of this process (Linux >= 4.0)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def run_timing(framework, wl, threads, quick, seed):
+    spec = WORKLOADS[wl]
+    mode = "quick" if quick else "full"
+    x, y = make_data(spec, spec["rows"][mode], seed)
+    t0 = time.perf_counter()
+    ad = MAKERS[framework](spec, x, y, threads)
+    out = dict(info=ad.info, rows=len(x), setup_s=time.perf_counter() - t0)
+    repeats = spec["repeats"][mode]
+    # A warm-up epoch first, then `repeats` timed epochs; report the best (and all).
+    times = ad.fit_epochs(1 + repeats)
+    out["warmup_epoch_s"] = times[0]
+    out["epoch_s"] = times[1:]
+    out["fit_samples_per_s"] = len(x) / min(times[1:])
+    if spec["predict_repeats"][mode] and ad.predict is not None:
+        ad.predict(x[:PREDICT_BATCH * 2])  # warm-up (graph tracing, allocations)
+        ptimes = []
+        for _ in range(spec["predict_repeats"][mode]):
+            t = time.perf_counter()
+            ad.predict(x)
+            ptimes.append(time.perf_counter() - t)
+        out["predict_s"] = ptimes
+        out["predict_samples_per_s"] = len(x) / min(ptimes)
+    calls = spec["latency_calls"][mode]
+    if calls and ad.predict_small is not None:
+        small = np.ascontiguousarray(x[:LATENCY_ROWS])
+        out["latency_us"] = median_latency_us(ad.predict_small, small, calls)
+        if hasattr(ad, "call_small"):
+            out["latency_model_call_us"] = median_latency_us(ad.call_small, small, calls)
+    return out
+
+
+def median_latency_us(f, xs, calls):
+    for _ in range(min(50, calls)):
+        f(xs)
+    samples = []
+    for _ in range(calls):
+        t = time.perf_counter_ns()
+        f(xs)
+        samples.append(time.perf_counter_ns() - t)
+    return statistics.median(samples) / 1000.0
+
+
+def run_memory(framework, wl, threads, quick, seed):
+    """Peak RSS of one fit epoch, after the data and the model exist."""
+    spec = WORKLOADS[wl]
+    mode = "quick" if quick else "full"
+    x, y = make_data(spec, spec["rows"][mode], seed)
+    ad = MAKERS[framework](spec, x, y, threads)
+    gc.collect()
+    rss_before = rss_bytes()
+    maxrss_before = maxrss_bytes()
+    hwm_reset = reset_hwm()
+    ad.fit_epochs(1)
+    maxrss_after = maxrss_bytes()
+    hwm = hwm_bytes() if hwm_reset else None
+    out = dict(info=ad.info, rows=len(x), rss_before_fit=rss_before,
+               maxrss_before_fit=maxrss_before, maxrss_after_fit=maxrss_after,
+               fit_peak_minus_rss_before=max(0, maxrss_after - rss_before),
+               fit_raised_process_peak=maxrss_after > maxrss_before,
+               vmhwm_during_fit=hwm,
+               vmhwm_minus_rss_before=(hwm - rss_before) if hwm is not None else None)
+    p = n_params(spec)
+    dims = [spec["n_features"]] + spec["units"]
+    out["estimate"] = dict(
+        data_bytes=int(x.nbytes + y.nbytes),
+        param_bytes=4 * p,
+        grad_bytes=4 * p,
+        adam_state_bytes=8 * p,
+        # Per batch: each layer's output and its gradient (and the pre-activation kept for the
+        # backward pass), float32.
+        batch_workspace_bytes=4 * spec["batch_size"] * sum(dims[1:]) * 3,
+    )
+    return out
+
+
+def run_peak_numpy(threads, quick):
+    """Best time of a large float32 matmul through numpy's BLAS."""
+    try:
+        from threadpoolctl import threadpool_info, threadpool_limits
+
+        threadpool_limits(threads)
+        blas = [{k: p.get(k) for k in ("internal_api", "version", "num_threads", "architecture")}
+                for p in threadpool_info()]
+    except ImportError:
+        blas = None
+    n = 2048 if quick else 4096
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    c = a @ b
+    best = float("inf")
+    for _ in range(3 if quick else 5):
+        t = time.perf_counter()
+        np.matmul(a, b, out=c)
+        best = min(best, time.perf_counter() - t)
+    return dict(n=n, best_s=best, gflops=2.0 * n ** 3 / best / 1e9, numpy=np.__version__,
+                blas=blas, method=f"best of repeated float32 {n}x{n} @ {n}x{n} np.matmul, "
+                                 f"2*n^3 flops")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("framework", choices=list(MAKERS) + ["peak"])
+    ap.add_argument("workload", choices=list(WORKLOADS) + ["numpy"])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--memory", action="store_true")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    try:
+        if args.framework == "peak":
+            result = run_peak_numpy(args.threads, args.quick)
+        elif args.memory:
+            result = run_memory(args.framework, args.workload, args.threads, args.quick, args.seed)
+        else:
+            result = run_timing(args.framework, args.workload, args.threads, args.quick, args.seed)
+        result["ok"] = True
+    except Exception as e:  # noqa: BLE001  (reported to run.py, which prints it in the table)
+        result = dict(ok=False, error=f"{type(e).__name__}: {e}",
+                      traceback=traceback.format_exc()[-3000:])
+    result.update(framework=args.framework, workload=args.workload, threads=args.threads,
+                  quick=args.quick, memory=args.memory, wall_s=time.perf_counter() - t0,
+                  python=platform.python_version(), numpy=np.__version__)
+    sys.stdout.write("RESULT " + json.dumps(result, default=str) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
