@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "fastnn/common.h"
 
@@ -35,14 +36,17 @@ constexpr double kInvSqrt2Pi = 0.39894228040143267793994605993438;
 // Each functor: fwd(z) and grad(z, a) = f'(z) (a = f(z), valid when needed).
 template <typename T>
 struct Linear {
+  static constexpr bool kFromOutput = true;
   T fwd(T z) const { return z; }
   T grad(T, T) const { return T(1); }
 };
 template <typename T>
 struct PlainRelu {
+  static constexpr bool kFromOutput = true;
   T fwd(T z) const { return z > T(0) ? z : T(0); }
   T grad(T, T a) const { return a > T(0) ? T(1) : T(0); }
 };
+
 // Keras relu(x, negative_slope, max_value, threshold):
 //   y = (x > threshold ? x : 0), clipped to [0, max_value] when max_value is set,
 //   minus negative_slope * max(threshold - x, 0).
@@ -142,6 +146,7 @@ struct Softsign {
 };
 template <typename T>
 struct Sigmoid {
+  static constexpr bool kFromOutput = true;
   T fwd(T z) const { return sigmoid(z); }
   T grad(T, T a) const { return a * (T(1) - a); }
 };
@@ -161,11 +166,13 @@ struct HardSilu {
 };
 template <typename T>
 struct Tanh {
+  static constexpr bool kFromOutput = true;
   T fwd(T z) const { return std::tanh(z); }
   T grad(T, T a) const { return T(1) - a * a; }
 };
 template <typename T>
 struct Exponential {
+  static constexpr bool kFromOutput = true;
   T fwd(T z) const { return std::exp(z); }
   T grad(T, T a) const { return a; }
 };
@@ -175,19 +182,41 @@ void map_forward(const F& f, const T* z, size_t ldz, T* a, size_t lda, size_t ro
   for (size_t r = 0; r < rows; ++r) {
     const T* zr = z + r * ldz;
     T* ar = a + r * lda;
+#pragma GCC ivdep
     for (size_t c = 0; c < cols; ++c) ar[c] = f.fwd(zr[c]);
   }
 }
 
+template <typename F, typename = void>
+struct FromOutput {
+  static constexpr bool value = false;
+};
+template <typename F>
+struct FromOutput<F, std::void_t<decltype(F::kFromOutput)>> {
+  static constexpr bool value = F::kFromOutput;
+};
+
+// The inner loops carry no pointer tests, so the compiler can vectorise the simple kinds.
 template <typename T, typename F>
 void map_backward(const F& f, const T* z, const T* a, const T* da, T* dz, size_t rows, size_t cols,
                   size_t ld) {
   for (size_t r = 0; r < rows; ++r) {
     const size_t o = r * ld;
-    for (size_t c = 0; c < cols; ++c) {
-      T zv = z ? z[o + c] : T(0);
-      T av = a ? a[o + c] : T(0);
-      dz[o + c] = da[o + c] * f.grad(zv, av);
+    const T* g = da + o;
+    T* out = dz + o;
+    if constexpr (std::is_same_v<F, PlainRelu<T>>) {
+      // A select, not a multiply: no arithmetic on (possibly subnormal) gradients that are dropped.
+      const T* ar = a + o;
+#pragma GCC ivdep
+      for (size_t c = 0; c < cols; ++c) out[c] = ar[c] > T(0) ? g[c] : T(0);
+    } else if constexpr (FromOutput<F>::value) {
+      const T* ar = a + o;
+#pragma GCC ivdep
+      for (size_t c = 0; c < cols; ++c) out[c] = g[c] * f.grad(T(0), ar[c]);
+    } else {
+      const T* zr = z + o;
+#pragma GCC ivdep
+      for (size_t c = 0; c < cols; ++c) out[c] = g[c] * f.grad(zr[c], T(0));
     }
   }
 }

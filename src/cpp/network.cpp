@@ -250,10 +250,20 @@ ChunkResult Network<T>::train(const T* X, const T* Y, const T* W, size_t n, cons
     const size_t rows = std::min(batch_size, n - start);
     const T *x, *y, *w = nullptr;
     if (index) {
+      T* xb = ws_.x.data();
+      T* ybuf = ws_.y.data();
       for (size_t r = 0; r < rows; ++r) {
         const size_t src = size_t(index[start + r]);
-        std::memcpy(ws_.x.data() + r * din, X + src * din, sizeof(T) * din);
-        std::memcpy(ws_.y.data() + r * yc, Y + src * yc, sizeof(T) * yc);
+        const T* xs = X + src * din;
+        T* xd = xb + r * din;
+        if (din <= 16)  // short rows: a plain loop beats a call to memcpy
+          for (size_t j = 0; j < din; ++j) xd[j] = xs[j];
+        else
+          std::memcpy(xd, xs, sizeof(T) * din);
+        if (yc == 1)
+          ybuf[r] = Y[src];
+        else
+          std::memcpy(ybuf + r * yc, Y + src * yc, sizeof(T) * yc);
         if (W) ws_.w[r] = W[src];
       }
       x = ws_.x.data();

@@ -192,16 +192,26 @@ void Optimizer<T>::step(T* params, T* grads, const std::vector<Segment>& segs) {
         break;
       case OptKind::Adam:
       case OptKind::AdamW:
-        for (size_t i = 0; i < n; ++i) {
-          T m = s0[i] + (g[i] - s0[i]) * (one - b1);
-          T v = s1[i] + (g[i] * g[i] - s1[i]) * (one - b2);
-          s0[i] = m;
-          s1[i] = v;
-          if (c.amsgrad) {
+        if (c.amsgrad) {
+          for (size_t i = 0; i < n; ++i) {
+            T m = s0[i] + (g[i] - s0[i]) * (one - b1);
+            T v = s1[i] + (g[i] * g[i] - s1[i]) * (one - b2);
+            s0[i] = m;
+            s1[i] = v;
             v = std::max(s2[i], v);
             s2[i] = v;
+            p[i] -= alpha * m / (std::sqrt(v) + eps);
           }
-          p[i] -= alpha * m / (std::sqrt(v) + eps);
+        } else {
+          const T omb1 = one - b1, omb2 = one - b2;
+          for (size_t i = 0; i < n; ++i) {
+            T gi = g[i];
+            T m = s0[i] + (gi - s0[i]) * omb1;
+            T v = s1[i] + (gi * gi - s1[i]) * omb2;
+            s0[i] = m;
+            s1[i] = v;
+            p[i] -= alpha * m / (std::sqrt(v) + eps);
+          }
         }
         break;
       case OptKind::RMSprop: {
