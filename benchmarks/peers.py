@@ -280,7 +280,7 @@ def make_sklearn(spec, x, y, threads):
     model = MLPClassifier(hidden_layer_sizes=tuple(spec["units"][:-1]), activation="relu",
                           solver="adam", learning_rate_init=spec["lr"],
                           batch_size=spec["batch_size"], max_iter=1, shuffle=True,
-                          tol=-np.inf, n_iter_no_change=10**9, random_state=0)
+                          tol=0.0, n_iter_no_change=10**9, random_state=0)
     classes = np.unique(y)
 
     def fit_epoch():
@@ -340,10 +340,14 @@ def reset_hwm() -> bool:
         return False
 
 
-def run_timing(framework, wl, threads, quick, seed):
+def scaled_rows(spec, mode, scale):
+    return max(spec["batch_size"] * 2, int(spec["rows"][mode] * scale))
+
+
+def run_timing(framework, wl, threads, quick, seed, scale=1.0):
     spec = WORKLOADS[wl]
     mode = "quick" if quick else "full"
-    x, y = make_data(spec, spec["rows"][mode], seed)
+    x, y = make_data(spec, scaled_rows(spec, mode, scale), seed)
     t0 = time.perf_counter()
     ad = MAKERS[framework](spec, x, y, threads)
     out = dict(info=ad.info, rows=len(x), setup_s=time.perf_counter() - t0)
@@ -362,7 +366,7 @@ def run_timing(framework, wl, threads, quick, seed):
             ptimes.append(time.perf_counter() - t)
         out["predict_s"] = ptimes
         out["predict_samples_per_s"] = len(x) / min(ptimes)
-    calls = spec["latency_calls"][mode]
+    calls = int(spec["latency_calls"][mode] * min(1.0, scale))
     if calls and ad.predict_small is not None:
         small = np.ascontiguousarray(x[:LATENCY_ROWS])
         out["latency_us"] = median_latency_us(ad.predict_small, small, calls)
@@ -382,11 +386,11 @@ def median_latency_us(f, xs, calls):
     return statistics.median(samples) / 1000.0
 
 
-def run_memory(framework, wl, threads, quick, seed):
+def run_memory(framework, wl, threads, quick, seed, scale=1.0):
     """Peak RSS of one fit epoch, after the data and the model exist."""
     spec = WORKLOADS[wl]
     mode = "quick" if quick else "full"
-    x, y = make_data(spec, spec["rows"][mode], seed)
+    x, y = make_data(spec, scaled_rows(spec, mode, scale), seed)
     ad = MAKERS[framework](spec, x, y, threads)
     gc.collect()
     rss_before = rss_bytes()
@@ -395,12 +399,13 @@ def run_memory(framework, wl, threads, quick, seed):
     ad.fit_epochs(1)
     maxrss_after = maxrss_bytes()
     hwm = hwm_bytes() if hwm_reset else None
+    # With the reset, VmHWM is the peak during fit alone; without it, ru_maxrss also covers
+    # everything before fit (data generation), and fit_peak is only an upper bound.
+    peak = hwm if hwm is not None else maxrss_after
     out = dict(info=ad.info, rows=len(x), rss_before_fit=rss_before,
                maxrss_before_fit=maxrss_before, maxrss_after_fit=maxrss_after,
-               fit_peak_minus_rss_before=max(0, maxrss_after - rss_before),
-               fit_raised_process_peak=maxrss_after > maxrss_before,
-               vmhwm_during_fit=hwm,
-               vmhwm_minus_rss_before=(hwm - rss_before) if hwm is not None else None)
+               vmhwm_during_fit=hwm, peak_from="VmHWM after reset" if hwm is not None
+               else "ru_maxrss", fit_peak_bytes=peak, fit_added_bytes=max(0, peak - rss_before))
     p = n_params(spec)
     dims = [spec["n_features"]] + spec["units"]
     out["estimate"] = dict(
@@ -448,21 +453,26 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--memory", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="multiply the workload's row count (smoke tests of the harness)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     try:
         if args.framework == "peak":
             result = run_peak_numpy(args.threads, args.quick)
         elif args.memory:
-            result = run_memory(args.framework, args.workload, args.threads, args.quick, args.seed)
+            result = run_memory(args.framework, args.workload, args.threads, args.quick,
+                                args.seed, args.scale)
         else:
-            result = run_timing(args.framework, args.workload, args.threads, args.quick, args.seed)
+            result = run_timing(args.framework, args.workload, args.threads, args.quick,
+                                args.seed, args.scale)
         result["ok"] = True
     except Exception as e:  # noqa: BLE001  (reported to run.py, which prints it in the table)
-        result = dict(ok=False, error=f"{type(e).__name__}: {e}",
-                      traceback=traceback.format_exc()[-3000:])
+        # Paths relative to the checkout: the results may be committed.
+        result = dict(ok=False, error=f"{type(e).__name__}: {e}".replace(REPO, "."),
+                      traceback=traceback.format_exc()[-3000:].replace(REPO, "."))
     result.update(framework=args.framework, workload=args.workload, threads=args.threads,
-                  quick=args.quick, memory=args.memory, wall_s=time.perf_counter() - t0,
+                  quick=args.quick, memory=args.memory, scale=args.scale, wall_s=time.perf_counter() - t0,
                   python=platform.python_version(), numpy=np.__version__)
     sys.stdout.write("RESULT " + json.dumps(result, default=str) + "\n")
     sys.stdout.flush()

@@ -9,6 +9,7 @@ Helpers are exposed as fixtures (tests never import this file):
   from Keras's formulas, used as the reference for fastnn's native optimizers.
 * ``numeric_grad``: central finite differences of a scalar function of an array.
 * ``restore_threads``: puts fastnn's thread count back after a test that changes it.
+* ``torch_one_thread``: runs a module's PyTorch code on one thread (restored afterwards).
 """
 from __future__ import annotations
 
@@ -79,6 +80,17 @@ def restore_threads():
     before = fastnn.get_num_threads()
     yield before
     fastnn.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """PyTorch on one intra-op thread for the module (tiny tensors: threads only add contention with
+    fastnn's pool on a small machine); the previous setting is restored afterwards."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield torch
+    torch.set_num_threads(before)
 
 
 # --------------------------------------------------------------------------------------------

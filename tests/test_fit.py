@@ -510,3 +510,16 @@ def test_activation_layer():
     m = fastnn.Sequential([layers.Input(shape=(4,)), layers.Activation("softmax")])
     e = np.exp(x - x.max(1, keepdims=True))
     np.testing.assert_allclose(m.predict(x, verbose=0), e / e.sum(1, keepdims=True), rtol=1e-6)
+
+
+def test_failed_compile_changes_nothing():
+    m = _model()
+    opt = fastnn.optimizers.SGD(0.1)
+    m.compile(opt, "binary_crossentropy", metrics=["accuracy"])
+    with pytest.raises(ValueError, match="Unknown metric"):
+        m.compile("adam", "mse", metrics=["no_such_metric"])
+    assert m.optimizer is opt and m.metrics_names == ["loss", "accuracy"] and m.loss.kind == "binary_crossentropy"
+    other = _model(seed=1)
+    with pytest.raises(ValueError, match="another model"):
+        other.compile(opt, "mse")
+    assert opt._model is m

@@ -9,9 +9,11 @@ import fastnn
 from fastnn import layers
 
 
-def _keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    return pytest.importorskip("keras")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")     # quiet TensorFlow if it is Keras's backend
+
+
+def _np(keras, t):
+    return np.asarray(keras.ops.convert_to_numpy(t))
 
 
 def _norm_model(norm, d=5, units=4, dtype="float64", seed=0):
@@ -172,8 +174,9 @@ def test_batchnorm_moving_stats_in_fit_and_frozen_batchnorm_uses_them():
 
 
 # ------------------------------------------------------------------------------------ vs Keras 3
-def test_batchnorm_matches_keras():
-    keras = _keras()
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_batchnorm_matches_keras(keras_module):
+    keras = keras_module
     rng = np.random.default_rng(3)
     x = (rng.normal(size=(16, 6)) * 2 + 1).astype(np.float32)
     fastnn.utils.set_random_seed(0)
@@ -185,15 +188,16 @@ def test_batchnorm_matches_keras():
           rng.normal(size=6).astype(np.float32), rng.uniform(0.5, 2, size=6).astype(np.float32)]
     bn.set_weights(ws)
     kb.set_weights(ws)
-    np.testing.assert_allclose(m.predict(x, verbose=0), np.asarray(kb(x, training=False)), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(np.asarray(m(x, training=True)), np.asarray(kb(x, training=True)),
+    np.testing.assert_allclose(m.predict(x, verbose=0), _np(keras, kb(x, training=False)), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(m(x, training=True)), _np(keras, kb(x, training=True)),
                                rtol=1e-4, atol=1e-4)
     for a, b in zip(bn.get_weights(), kb.get_weights()):   # moving statistics updated the same way
-        np.testing.assert_allclose(a, np.asarray(b), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(a, _np(keras, b), rtol=1e-5, atol=1e-6)
 
 
-def test_layernorm_matches_keras():
-    keras = _keras()
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_layernorm_matches_keras(keras_module):
+    keras = keras_module
     rng = np.random.default_rng(4)
     x = (rng.normal(size=(10, 7)) * 3).astype(np.float32)
     fastnn.utils.set_random_seed(0)
@@ -204,4 +208,12 @@ def test_layernorm_matches_keras():
     ws = [rng.normal(size=7).astype(np.float32), rng.normal(size=7).astype(np.float32)]
     ln.set_weights(ws)
     kl.set_weights(ws)
-    np.testing.assert_allclose(m.predict(x, verbose=0), np.asarray(kl(x)), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(m.predict(x, verbose=0), _np(keras, kl(x)), rtol=1e-4, atol=1e-5)
+
+
+def test_variables_compare_by_identity():
+    m = fastnn.Sequential([layers.Input(shape=(3,)), layers.Dense(4), layers.Dense(2)])
+    ws = m.trainable_weights
+    assert ws[2] in ws and ws[2] != ws[0] and len(set(ws)) == 4
+    assert m.layers[1].kernel is ws[2]
+    np.testing.assert_array_equal(ws[0] > 10, np.zeros((3, 4), bool))   # other comparisons are elementwise

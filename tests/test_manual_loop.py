@@ -114,9 +114,6 @@ def test_step_without_build_raises():
         fastnn.optimizers.SGD(0.1).step()
 
 
-@pytest.mark.xfail(strict=True, reason="losses.py: Loss.__call__ only recognises the model output as "
-                   "its second argument (Keras order y_true, y_pred); PyTorch's criterion(outputs, labels) "
-                   "computes a plain value whose backward() raises")
 def test_pytorch_argument_order_criterion_outputs_labels():
     x, y = _data()
     a = _model()

@@ -5,6 +5,8 @@
 //   bench_gemm [--dtype f32|f64|both] [--threads 1,2] [--kernel generic|avx2|avx512]
 //              [--min-time SECONDS] [--reps N] [--quick] [--shapes square|net|tiny|all] [--csv]
 //              [--shape M,N,K[,ta,tb]]...   (only these shapes; may be repeated)
+//              [--cpu-time]   (time with the process's CPU time: steadier on a loaded machine, but
+//                              only meaningful with 1 thread)
 //
 // --csv prints one line per measurement: dtype,threads,M,N,K,ta,tb,gflops,ns_per_call
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <random>
 #include <string>
 #include <vector>
@@ -38,7 +41,14 @@ struct Options {
   std::vector<std::vector<int>> custom;
 };
 
+bool g_cpu_time = false;
+
 double now() {
+  if (g_cpu_time) {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+  }
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
@@ -131,6 +141,8 @@ int main(int argc, char** argv) {
         return 2;
       }
       o.custom.push_back(v);
+    } else if (a == "--cpu-time") {
+      g_cpu_time = true;
     } else if (a == "--csv") {
       o.csv = true;
     } else {

@@ -16,7 +16,6 @@ Output modes:
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 

@@ -1,5 +1,11 @@
 """Input checks and conversions shared by the model's entry points. Every error names the argument,
-what was expected and what was received."""
+what was expected and what was received.
+
+Conversions copy at most once: an array that is already C-contiguous and of the model's dtype
+(including read-only arrays and np.memmap) is used in place; anything else (other dtypes, Fortran
+order, strided views, lists, pandas objects) is converted by one cast-and-copy. The finiteness checks
+use reductions (min / max), so they allocate nothing the size of the data.
+"""
 from __future__ import annotations
 
 import math
@@ -8,22 +14,76 @@ import numbers
 import numpy as np
 
 
+def _is_pandas(a) -> bool:
+    return type(a).__module__.split(".", 1)[0] == "pandas"
+
+
+def _pandas_to_numpy(a, name):
+    """A DataFrame / Series as a numpy array. Numeric and boolean columns of pandas' nullable
+    extension dtypes (Int64, Float64, boolean) come out as float64 with NaN for missing values (so
+    that the NaN check names the problem), instead of an object array."""
+    arr = a.to_numpy()
+    if arr.dtype != object:
+        return arr
+    try:
+        from pandas.api.types import is_bool_dtype, is_numeric_dtype
+    except ImportError:  # pragma: no cover - pandas objects imply pandas
+        return arr
+    dtypes = list(a.dtypes) if hasattr(a, "columns") else [a.dtype]
+    if dtypes and all(is_numeric_dtype(dt) or is_bool_dtype(dt) for dt in dtypes):
+        try:
+            return a.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"{name}: could not convert the {type(a).__name__} to numbers ({e})") from None
+    bad = [str(dt) for dt in dtypes if not (is_numeric_dtype(dt) or is_bool_dtype(dt))]
+    raise TypeError(f"{name}: expected numeric columns, got a {type(a).__name__} with column dtypes "
+                    f"{sorted(set(bad))}")
+
+
 def _to_numpy(a, name):
     if a is None:
         raise ValueError(f"{name}: expected array data, got None")
-    if hasattr(a, "to_numpy") and not isinstance(a, np.ndarray):  # pandas DataFrame / Series
-        a = a.to_numpy()
     if isinstance(a, (str, bytes)):
         raise TypeError(f"{name}: expected numeric array data, got {type(a).__name__}")
-    try:
-        arr = np.asarray(a)
-    except (ValueError, TypeError) as e:
-        raise TypeError(f"{name}: could not be converted to a numeric array ({e})") from None
-    if arr.dtype == object or arr.dtype.kind in "USVOMm":
-        raise TypeError(f"{name}: expected a real numeric dtype, got {arr.dtype}")
+    if isinstance(a, dict):
+        raise TypeError(f"{name}: expected array data, got a dict; a Sequential model takes one array")
+    if not isinstance(a, np.ndarray) and _is_pandas(a) and hasattr(a, "to_numpy"):
+        arr = _pandas_to_numpy(a, name)
+    else:
+        try:
+            arr = np.asarray(a)
+        except (ValueError, TypeError, OverflowError) as e:
+            raise TypeError(f"{name}: could not be converted to a numeric array ({e})") from None
+    if arr.dtype == object:
+        raise TypeError(f"{name}: expected a real numeric dtype, got object (mixed types, Python "
+                        "objects or integers too large for any numeric dtype)")
     if arr.dtype.kind == "c":
         raise TypeError(f"{name}: complex values are not supported (got {arr.dtype})")
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected a real numeric dtype, got {arr.dtype}")
     return arr
+
+
+def _all_finite(a) -> bool:
+    """True when every value is finite; min and max propagate NaN and expose +-inf, so no temporary
+    the size of the data is allocated."""
+    if a.size == 0 or a.dtype.kind in "biu":
+        return True
+    return bool(np.isfinite(np.min(a)) and np.isfinite(np.max(a)))
+
+
+def _cast(arr, name, dtype):
+    """One C-contiguous array of dtype: arr itself when it already is one, else a single copy.
+    Raises when the data holds NaN / inf, or values the target dtype cannot represent."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.ascontiguousarray(arr, dtype=dtype)
+    if not _all_finite(out):
+        if out is not arr and _all_finite(arr):
+            lim = float(np.finfo(dtype).max)
+            raise ValueError(f"{name}: values outside the range of {np.dtype(dtype).name} "
+                             f"(|value| <= {lim:.3g}); got values in [{np.min(arr)}, {np.max(arr)}]")
+        raise ValueError(f"{name}: contains NaN or infinite values")
+    return out
 
 
 def as_float_matrix(a, name, dtype, n_features=None, input_shape=None):
@@ -44,10 +104,7 @@ def as_float_matrix(a, name, dtype, n_features=None, input_shape=None):
         raise ValueError(f"{name}: expected at least one feature, got shape {arr.shape}")
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name}: expected {n_features} features per sample, got {arr.shape[1]}")
-    out = np.ascontiguousarray(arr, dtype=dtype)
-    if not np.isfinite(out).all():
-        raise ValueError(f"{name}: contains NaN or infinite values")
-    return out
+    return _cast(arr, name, dtype)
 
 
 def as_targets(a, name, n, loss, out_dim, dtype):
@@ -65,10 +122,11 @@ def as_targets(a, name, n, loss, out_dim, dtype):
                 f"got {arr.shape}")
         flat = arr.reshape(-1)
         if flat.dtype.kind == "f":
-            if not np.isfinite(flat).all():
+            if not _all_finite(flat):
                 raise ValueError(f"{name}: contains NaN or infinite values")
             if not np.array_equal(flat, np.floor(flat)):
-                raise ValueError(f"{name}: sparse labels must be integers")
+                bad = flat[flat != np.floor(flat)][:3].tolist()
+                raise ValueError(f"{name}: sparse labels must be integers (class indices), got values such as {bad}")
         if flat.size and (flat.min() < 0 or flat.max() >= out_dim):
             raise ValueError(
                 f"{name}: sparse labels must be in [0, {out_dim}) for an output of {out_dim} classes, "
@@ -85,9 +143,7 @@ def as_targets(a, name, n, loss, out_dim, dtype):
                 f"{arr.shape}; use sparse_categorical_crossentropy for integer labels or "
                 "fastnn.utils.to_categorical")
         raise ValueError(f"{name}: expected targets of shape ({n}, {out_dim}) to match the model output, got {arr.shape}")
-    out = np.ascontiguousarray(arr, dtype=dtype)
-    if not np.isfinite(out).all():
-        raise ValueError(f"{name}: contains NaN or infinite values")
+    out = _cast(arr, name, dtype)
     if kind == "binary_crossentropy" and (out.min() < 0 or out.max() > 1):
         raise ValueError(f"{name}: binary_crossentropy targets must be in [0, 1], got values in [{out.min()}, {out.max()}]")
     return out
@@ -96,14 +152,12 @@ def as_targets(a, name, n, loss, out_dim, dtype):
 def as_sample_weight(a, name, n, dtype):
     if a is None:
         return None
-    arr = _to_numpy(a, name).reshape(-1) if np.ndim(a) > 0 else None
-    if arr is None or arr.shape[0] != n:
-        raise ValueError(f"{name}: expected {n} weights (one per sample), got shape {np.shape(a)}")
-    out = np.ascontiguousarray(arr, dtype=dtype)
-    if not np.isfinite(out).all():
-        raise ValueError(f"{name}: contains NaN or infinite values")
-    if (out < 0).any():
-        raise ValueError(f"{name}: weights must be non-negative")
+    arr = _to_numpy(a, name)
+    if arr.ndim == 0 or arr.size != n or (arr.ndim > 1 and arr.shape[0] != n):
+        raise ValueError(f"{name}: expected {n} weights (one per sample), got shape {arr.shape}")
+    out = _cast(arr.reshape(-1), name, dtype)
+    if out.min() < 0:
+        raise ValueError(f"{name}: weights must be non-negative, got a minimum of {out.min()}")
     return out
 
 
@@ -111,7 +165,7 @@ def positive_int(name, v, allow_none=False):
     if v is None and allow_none:
         return None
     if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0:
-        raise ValueError(f"{name}: expected a positive int, got {v!r}")
+        raise ValueError(f"{name}: expected a positive int{' or None' if allow_none else ''}, got {v!r}")
     return int(v)
 
 
@@ -122,7 +176,7 @@ def nonneg_int(name, v):
 
 
 def verbose_level(v, default=1):
-    if v == "auto":
+    if isinstance(v, str) and v == "auto":
         return default
     if isinstance(v, bool):
         return int(v)

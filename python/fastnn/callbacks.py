@@ -358,7 +358,9 @@ class CallbackList(Callback):
 
     def _call(self, hook, *args):
         for cb in self.callbacks:
-            getattr(cb, hook)(*args)
+            method = getattr(cb, hook, None)
+            if method is not None:  # duck-typed callbacks may lack fastnn's chunk hooks
+                method(*args)
 
     def on_batch_begin(self, batch, logs=None):
         self._call("on_batch_begin", batch, {} if logs is None else logs)

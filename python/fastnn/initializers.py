@@ -40,7 +40,7 @@ class Initializer:
         shape = tuple(int(s) for s in shape)
         rows, cols = (1, shape[0]) if len(shape) == 1 else (int(np.prod(shape[:-1])), shape[-1])
         fn = _core.initialize_f64 if np.dtype(dtype) == np.float64 else _core.initialize_f32
-        return fn(self.spec(), rows, cols).reshape(shape)
+        return fn(self.spec(), rows, cols, len(shape) == 1).reshape(shape)
 
     def get_config(self) -> dict:
         return {"seed": self.seed}

@@ -11,8 +11,7 @@ import types
 import numpy as np
 
 from . import activations, callbacks, initializers, layers, losses, metrics, optimizers, regularizers
-from . import schedules, utils as _utils
-from . import models as _models
+from . import utils as _utils
 from .layers import Input, InputLayer
 from .models import Model, Sequential, clone_model, load_model
 

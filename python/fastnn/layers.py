@@ -31,7 +31,13 @@ def _positive_int(name, v):
 class Variable(np.lib.mixins.NDArrayOperatorsMixin):
     """A handle on one weight of a built model (a kernel, a bias, ...). np.asarray(v) or v.numpy()
     reads it; v.assign(x) writes it; v.grad reads its current gradient (the manual loop). Arithmetic
-    and numpy functions see the current value (v * 2, np.sum(v) return numpy results)."""
+    and numpy functions see the current value (v * 2, np.sum(v) return numpy results). == and hash
+    are by identity, so variables can be looked up in lists and sets; compare values with
+    np.asarray(v) == x."""
+
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
 
     def __init__(self, model, index, name, shape, trainable):
         self.model = model
@@ -92,9 +98,10 @@ class Variable(np.lib.mixins.NDArrayOperatorsMixin):
         return a if dtype is None else a.astype(dtype)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if any(isinstance(x, Variable) for x in kwargs.get("out", ())):
+            raise TypeError(f"{ufunc.__name__}: a Variable cannot be written through out=; use "
+                            "v.assign(value)")
         inputs = tuple(x.numpy() if isinstance(x, Variable) else x for x in inputs)
-        if "out" in kwargs:
-            kwargs["out"] = tuple(x.numpy() if isinstance(x, Variable) else x for x in kwargs["out"])
         return getattr(ufunc, method)(*inputs, **kwargs)
 
     def __repr__(self):
@@ -410,7 +417,8 @@ class Activation(Layer):
 class Dropout(Layer):
     """Inverted dropout: in training, zeroes each input with probability `rate` and scales the rest by
     1 / (1 - rate); the identity in inference. Masks come from the model's generator, seeded when the
-    model is built (fastnn.utils.set_random_seed makes them reproducible)."""
+    model is built (fastnn.utils.set_random_seed makes them reproducible); `seed` is kept in the
+    configuration only."""
 
     _accepts_any_rank = True
 

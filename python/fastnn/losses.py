@@ -97,6 +97,10 @@ class Loss:
         return cls(**config)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        # Keras order is loss(y_true, y_pred); PyTorch's is criterion(outputs, labels). A model's
+        # output is recognised in either place.
+        if getattr(y_true, "_fastnn_source", None) is not None and getattr(y_pred, "_fastnn_source", None) is None:
+            y_true, y_pred = y_pred, y_true
         source = getattr(y_pred, "_fastnn_source", None)
         if source is not None and source() is not None:
             model = source()

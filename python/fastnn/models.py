@@ -1,4 +1,4 @@
-"""Sequential: the Keras-like model over the native network.
+"""Model and Sequential: the Keras-like model over the native network.
 
 fit() hands the native loop whole chunks of batches (shuffle, gather, forward, loss, backward and the
 optimizer step all run in C++ with the GIL released); Python returns only as often as the progress
@@ -7,6 +7,7 @@ batch-level hooks.
 """
 from __future__ import annotations
 
+import copy
 import math
 import time
 import warnings
@@ -14,7 +15,7 @@ import weakref
 
 import numpy as np
 
-from . import _core, _random
+from . import _core, _fork, _random
 from . import callbacks as _callbacks
 from . import layers as _layers
 from . import losses as _losses
@@ -225,7 +226,7 @@ class Model:
         shape = tuple(int(d) for d in self._input_shape)
         input_dim = int(math.prod(shape))
         Net = _core.NetworkF64 if self.dtype == "float64" else _core.NetworkF32
-        net = Net(input_dim, _random.next_seed())
+        net = _fork.track(Net(input_dim, _random.next_seed()))
         n_native = 0
         for layer in self._layers:
             layer._model = self
@@ -372,9 +373,13 @@ class Model:
             loss_weight = 1.0
         metrics = self._metric_list("metrics", metrics)
         weighted = self._metric_list("weighted_metrics", weighted_metrics)
-        if self.optimizer is not None and self.optimizer is not opt:
-            self.optimizer._model_ref = None
+        for m in metrics + weighted:          # unknown names fail here, before anything changes
+            if not (isinstance(m, str) and m.lower() in ("accuracy", "acc", "crossentropy", "ce")):
+                _metrics.get(m)
+        previous = self.optimizer
         opt._attach(self)
+        if previous is not None and previous is not opt and previous._model is self:
+            previous._model_ref = None
         self.optimizer = opt
         self.loss = loss_obj
         self._loss_weight = loss_weight
@@ -468,6 +473,8 @@ class Model:
             if self._input_shape is None:
                 if arr.ndim < 2:
                     raise ValueError(f"x: expected a 2-D array (samples, features), got shape {arr.shape}")
+                if 0 in arr.shape[1:]:
+                    raise ValueError(f"x: expected at least one feature, got shape {arr.shape}")
                 self._input_shape = tuple(int(d) for d in arr.shape[1:])
                 try:
                     self.build()
@@ -504,6 +511,12 @@ class Model:
                 raise ValueError(f"class_weight: weight of class {k!r} must be a non-negative number, got {v!r}")
         if not class_weight:
             return None
+        out_dim = int(self._net.output_dim)
+        n_classes = 2 if out_dim == 1 else out_dim
+        unknown = sorted(int(k) for k in class_weight if int(k) >= n_classes)
+        if unknown:
+            raise ValueError(f"class_weight: classes {unknown} are unknown: the model outputs {n_classes} "
+                             f"classes (0 to {n_classes - 1})")
         if y.shape[1] == 1:
             cls = np.rint(y[:, 0]).astype(np.int64)
         else:
@@ -632,9 +645,9 @@ class Model:
                     cbks.on_train_batch_begin(step)
                 t0 = time.perf_counter()
                 ls, samples, batches, last, nonfinite, pred = net.train(X, Y, WL, perm, batch_size, step, nb,
-                                                                        want_pred)
+                                                                        want_pred, loss_sum)
                 dt = time.perf_counter() - t0
-                loss_sum += ls
+                loss_sum = ls  # the native sum continues across chunks: chunking never changes it
                 seen += samples
                 if pred is not None:
                     rows = slice(step * batch_size, step * batch_size + samples)
@@ -669,30 +682,52 @@ class Model:
         return self.history
 
     # ------------------------------------------------------------------------------ evaluate
+    def _rows_per_call(self, batch_size):
+        """Rows per native call: about 50 ms of work, so Ctrl-C and progress stay responsive. Sized
+        from the model's cost per row (not from timing), so it is the same on every run."""
+        fpr = max(float(self._net.flops_per_row), 1.0)
+        rows = int(min(max(2.0e9 / fpr, 1.0), float(1 << 20)))
+        return max(batch_size, rows // batch_size * batch_size)
+
+    def _fresh_metric_entries(self):
+        """Private copies of the compiled metrics: concurrent evaluate calls never share state."""
+        entries = [(name, copy.deepcopy(m), w) for (name, m, w) in self._metric_entries]
+        for (_n, m, _w) in entries:
+            m.reset_state()
+        return entries
+
     def _evaluate_arrays(self, X, Y, W, batch_size=None, cbks=None):
         """Loss and metrics over (X, Y) with sample weights W (inference mode). With callbacks that
-        want test batch hooks, runs batch by batch and calls them; otherwise in large chunks."""
+        want test batch hooks, runs batch by batch and calls them; otherwise in large chunks.
+
+        The loss is the sum of the per-sample weighted losses (summed once, in a fixed order) over
+        the number of samples, plus the regularization penalty: the same for any chunking or thread
+        count."""
         net = self._net
         n = X.shape[0]
         WL = self._loss_w(W, n)
-        self.reset_metrics()
-        want_pred = bool(self._metric_entries)
+        entries = self._fresh_metric_entries()
+        want_pred = bool(entries)
         batch_size = batch_size or 32
         per_batch = cbks is not None and cbks.wants_batch_hooks("test")
-        # Row chunks only bound the time between checks for Ctrl-C; results do not depend on them.
-        chunk = batch_size if per_batch else max(batch_size, 65536 // batch_size * batch_size)
-        total = 0.0
+        chunk = batch_size if per_batch else self._rows_per_call(batch_size)
+        per_sample = np.empty(n, dtype=np.float64)
         reg = net.regularization_loss()
         logs = {}
         for start in range(0, n, chunk):
             end = min(n, start + chunk)
             if per_batch:
                 cbks.on_test_batch_begin(start // batch_size)
-            s, pred = net.evaluate(X[start:end], Y[start:end], None if WL is None else WL[start:end], want_pred)
-            total += s
+            _s, pred, per = net.evaluate(X[start:end], Y[start:end], None if WL is None else WL[start:end],
+                                         want_pred)
+            per_sample[start:end] = per
             if pred is not None:
-                self._update_metrics(Y[start:end], pred, None if W is None else W[start:end])
-            logs = self._metric_logs({"loss": total / end + reg})
+                for (_name, m, weighted) in entries:
+                    m.update_state(Y[start:end], pred, (None if W is None else W[start:end]) if weighted else None)
+            if cbks is not None or end == n:
+                logs = {"loss": float(np.sum(per_sample[:end])) / end + reg}
+                for (name, m, _w) in entries:
+                    logs[name] = float(m.result())
             if cbks is not None:
                 if per_batch:
                     cbks.on_test_batch_end(start // batch_size, logs)
@@ -741,7 +776,7 @@ class Model:
                                            verbose=verbose, epochs=1, steps=n_steps)
             cbks.on_predict_begin()
         per_batch = cbks is not None and cbks.wants_batch_hooks("predict")
-        chunk = batch_size if per_batch else max(batch_size, 65536 // batch_size * batch_size)
+        chunk = batch_size if per_batch else self._rows_per_call(batch_size)
         if n <= chunk and not per_batch:
             out = self._net.predict(X)
             if cbks is not None:

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
+import stat
 import struct
 import tempfile
 import zlib
@@ -27,6 +29,7 @@ MAGIC_MODEL = b"FASTNN\x00M"
 MAGIC_WEIGHTS = b"FASTNN\x00W"
 FORMAT_VERSION = 1
 _MAX_HEADER = 64 << 20
+_MAX_NDIM = 8
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
@@ -60,9 +63,13 @@ def _write_atomic(filepath, data: bytes, overwrite: bool):
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"filepath: folder {folder!r} does not exist")
+    # The data goes to a temporary file in the same folder, is flushed to disk, and only then renamed
+    # over the target: a crash, a kill or an exception at any point leaves either the old file or the
+    # new one, never a mix. A kill can leave a ".fastnn-*.tmp" file behind; the target is intact.
     fd, tmp = tempfile.mkstemp(prefix=".fastnn-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
+            _set_file_mode(f.fileno(), path)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -73,6 +80,49 @@ def _write_atomic(filepath, data: bytes, overwrite: bool):
         except OSError:
             pass
         raise
+    _fsync_folder(folder)
+
+
+def _set_file_mode(fd, path):
+    """mkstemp creates files readable by their owner only; a saved model gets the mode of the file it
+    replaces, or the mode a plain open() would give (0o666 less the umask)."""
+    if not hasattr(os, "fchmod"):
+        return
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mode = 0o666 & ~_umask()
+    try:
+        os.fchmod(fd, mode)
+    except OSError:
+        pass
+
+
+def _umask():
+    try:  # Linux: read it without changing it (os.umask would race with other threads)
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
+
+
+def _fsync_folder(folder):
+    """Makes the rename itself durable (POSIX); best effort elsewhere."""
+    if os.name != "posix":
+        return
+    try:
+        dfd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
 
 
 def _model_payload(model):
@@ -120,18 +170,21 @@ def _unpack(data: bytes, magic: bytes):
             what = "a weights file" if other == MAGIC_WEIGHTS else "a whole-model file"
             raise FileFormatError(f"this is {what}; use {'load_weights' if other == MAGIC_WEIGHTS else 'load_model'}")
         raise FileFormatError("not a fastnn file (bad magic)")
+    version, hlen = struct.unpack("<IQ", data[8:20])
+    # The version comes before the checksum: a file of another version may lay out its trailer
+    # differently, and deserves a message that says so.
+    if version != FORMAT_VERSION:
+        raise FileFormatError(f"unsupported format version {version} (this fastnn reads version "
+                              f"{FORMAT_VERSION}); the file is from another fastnn version or corrupted")
     (crc,) = struct.unpack("<I", data[-4:])
     if zlib.crc32(data[:-4]) & 0xFFFFFFFF != crc:
         raise FileFormatError("checksum mismatch: the file is truncated or corrupted")
-    version, hlen = struct.unpack("<IQ", data[8:20])
-    if version != FORMAT_VERSION:
-        raise FileFormatError(f"unsupported format version {version} (this fastnn reads version {FORMAT_VERSION})")
     if hlen > _MAX_HEADER or 20 + hlen > len(data) - 4:
-        raise FileFormatError("header length out of range")
+        raise FileFormatError(f"header length {hlen} out of range for a file of {len(data)} bytes")
     try:
-        header = json.loads(data[20:20 + hlen].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise FileFormatError(f"header is not valid JSON ({e})") from None
+        header = json.loads(bytes(data[20:20 + hlen]).decode("utf-8"))
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, UnicodeDecodeError, oversized ints
+        raise FileFormatError(f"header is not valid JSON ({str(e)[:200]})") from None
     if not isinstance(header, dict) or header.get("format") != "fastnn":
         raise FileFormatError("header: not a fastnn header")
     payload = memoryview(data)[20 + hlen:-4]
@@ -144,19 +197,28 @@ def _unpack(data: bytes, magic: bytes):
             raise FileFormatError("header: bad array entry")
         name, dt, shape = entry.get("name"), entry.get("dtype"), entry.get("shape")
         off, nb = entry.get("offset"), entry.get("nbytes")
-        if dt not in _DTYPES or not isinstance(name, str):
-            raise FileFormatError(f"array {name!r}: unsupported dtype {dt!r}")
-        if not isinstance(shape, list) or not all(isinstance(s, int) and s >= 0 for s in shape):
-            raise FileFormatError(f"array {name!r}: bad shape {shape!r}")
-        if not all(isinstance(v, int) and v >= 0 for v in (off, nb)):
+        if not isinstance(name, str) or name in arrays:
+            raise FileFormatError(f"header: bad or repeated array name {str(name)[:80]!r}")
+        if not isinstance(dt, str) or dt not in _DTYPES:
+            raise FileFormatError(f"array {name!r}: unsupported dtype {str(dt)[:80]!r} (expected one of "
+                                  f"{sorted(_DTYPES)})")
+        if not isinstance(shape, list) or len(shape) > _MAX_NDIM or \
+                not all(_is_int(s) and 0 <= s <= len(payload) for s in shape):
+            raise FileFormatError(f"array {name!r}: bad shape {str(shape)[:80]}")
+        if not all(_is_int(v) and v >= 0 for v in (off, nb)):
             raise FileFormatError(f"array {name!r}: bad offset or size")
-        expect = int(np.prod(shape, dtype=np.int64)) * np.dtype(_DTYPES[dt]).itemsize
+        # Python ints: a hostile shape cannot overflow into a small size.
+        expect = math.prod(shape) * np.dtype(_DTYPES[dt]).itemsize
         if nb != expect:
             raise FileFormatError(f"array {name!r}: size {nb} does not match shape {shape} of {dt}")
         if off + nb > len(payload):
             raise FileFormatError(f"array {name!r}: extends past the end of the file")
         arrays[name] = np.frombuffer(payload[off:off + nb], dtype=_DTYPES[dt]).reshape(shape).copy()
     return header, arrays
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
 def _read(filepath) -> bytes:
@@ -171,22 +233,34 @@ def _model_from(header, arrays, compile=True):
     cfg = header.get("config")
     if not isinstance(cfg, dict) or not isinstance(cfg.get("layers"), list):
         raise FileFormatError("header: bad model configuration")
-    if header.get("dtype") not in _DTYPES:
-        raise FileFormatError(f"header: bad dtype {header.get('dtype')!r}")
+    dtype = header.get("dtype")
+    if not isinstance(dtype, str) or dtype not in _DTYPES:
+        raise FileFormatError(f"header: bad dtype {str(dtype)[:80]!r}")
+    params = arrays.get("params")
+    if params is None:
+        raise FileFormatError("params: the file holds no weights")
+    state = header.get("state", {})
+    if not isinstance(state, dict):
+        raise FileFormatError("header: bad training state")
+    _check_architecture(cfg, params.size)
     try:
         model = Sequential.from_config(cfg)
         model.build()
-    except (TypeError, ValueError, KeyError) as e:
-        raise FileFormatError(f"header: the model configuration is invalid ({e})") from None
-    params = arrays.get("params")
-    if params is None or params.dtype != np.dtype(model.dtype) or params.size != model._net.arena().size:
+    except FileFormatError:
+        raise
+    except Exception as e:  # values of the wrong type or range reaching constructors or the engine
+        raise FileFormatError(f"header: the model configuration is invalid ({type(e).__name__}: "
+                              f"{str(e)[:200]})") from None
+    if params.dtype != np.dtype(model.dtype) or params.size != model._net.arena().size:
         raise FileFormatError("params: the weights do not match the architecture")
     model._net.set_arena(params)
-    state = header.get("state") or {}
     trainable = state.get("trainable")
-    if isinstance(trainable, list) and len(trainable) == len(model.layers):
+    if trainable is not None:
+        if not isinstance(trainable, list) or len(trainable) != len(model.layers) or \
+                not all(isinstance(t, bool) for t in trainable):
+            raise FileFormatError("state: bad per-layer trainable flags")
         for l, t in zip(model.layers, trainable):
-            l.trainable = bool(t)
+            l.trainable = t
     comp = header.get("compile")
     if compile and isinstance(comp, dict):
         _compile_from_config(model, comp)
@@ -196,13 +270,48 @@ def _model_from(header, arrays, compile=True):
                 raise FileFormatError("optimizer_state: size does not match the optimizer")
             it = state.get("iterations", 0)
             scalar = state.get("optimizer_scalar", 1.0)
-            if not isinstance(it, int) or it < 0 or not isinstance(scalar, (int, float)):
+            if not _is_int(it) or not 0 <= it < 2**63 or isinstance(scalar, bool) or \
+                    not isinstance(scalar, (int, float)) or not math.isfinite(scalar):
                 raise FileFormatError("state: bad iterations or optimizer state")
             model._net.set_optimizer_state(opt_state, it, float(scalar))
     rng = state.get("rng")
-    if isinstance(rng, list) and len(rng) == 4 and all(isinstance(r, int) and 0 <= r < 2**64 for r in rng):
+    if rng is not None:
+        if not isinstance(rng, list) or len(rng) != 4 or not all(_is_int(r) and 0 <= r < 2**64 for r in rng):
+            raise FileFormatError("state: bad random generator state")
         model._net.set_rng_state(tuple(rng))
     return model
+
+
+def _check_architecture(cfg, n_params):
+    """Counts the weights the configuration declares before anything is built, so that a hostile
+    configuration (a layer of 10**12 units) is refused before the engine reserves memory for it.
+    The count after building is checked again (exactly) by the caller."""
+    from . import layers as _layers
+
+    shape, total = None, 0
+    for i, d in enumerate(cfg["layers"]):
+        if not isinstance(d, dict) or not isinstance(d.get("class_name"), str) or \
+                not isinstance(d.get("config", {}), dict):
+            raise FileFormatError(f"header: layer {i} is not a {{class_name, config}} entry")
+        try:
+            layer = _layers.deserialize(d)
+            if isinstance(layer, _layers.InputLayer):
+                shape = tuple(layer.shape)
+                continue
+            if shape is None:
+                shape = layer._input_shape_arg
+            if shape is None:
+                raise ValueError("the input shape is not stored")
+            layer.input_shape = tuple(shape)
+            out = tuple(layer.compute_output_shape(tuple(shape)))
+            total += sum(math.prod(s) for s in layer._param_shapes())
+        except Exception as e:
+            raise FileFormatError(f"header: layer {i} ({str(d.get('class_name'))[:80]}) is invalid "
+                                  f"({type(e).__name__}: {str(e)[:200]})") from None
+        if total > n_params:
+            raise FileFormatError(f"header: the architecture declares more weights than the file holds "
+                                  f"({n_params})")
+        shape = out
 
 
 def _metrics_from_config(entries):
@@ -227,8 +336,9 @@ def _compile_from_config(model, comp):
                       metrics=_metrics_from_config(comp.get("metrics", [])),
                       weighted_metrics=_metrics_from_config(comp.get("weighted_metrics", [])),
                       loss_weights=comp.get("loss_weights"))
-    except (TypeError, ValueError, KeyError) as e:
-        raise FileFormatError(f"header: the compile configuration is invalid ({e})") from None
+    except Exception as e:  # values of the wrong type or range reaching constructors
+        raise FileFormatError(f"header: the compile configuration is invalid ({type(e).__name__}: "
+                              f"{str(e)[:200]})") from None
 
 
 def load_model(filepath, compile=True):

@@ -257,8 +257,9 @@ void softmax_rows(const T* z, size_t ldz, T* a, size_t lda, size_t rows, size_t 
     T s = T(0);
     if (log) {
       for (size_t c = 0; c < cols; ++c) s += std::exp(zr[c] - m);
-      T lse = m + std::log(s);
-      for (size_t c = 0; c < cols; ++c) ar[c] = zr[c] - lse;
+      // (z - m) - log(s): rounding at the scale of the largest logit never enters.
+      T ls = std::log(s);
+      for (size_t c = 0; c < cols; ++c) ar[c] = (zr[c] - m) - ls;
     } else {
       for (size_t c = 0; c < cols; ++c) {
         T e = std::exp(zr[c] - m);

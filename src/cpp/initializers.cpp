@@ -51,7 +51,8 @@ void orthogonal(std::vector<double>& q, size_t rows, size_t cols, Rng& rng) {
 }  // namespace
 
 template <typename T>
-void initialize(const Initializer& init, T* out, size_t rows, size_t cols, uint64_t seed) {
+void initialize(const Initializer& init, T* out, size_t rows, size_t cols, uint64_t seed,
+                bool one_dim) {
   const size_t n = rows * cols;
   Rng rng(seed);
   switch (init.kind) {
@@ -68,8 +69,7 @@ void initialize(const Initializer& init, T* out, size_t rows, size_t cols, uint6
       for (size_t i = 0; i < n; ++i) out[i] = T(init.a + init.b * truncated_normal(rng));
       return;
     case InitKind::VarianceScaling: {
-      // A bias (rows == 1) has fan_in = fan_out = its size, as Keras computes for a 1-D shape.
-      double fan_in = rows == 1 ? double(cols) : double(rows);
+      double fan_in = one_dim ? double(cols) : double(rows);
       double fan_out = double(cols);
       double fan = init.mode == FanMode::FanIn ? fan_in
                    : init.mode == FanMode::FanOut ? fan_out
@@ -107,7 +107,7 @@ void initialize(const Initializer& init, T* out, size_t rows, size_t cols, uint6
   }
 }
 
-template void initialize<float>(const Initializer&, float*, size_t, size_t, uint64_t);
-template void initialize<double>(const Initializer&, double*, size_t, size_t, uint64_t);
+template void initialize<float>(const Initializer&, float*, size_t, size_t, uint64_t, bool);
+template void initialize<double>(const Initializer&, double*, size_t, size_t, uint64_t, bool);
 
 }  // namespace fastnn

@@ -95,13 +95,68 @@ struct VD {
   }
 };
 
+// dst[k*ld + j] = src[j*ldb + k] for an 8 x 8 block (j, k < 8).
+inline void transpose8x8(float* dst, size_t ld, const float* src, size_t ldb) {
+  __m256 r0 = _mm256_loadu_ps(src + 0 * ldb), r1 = _mm256_loadu_ps(src + 1 * ldb);
+  __m256 r2 = _mm256_loadu_ps(src + 2 * ldb), r3 = _mm256_loadu_ps(src + 3 * ldb);
+  __m256 r4 = _mm256_loadu_ps(src + 4 * ldb), r5 = _mm256_loadu_ps(src + 5 * ldb);
+  __m256 r6 = _mm256_loadu_ps(src + 6 * ldb), r7 = _mm256_loadu_ps(src + 7 * ldb);
+  __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+  __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+  __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+  __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  _mm256_store_ps(dst + 0 * ld, _mm256_permute2f128_ps(u0, u4, 0x20));
+  _mm256_store_ps(dst + 1 * ld, _mm256_permute2f128_ps(u1, u5, 0x20));
+  _mm256_store_ps(dst + 2 * ld, _mm256_permute2f128_ps(u2, u6, 0x20));
+  _mm256_store_ps(dst + 3 * ld, _mm256_permute2f128_ps(u3, u7, 0x20));
+  _mm256_store_ps(dst + 4 * ld, _mm256_permute2f128_ps(u0, u4, 0x31));
+  _mm256_store_ps(dst + 5 * ld, _mm256_permute2f128_ps(u1, u5, 0x31));
+  _mm256_store_ps(dst + 6 * ld, _mm256_permute2f128_ps(u2, u6, 0x31));
+  _mm256_store_ps(dst + 7 * ld, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+// dst[k*ld + j] = src[j*ldb + k] for a 4 x 4 block.
+inline void transpose4x4(double* dst, size_t ld, const double* src, size_t ldb) {
+  __m256d r0 = _mm256_loadu_pd(src + 0 * ldb), r1 = _mm256_loadu_pd(src + 1 * ldb);
+  __m256d r2 = _mm256_loadu_pd(src + 2 * ldb), r3 = _mm256_loadu_pd(src + 3 * ldb);
+  __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
+  __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+  _mm256_store_pd(dst + 0 * ld, _mm256_permute2f128_pd(t0, t2, 0x20));
+  _mm256_store_pd(dst + 1 * ld, _mm256_permute2f128_pd(t1, t3, 0x20));
+  _mm256_store_pd(dst + 2 * ld, _mm256_permute2f128_pd(t0, t2, 0x31));
+  _mm256_store_pd(dst + 3 * ld, _mm256_permute2f128_pd(t1, t3, 0x31));
+}
+
 struct PolicyF : SimdKernels<VF, 6, 2> {
   static constexpr size_t KC = 256, MC = 144, NC = 4080;
+  // Full 16-wide panel of op(B) with B stored N x K: 8 x 8 transposes, then the k remainder.
+  static void pack_bt_panel(float* __restrict dst, const float* src, size_t ldb, size_t kc) {
+    size_t k = 0;
+    for (; k + 8 <= kc; k += 8) {
+      transpose8x8(dst + k * NR, NR, src + k, ldb);
+      transpose8x8(dst + k * NR + 8, NR, src + 8 * ldb + k, ldb);
+    }
+    for (; k < kc; ++k)
+      for (int j = 0; j < NR; ++j) dst[k * NR + j] = src[j * ldb + k];
+  }
   static constexpr double SMALL_MNK = 64.0 * 64.0 * 64.0;
   static constexpr int SMALL_ROWS = 12;
 };
 struct PolicyD : SimdKernels<VD, 6, 2> {
   static constexpr size_t KC = 256, MC = 72, NC = 4080;
+  static void pack_bt_panel(double* __restrict dst, const double* src, size_t ldb, size_t kc) {
+    size_t k = 0;
+    for (; k + 4 <= kc; k += 4) {
+      transpose4x4(dst + k * NR, NR, src + k, ldb);
+      transpose4x4(dst + k * NR + 4, NR, src + 4 * ldb + k, ldb);
+    }
+    for (; k < kc; ++k)
+      for (int j = 0; j < NR; ++j) dst[k * NR + j] = src[j * ldb + k];
+  }
   static constexpr double SMALL_MNK = 64.0 * 64.0 * 64.0;
   static constexpr int SMALL_ROWS = 12;
 };

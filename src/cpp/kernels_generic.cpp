@@ -48,8 +48,9 @@ struct GenericPolicy : PackDefault<T_, NR_> {
       for (int j = 0; j < NR; ++j) c[i * ldc + j] = acc[i][j];
   }
 
-  static void small(size_t m, size_t n, size_t K, const T* A, size_t rsA, size_t csA, const T* B,
-                    size_t ldb, bool /*padded*/, T* C, size_t ldc, T beta, const T* bias, bool relu) {
+  static void small(Scratch&, size_t m, size_t n, size_t K, const T* A, size_t rsA, size_t csA,
+                    const T* B, size_t ldb, bool /*padded*/, T* C, size_t ldc, T beta,
+                    const T* bias, bool relu) {
     constexpr size_t JB = 64;
     T acc[JB];
     for (size_t i = 0; i < m; ++i) {

@@ -231,6 +231,7 @@ double kl_divergence(const T* p, const T* y, size_t c, T* g, T s) {
   return v;
 }
 
+// Keras 3: -sum(y / max(|y|, 1e-7) * p / max(|p|, 1e-7)).
 template <typename T>
 double cosine_similarity(const T* p, const T* y, size_t c, T* g, T s) {
   double yy = 0, pp = 0, yp = 0;
@@ -239,12 +240,14 @@ double cosine_similarity(const T* p, const T* y, size_t c, T* g, T s) {
     pp += double(p[j]) * double(p[j]);
     yp += double(y[j]) * double(p[j]);
   }
-  const double ny = std::sqrt(std::max(yy, 1e-12)), np = std::sqrt(std::max(pp, 1e-12));
+  const double ny = std::max(std::sqrt(yy), kEps), np_raw = std::sqrt(pp);
+  const double np = std::max(np_raw, kEps);
   const double v = -yp / (ny * np);
   if (g)
     for (size_t j = 0; j < c; ++j) {
       double yn = double(y[j]) / ny;
-      double d = pp > 1e-12 ? -(yn - double(p[j]) * (yp / ny) / (np * np)) / np : -yn / np;
+      // d/dp of -(yn . p) / |p| = -(yn - p (yn . p) / |p|^2) / |p|; below the floor |p| is a constant.
+      double d = np_raw > kEps ? -(yn - double(p[j]) * (yp / ny) / (np * np)) / np : -yn / np;
       g[j] = T(d * double(s));
     }
   return v;

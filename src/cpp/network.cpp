@@ -47,7 +47,7 @@ void Network<T>::build() {
   params_.assign(off, T(0));
   grads_.assign(off, T(0));
   for (const ParamSpec* p : specs_)
-    initialize(p->init, params_.data() + p->offset, p->rows, p->cols, p->seed);
+    initialize(p->init, params_.data() + p->offset, p->rows, p->cols, p->seed, p->name != "kernel");
   opt_.configure(opt_.config(), off, true);
   built_ = true;
   set_loss(loss_);
@@ -236,10 +236,11 @@ void Network<T>::shuffle(int64_t* perm, size_t n) {
 template <typename T>
 ChunkResult Network<T>::train(const T* X, const T* Y, const T* W, size_t n, const int64_t* index,
                               size_t batch_size, size_t first_batch, size_t num_batches,
-                              T* pred_out) {
+                              T* pred_out, double loss_sum_start) {
   FASTNN_CHECK(built_, "network is not built");
   FASTNN_CHECK(batch_size > 0, "batch_size must be positive");
   ChunkResult res;
+  res.loss_sum = loss_sum_start;
   const size_t din = input_dim_, dout = output_dim();
   const size_t yc = loss_.label_cols(dout);
   ensure(ws_, std::min(batch_size, n));
@@ -346,7 +347,8 @@ void Network<T>::predict(const T* X, size_t n, T* out) {
 }
 
 template <typename T>
-double Network<T>::evaluate(const T* X, const T* Y, const T* W, size_t n, T* pred_out) {
+double Network<T>::evaluate(const T* X, const T* Y, const T* W, size_t n, T* pred_out,
+                            T* per_sample_out) {
   FASTNN_CHECK(built_, "network is not built");
   if (n == 0) return 0.0;
   const size_t dout = output_dim(), yc = loss_.label_cols(dout);
@@ -358,7 +360,8 @@ double Network<T>::evaluate(const T* X, const T* Y, const T* W, size_t n, T* pre
     const T* o = forward(ws, x, rows, false, inner);
     const T* lin = fused_ ? loss_input(ws, x) : o;
     sums[b] = loss_forward_backward(eff, lin, Y + start * yc, W ? W + start : nullptr, rows, dout,
-                                    1.0, static_cast<T*>(nullptr));
+                                    1.0, static_cast<T*>(nullptr),
+                                    per_sample_out ? per_sample_out + start : nullptr);
     if (pred_out) std::memcpy(pred_out + start * dout, o, sizeof(T) * rows * dout);
   });
   double total = 0;
@@ -400,6 +403,13 @@ void Network<T>::backward_cached(const T* dout, bool accumulate) {
     preact = false;
   }
   backward(ws_, ws_.x.data(), n, preact, accumulate);
+}
+
+template <typename T>
+void Network<T>::reset_locks_after_fork() {
+  // In a child made by fork, the threads that held these locks do not exist: start over unlocked.
+  new (&mu_) std::shared_mutex();
+  new (&ws_pool_mu_) std::mutex();
 }
 
 template <typename T>

@@ -147,6 +147,8 @@ void Optimizer<T>::step(T* params, T* grads, const std::vector<Segment>& segs) {
   const T lr = T(lr_d);
   const T b1 = T(c.beta_1), b2 = T(c.beta_2), eps = T(c.epsilon);
   const T one = T(1);
+  // 1 - beta is formed in double, then rounded once (as Keras does), not from the rounded beta.
+  const T omb1 = T(1.0 - c.beta_1), omb2 = T(1.0 - c.beta_2), omrho = T(1.0 - c.rho);
   T alpha = lr;
   double u_t = 0, u_t1 = 0, u_prod_t = 0, u_prod_t1 = 0;
   if (c.kind == OptKind::Adam || c.kind == OptKind::AdamW)
@@ -194,8 +196,8 @@ void Optimizer<T>::step(T* params, T* grads, const std::vector<Segment>& segs) {
       case OptKind::AdamW:
         if (c.amsgrad) {
           for (size_t i = 0; i < n; ++i) {
-            T m = s0[i] + (g[i] - s0[i]) * (one - b1);
-            T v = s1[i] + (g[i] * g[i] - s1[i]) * (one - b2);
+            T m = s0[i] + (g[i] - s0[i]) * omb1;
+            T v = s1[i] + (g[i] * g[i] - s1[i]) * omb2;
             s0[i] = m;
             s1[i] = v;
             v = std::max(s2[i], v);
@@ -203,7 +205,6 @@ void Optimizer<T>::step(T* params, T* grads, const std::vector<Segment>& segs) {
             p[i] -= alpha * m / (std::sqrt(v) + eps);
           }
         } else {
-          const T omb1 = one - b1, omb2 = one - b2;
           for (size_t i = 0; i < n; ++i) {
             T gi = g[i];
             T m = s0[i] + (gi - s0[i]) * omb1;
@@ -219,11 +220,11 @@ void Optimizer<T>::step(T* params, T* grads, const std::vector<Segment>& segs) {
         T* mv = c.momentum > 0 ? s1 : nullptr;
         T* ag = c.centered ? (c.momentum > 0 ? s2 : s1) : nullptr;
         for (size_t i = 0; i < n; ++i) {
-          T vel = rho * s0[i] + (one - rho) * g[i] * g[i];
+          T vel = rho * s0[i] + omrho * g[i] * g[i];
           s0[i] = vel;
           T den = vel + eps;
           if (ag) {
-            T a = rho * ag[i] + (one - rho) * g[i];
+            T a = rho * ag[i] + omrho * g[i];
             ag[i] = a;
             den = vel - a * a + eps;
           }
@@ -246,17 +247,17 @@ void Optimizer<T>::step(T* params, T* grads, const std::vector<Segment>& segs) {
       case OptKind::Adadelta: {
         const T rho = T(c.rho);
         for (size_t i = 0; i < n; ++i) {
-          T a = rho * s0[i] + (one - rho) * g[i] * g[i];
+          T a = rho * s0[i] + omrho * g[i] * g[i];
           s0[i] = a;
           T d = -std::sqrt(s1[i] + eps) * g[i] / std::sqrt(a + eps);
-          s1[i] = rho * s1[i] + (one - rho) * d * d;
+          s1[i] = rho * s1[i] + omrho * d * d;
           p[i] += lr * d;
         }
         break;
       }
       case OptKind::Adamax:
         for (size_t i = 0; i < n; ++i) {
-          T m = s0[i] + (g[i] - s0[i]) * (one - b1);
+          T m = s0[i] + (g[i] - s0[i]) * omb1;
           T u = std::max(b2 * s1[i], std::abs(g[i]));
           s0[i] = m;
           s1[i] = u;
@@ -268,8 +269,8 @@ void Optimizer<T>::step(T* params, T* grads, const std::vector<Segment>& segs) {
         const T c2 = T((1.0 - u_t) / (1.0 - u_prod_t));
         const T c3 = T(1.0 / (1.0 - b2_pow));
         for (size_t i = 0; i < n; ++i) {
-          T m = s0[i] + (g[i] - s0[i]) * (one - b1);
-          T v = s1[i] + (g[i] * g[i] - s1[i]) * (one - b2);
+          T m = s0[i] + (g[i] - s0[i]) * omb1;
+          T v = s1[i] + (g[i] * g[i] - s1[i]) * omb2;
           s0[i] = m;
           s1[i] = v;
           T mh = c1 * m + c2 * g[i];
@@ -280,10 +281,10 @@ void Optimizer<T>::step(T* params, T* grads, const std::vector<Segment>& segs) {
       }
       case OptKind::Lion:
         for (size_t i = 0; i < n; ++i) {
-          T u = s0[i] * b1 + g[i] * (one - b1);
+          T u = s0[i] * b1 + g[i] * omb1;
           T sgn = u > T(0) ? one : (u < T(0) ? -one : T(0));
           p[i] -= lr * sgn;
-          s0[i] = s0[i] * b2 + g[i] * (one - b2);
+          s0[i] = s0[i] * b2 + g[i] * omb2;
         }
         break;
     }

@@ -83,6 +83,7 @@ class Pool final : public ThreadPool {
     n = std::max(1, std::min(n, kMaxThreads));
     nthreads_.store(n, std::memory_order_relaxed);
     // Shrink now if no job is running; otherwise the next run() does it.
+    if (inside_job()) return;
     std::unique_lock<std::mutex> lk(run_mtx_, std::try_to_lock);
     if (lk.owns_lock() && int(workers_.size()) > n - 1) stop_workers_from(n - 1);
   }
@@ -92,7 +93,7 @@ class Pool final : public ThreadPool {
   void run(size_t ntasks, void (*fn)(void*, size_t), void* ctx) override {
     if (ntasks == 0) return;
     const int nt = num_threads();
-    if (ntasks == 1 || nt <= 1) return run_inline(ntasks, fn, ctx);
+    if (ntasks == 1 || nt <= 1 || inside_job()) return run_inline(ntasks, fn, ctx);
     std::unique_lock<std::mutex> lk(run_mtx_, std::try_to_lock);
     if (!lk.owns_lock()) return run_inline(ntasks, fn, ctx);
     struct Owner {
@@ -131,7 +132,7 @@ class Pool final : public ThreadPool {
   void before_fork() {
     // Let a job in progress finish so that the child sees consistent state. (Not when the forking
     // thread takes part in that job: it would wait for itself.)
-    if (!t_is_worker && run_owner_.load() != std::this_thread::get_id()) {
+    if (!inside_job()) {
       run_mtx_.lock();
       fork_locked_ = true;
     }
@@ -157,6 +158,11 @@ class Pool final : public ThreadPool {
   }
 
  private:
+  // True on a thread that is running a task of this pool (a worker, or the caller of run()).
+  bool inside_job() const {
+    return t_is_worker || run_owner_.load(std::memory_order_relaxed) == std::this_thread::get_id();
+  }
+
   template <typename Pred>
   static void wait_until(Pred done) {
     for (unsigned spins = 0; !done(); ++spins) {

@@ -292,7 +292,8 @@ class PyNetwork {
   }
 
   py::tuple train(const Arr<T>& X, const Arr<T>& Y, const py::object& W, const py::object& index,
-                  size_t batch_size, size_t first_batch, size_t num_batches, bool want_pred) {
+                  size_t batch_size, size_t first_batch, size_t num_batches, bool want_pred,
+                  double loss_sum_start) {
     size_t n;
     const T* x = rows_of(X, net_.input_dim(), "x", &n);
     const size_t yc = net_.loss().label_cols(net_.output_dim());
@@ -322,7 +323,8 @@ class PyNetwork {
     {
       py::gil_scoped_release nogil;
       std::unique_lock<std::shared_mutex> lk(net_.mutex());
-      r = net_.train(x, Y.data(), w, n, idx, batch_size, first_batch, num_batches, pout);
+      r = net_.train(x, Y.data(), w, n, idx, batch_size, first_batch, num_batches, pout,
+                     loss_sum_start);
     }
     return py::make_tuple(r.loss_sum, r.samples, r.batches, r.last_batch_loss, r.nonfinite, pred);
   }
@@ -353,13 +355,15 @@ class PyNetwork {
       pout = p.mutable_data();
       pred = p;
     }
+    py::array_t<T> per = new_array<T>({n});
+    T* pp = per.mutable_data();
     double s;
     {
       py::gil_scoped_release nogil;
       std::shared_lock<std::shared_mutex> lk(net_.mutex());
-      s = net_.evaluate(x, Y.data(), w, n, pout);
+      s = net_.evaluate(x, Y.data(), w, n, pout, pp);
     }
-    return py::make_tuple(s, pred);
+    return py::make_tuple(s, pred, per);
   }
 
   double regularization_loss() {
@@ -436,6 +440,7 @@ void bind_network(py::module_& m, const char* name) {
       .def_property_readonly("output_dim", [](N& n) { return n.net().output_dim(); })
       .def_property_readonly("num_layers", [](N& n) { return n.net().num_layers(); })
       .def_property_readonly("fused_loss", [](N& n) { return n.net().fused_loss(); })
+      .def_property_readonly("flops_per_row", [](N& n) { return n.net().flops_per_row(); })
       .def("variables", &N::variables)
       .def("get_variable", &N::get_variable, py::arg("index"), py::arg("grad") = false)
       .def("set_variable", &N::set_variable, py::arg("index"), py::arg("value"),
@@ -456,7 +461,10 @@ void bind_network(py::module_& m, const char* name) {
       .def("rng_state", &N::rng_state)
       .def("set_rng_state", &N::set_rng_state)
       .def("shuffle", &N::shuffle)
-      .def("train", &N::train)
+      .def("train", &N::train, py::arg("x"), py::arg("y"), py::arg("sample_weight"),
+           py::arg("index"), py::arg("batch_size"), py::arg("first_batch"), py::arg("num_batches"),
+           py::arg("want_pred"), py::arg("loss_sum_start") = 0.0)
+      .def("reset_after_fork", [](N& n) { n.net().reset_locks_after_fork(); })
       .def("predict", &N::predict)
       .def("evaluate", &N::evaluate)
       .def("regularization_loss", &N::regularization_loss)
@@ -578,11 +586,11 @@ py::array_t<T> py_gemm(const Arr<T>& a, const Arr<T>& b, bool ta, bool tb, const
 }
 
 template <typename T>
-py::array_t<T> py_initialize(const py::tuple& spec, size_t rows, size_t cols) {
+py::array_t<T> py_initialize(const py::tuple& spec, size_t rows, size_t cols, bool one_dim) {
   uint64_t seed;
   Initializer i = to_initializer(spec, &seed);
   py::array_t<T> out = new_array<T>({rows, cols});
-  initialize(i, out.mutable_data(), rows, cols, seed);
+  initialize(i, out.mutable_data(), rows, cols, seed, one_dim);
   return out;
 }
 
@@ -612,8 +620,10 @@ PYBIND11_MODULE(_core, m) {
       py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false,
       py::arg("bias") = py::none(), py::arg("relu") = false, py::arg("beta") = 0.0,
       py::arg("c") = py::none());
-  m.def("initialize_f32", &py_initialize<float>);
-  m.def("initialize_f64", &py_initialize<double>);
+  m.def("initialize_f32", &py_initialize<float>, py::arg("spec"), py::arg("rows"), py::arg("cols"),
+        py::arg("one_dim") = false);
+  m.def("initialize_f64", &py_initialize<double>, py::arg("spec"), py::arg("rows"), py::arg("cols"),
+        py::arg("one_dim") = false);
   m.def("schedule_value", [](const py::dict& d, int64_t step) { return to_schedule(d)(step); });
   m.def("kernel_name", []() { return std::string(gemm_kernel_name()); });
   m.def("set_num_threads", [](int n) {

@@ -8,7 +8,7 @@
 //   micro(kc, pa, pb, c, ldc, load, const Fin<T>* f): one MR x NR tile from packed panels
 //     (pa: kc x MR, k-major; pb: kc x NR, k-major, 64-byte aligned), starting from 0 or from c
 //     (load), finishing (beta, bias, relu) when f is non-null;
-//   small(m, n, K, A, rsA, csA, B, ldb, padded, C, ldc, beta, bias, relu): the whole m x n block
+//   small(scratch, m, n, K, A, rsA, csA, B, ldb, padded, C, ldc, beta, bias, relu): the m x n block
 //     from unpacked operands (A(i,k) = A[i*rsA + k*csA], B(k,j) = B[k*ldb + j]; padded: rows of B
 //     are readable and zero up to a multiple of NR columns), finished.
 // Both must give, per element, exactly the arithmetic described in gemm.h.
@@ -24,6 +24,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#if defined(_WIN32)
+#include <malloc.h>
+#endif
 #include "fastnn/gemm.h"
 #include "fastnn/threadpool.h"
 
@@ -98,11 +101,38 @@ struct ScratchBuf {
 
 struct Scratch {
   ScratchBuf a, b, cold, bt, bpad;
+  bool busy = false;
 };
-inline Scratch& scratch() {
-  static thread_local Scratch s;
-  return s;
-}
+
+// The calling thread's scratch buffers for one region of one gemm. Should an epilogue callback call
+// gemm again on the same thread, the inner call gets buffers of its own instead of overwriting the
+// packed panels the outer call is still using.
+class ScratchLease {
+ public:
+  ScratchLease() {
+    static thread_local Scratch tls;
+    if (tls.busy) {
+      nested_ = new Scratch;
+      s_ = nested_;
+    } else {
+      tls.busy = true;
+      s_ = &tls;
+    }
+  }
+  ~ScratchLease() {
+    if (nested_)
+      delete nested_;
+    else
+      s_->busy = false;
+  }
+  ScratchLease(const ScratchLease&) = delete;
+  ScratchLease& operator=(const ScratchLease&) = delete;
+  Scratch& get() { return *s_; }
+
+ private:
+  Scratch* s_ = nullptr;
+  Scratch* nested_ = nullptr;
+};
 
 // Work below this many flops (2*M*N*K) stays on the calling thread.
 constexpr double kParallelFlops = 2.0e5;
@@ -138,6 +168,7 @@ struct Driver {
   static void region_small(const Args& g, size_t r0, size_t r1, size_t c0, size_t c1) {
     const size_t m = r1 - r0, n = c1 - c0, K = g.K;
     const size_t rsA = g.ta ? 1 : g.lda, csA = g.ta ? g.lda : 1;
+    ScratchLease lease;
     const T* Bp = g.B + c0;
     size_t ldb = g.ldb;
     bool padded = false;
@@ -145,7 +176,7 @@ struct Driver {
       // B is stored N x K: copy the region's columns as K rows of n, zero padded to a multiple of
       // NR (cheap next to the product).
       const size_t np = round_up(n, NR);
-      T* bt = scratch().bt.template get<T>(K * np);
+      T* bt = lease.get().bt.template get<T>(K * np);
       for (size_t j = 0; j < n; ++j) {
         const T* src = g.B + (c0 + j) * g.ldb;
         for (size_t k = 0; k < K; ++k) bt[k * np + j] = src[k];
@@ -156,8 +187,8 @@ struct Driver {
       ldb = np;
       padded = true;
     }
-    P::small(m, n, K, g.A + r0 * rsA, rsA, csA, Bp, ldb, padded, g.C + r0 * g.ldc + c0, g.ldc,
-             g.beta, g.bias ? g.bias + c0 : nullptr, g.relu);
+    P::small(lease.get(), m, n, K, g.A + r0 * rsA, rsA, csA, Bp, ldb, padded,
+             g.C + r0 * g.ldc + c0, g.ldc, g.beta, g.bias ? g.bias + c0 : nullptr, g.relu);
     call_fn(g, r0, c0, m, n);
   }
 
@@ -232,7 +263,8 @@ struct Driver {
     const size_t kb = ceil_div(K, P::KC), kc = ceil_div(K, kb);
     const size_t mb = ceil_div(M, P::MC), mc = round_up(ceil_div(M, mb), MR);
     const size_t nb = ceil_div(N, P::NC), nc = round_up(ceil_div(N, nb), NR);
-    Scratch& s = scratch();
+    ScratchLease lease;
+    Scratch& s = lease.get();
     T* pa = s.a.template get<T>(mc * kc);
     T* pb = s.b.template get<T>(nc * kc);
 

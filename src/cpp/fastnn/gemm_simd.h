@@ -182,8 +182,9 @@ struct SimdKernels : PackDefault<typename V::T, NV_ * V::W> {
 
   // C[m x n] from unpacked operands (see stile), finished. B has ldb >= n; when `padded`, every row
   // of B can be read up to the next multiple of NR columns (zeros there).
-  static void small(size_t m, size_t n, size_t K, const T* A, size_t rsA, size_t csA, const T* B,
-                    size_t ldb, bool padded, T* C, size_t ldc, T beta, const T* bias, bool relu) {
+  static void small(Scratch& scratch, size_t m, size_t n, size_t K, const T* A, size_t rsA,
+                    size_t csA, const T* B, size_t ldb, bool padded, T* C, size_t ldc, T beta,
+                    const T* bias, bool relu) {
     const size_t mfull = m / MR * MR;
     const int mrest = int(m - mfull);
     for (size_t j = 0; j < n; j += NR) {
@@ -195,7 +196,7 @@ struct SimdKernels : PackDefault<typename V::T, NV_ * V::W> {
       if (partial && !padded) {
         // Last, partial block of columns: copy it zero padded so the k loop needs no masks.
         const size_t w = size_t(vv) * W;
-        T* p = scratch().bpad.template get<T>(K * w);
+        T* p = scratch.bpad.template get<T>(K * w);
         for (size_t k = 0; k < K; ++k)
           for (int v = 0; v < vv; ++v)
             V::storeu(p + k * w + v * W, V::loadn(bj + k * ldb + v * W, int(nn) - v * W));

@@ -30,8 +30,10 @@ struct Initializer {
   Distribution distribution = Distribution::Uniform;
 };
 
-// Fills out[rows * cols] (row-major, rows = fan_in, cols = fan_out for a kernel; a bias is 1 x n).
+// Fills out[rows * cols] (row-major). A kernel has fan_in = rows, fan_out = cols; a one-dimensional
+// variable (a bias, a scale: one_dim) has fan_in = fan_out = its size, as Keras computes for 1-D shapes.
 template <typename T>
-void initialize(const Initializer& init, T* out, size_t rows, size_t cols, uint64_t seed);
+void initialize(const Initializer& init, T* out, size_t rows, size_t cols, uint64_t seed,
+                bool one_dim = false);
 
 }  // namespace fastnn

@@ -67,6 +67,8 @@ class Network {
   // True when the loss is computed from the last layer's logits (sigmoid + binary cross-entropy,
   // softmax + categorical / sparse categorical cross-entropy).
   bool fused_loss() const { return fused_; }
+  // Estimated forward cost per sample (flop), for sizing work between returns to the caller.
+  double flops_per_row() const { return flops_per_row_; }
   Optimizer<T>& optimizer() { return opt_; }
   void set_optimizer(const OptimizerConfig& c, bool reset) { opt_.configure(c, params_.size(), reset); }
   Rng& rng() { return rng_; }
@@ -81,15 +83,19 @@ class Network {
   // Trains on batches [first_batch, first_batch + num_batches) of the row order `index` (null: rows
   // in order). Batch b holds rows index[b*bs ... min(n, (b+1)*bs)). Y has loss().label_cols(out)
   // columns; W (per-sample weights) may be null. pred_out, if set, receives each batch's outputs
-  // (before its update) in batch order.
+  // (before its update) in batch order. The returned loss_sum continues from loss_sum_start, so an
+  // epoch's running sum is the same sequence of additions however the epoch is cut into chunks.
   ChunkResult train(const T* X, const T* Y, const T* W, size_t n, const int64_t* index,
-                    size_t batch_size, size_t first_batch, size_t num_batches, T* pred_out);
+                    size_t batch_size, size_t first_batch, size_t num_batches, T* pred_out,
+                    double loss_sum_start = 0.0);
 
   // Inference on n rows into out (n x output_dim). Rows are independent: the result for a row does
   // not depend on the other rows or on the thread count.
   void predict(const T* X, size_t n, T* out);
-  // Returns sum_i w_i * loss_i over the n rows (inference mode); pred_out may be null.
-  double evaluate(const T* X, const T* Y, const T* W, size_t n, T* pred_out);
+  // Returns sum_i w_i * loss_i over the n rows (inference mode); pred_out (n x output_dim) and
+  // per_sample_out (n: each w_i * loss_i) may be null.
+  double evaluate(const T* X, const T* Y, const T* W, size_t n, T* pred_out,
+                  T* per_sample_out = nullptr);
   // Sum of the regularizers' penalties at the current weights.
   double regularization_loss() const;
 
@@ -103,6 +109,7 @@ class Network {
   void apply_gradients();  // regularizer gradients + one optimizer step
 
   std::shared_mutex& mutex() const { return mu_; }
+  void reset_locks_after_fork();
 
  private:
   void ensure(Workspace<T>& ws, size_t rows, bool training = true) const;

@@ -1,0 +1,728 @@
+"""Side-by-side training and inference benchmark: fastnn against PyTorch, Keras and scikit-learn.
+
+    pip install . && python benchmarks/run.py [--quick] [--threads 2] [--out benchmarks/results]
+
+Every measurement runs in its own process (benchmarks/peers.py) with the same thread count for
+every library and the same generated data, so no library's thread pool or allocator state leaks
+into another's numbers. A peer that is not installed is skipped with a note. Results go to
+OUT/latest.md (a markdown table), OUT/latest.json (all raw numbers) and OUT/latest.png (a chart,
+when matplotlib is installed). See benchmarks/README.md for what each workload measures.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import peers  # noqa: E402  (the workload definitions; importing it loads only numpy)
+
+FRAMEWORKS = ["fastnn", "torch", "keras", "sklearn"]
+NAMES = dict(fastnn="fastnn", torch="PyTorch", keras="Keras", sklearn="scikit-learn")
+PEERS = ["torch", "keras", "sklearn"]
+# Which frameworks run which workload, and whether a workload is also run at 1 thread.
+RUNS_ON = dict(w1=FRAMEWORKS, w2=FRAMEWORKS, w3=["fastnn", "torch"])
+ONE_THREAD_TOO = dict(w1=(), w2=("fastnn", "torch"), w3=())
+MEMORY_RUNS = [("fastnn", "w1"), ("fastnn", "w2"), ("torch", "w1"), ("torch", "w2")]
+# Environment variables that may be set on a machine to pin OpenBLAS's kernel choice or cache
+# size; they can make numpy much slower, so the benchmark processes run without them.
+UNSET_VARS = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"]
+THREAD_VARS = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+               "TF_NUM_INTEROP_THREADS"]
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# environment, machine, versions
+# ----------------------------------------------------------------------------------------------
+def child_env(threads: int, omp_passive: bool = False) -> dict:
+    env = dict(os.environ)
+    for var in UNSET_VARS:
+        env.pop(var, None)
+    for var in THREAD_VARS:
+        env[var] = str(threads)
+    if omp_passive:
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    env["KERAS_BACKEND"] = "tensorflow"
+    env["PYTHONWARNINGS"] = "ignore"
+    return env
+
+
+def read_text(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def machine_info() -> dict:
+    cpuinfo = read_text("/proc/cpuinfo")
+    fields = {}
+    for line in cpuinfo.splitlines():
+        if ":" in line:
+            k, v = (s.strip() for s in line.split(":", 1))
+            fields.setdefault(k, v)
+    flags = set(fields.get("flags", "").split())
+    lscpu = {}
+    if shutil.which("lscpu"):
+        try:
+            out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+            for line in out.splitlines():
+                if ":" in line:
+                    k, v = (s.strip() for s in line.split(":", 1))
+                    lscpu[k] = v
+        except (OSError, subprocess.SubprocessError):
+            pass
+    mem_kb = None
+    for line in read_text("/proc/meminfo").splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kb = int(line.split()[1])
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    return dict(
+        cpu_model=lscpu.get("Model name") or fields.get("model name") or platform.processor(),
+        vendor=fields.get("vendor_id"), cpu_family=fields.get("cpu family"),
+        cpu_model_number=fields.get("model"),
+        isa={f: f in flags for f in ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16")},
+        logical_cpus=os.cpu_count(), usable_cpus=usable,
+        caches={k: lscpu[k] for k in ("L1d cache", "L2 cache", "L3 cache") if k in lscpu},
+        hypervisor=lscpu.get("Hypervisor vendor"),
+        memory_gib=round(mem_kb / 2**20, 1) if mem_kb else None,
+        os=f"{platform.system()} {platform.release()}", python=platform.python_version(),
+        loadavg_at_start=os.getloadavg() if hasattr(os, "getloadavg") else None,
+    )
+
+
+def versions() -> dict:
+    out = {}
+    for name, dists in [("numpy", ["numpy"]), ("torch", ["torch"]),
+                        ("tensorflow", ["tensorflow", "tensorflow-cpu"]), ("keras", ["keras"]),
+                        ("scikit-learn", ["scikit-learn"]), ("threadpoolctl", ["threadpoolctl"]),
+                        ("matplotlib", ["matplotlib"]), ("fastnn", ["fastnn"])]:
+        for dist in dists:
+            try:
+                out[name] = importlib.metadata.version(dist)
+                break
+            except importlib.metadata.PackageNotFoundError:
+                continue
+    return out
+
+
+def installed(framework: str) -> bool:
+    if framework == "fastnn":
+        return True  # tried in its process, which reports a clear error when it cannot import
+    module = dict(torch=["torch"], keras=["tensorflow", "keras"], sklearn=["sklearn"])[framework]
+    return all(importlib.util.find_spec(m) is not None for m in module)
+
+
+# ----------------------------------------------------------------------------------------------
+# peak float32 throughput
+# ----------------------------------------------------------------------------------------------
+FMA_SOURCE = r"""
+#include <immintrin.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* 12 independent chains of 8-wide float32 FMAs per thread, in named variables so that they stay
+   in registers: enough chains to cover the FMA latency on both FMA pipes, few enough to fit in
+   the 16 ymm registers with the two constants. */
+#define CHAINS 12
+static long iters;
+static float sink[256];
+static double cpu_s[256];
+
+#define FMA(v) v = _mm256_fmadd_ps(v, m, a)
+
+static double cpu_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+static void *work(void *arg) {
+  long id = (long)arg;
+  double t0 = cpu_now();
+  const float s0 = 0.001f * (float)(1 + id);
+  __m256 c0 = _mm256_set1_ps(s0), c1 = _mm256_set1_ps(2 * s0), c2 = _mm256_set1_ps(3 * s0);
+  __m256 c3 = _mm256_set1_ps(4 * s0), c4 = _mm256_set1_ps(5 * s0), c5 = _mm256_set1_ps(6 * s0);
+  __m256 c6 = _mm256_set1_ps(7 * s0), c7 = _mm256_set1_ps(8 * s0), c8 = _mm256_set1_ps(9 * s0);
+  __m256 c9 = _mm256_set1_ps(10 * s0), c10 = _mm256_set1_ps(11 * s0);
+  __m256 c11 = _mm256_set1_ps(12 * s0);
+  const __m256 m = _mm256_set1_ps(0.9999999f), a = _mm256_set1_ps(1e-7f);
+  for (long k = 0; k < iters; k++) {
+    FMA(c0); FMA(c1); FMA(c2); FMA(c3); FMA(c4); FMA(c5);
+    FMA(c6); FMA(c7); FMA(c8); FMA(c9); FMA(c10); FMA(c11);
+  }
+  __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3)),
+                           _mm256_add_ps(_mm256_add_ps(c4, c5), _mm256_add_ps(c6, c7)));
+  s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(c8, c9), _mm256_add_ps(c10, c11)));
+  float f[8];
+  _mm256_storeu_ps(f, s);
+  sink[id & 255] = f[0] + f[7];
+  cpu_s[id & 255] = cpu_now() - t0;
+  return NULL;
+}
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+/* Prints: best wall time (s), GFLOP/s by wall time, GFLOP/s by each thread's own CPU time
+   (summed over threads; not lowered by other processes sharing the cores), a checksum. */
+int main(int argc, char **argv) {
+  int threads = argc > 1 ? atoi(argv[1]) : 1;
+  iters = argc > 2 ? atol(argv[2]) : 100000000L;
+  int repeats = argc > 3 ? atoi(argv[3]) : 3;
+  if (threads < 1 || threads > 256) return 2;
+  pthread_t tid[256];
+  double best = 1e30, best_cpu_rate = 0;
+  const double per_thread = 2.0 * 8 * CHAINS * (double)iters;
+  for (int r = 0; r < repeats; r++) {
+    double t0 = now();
+    for (long i = 0; i < threads; i++) pthread_create(&tid[i], NULL, work, (void *)i);
+    for (int i = 0; i < threads; i++) pthread_join(tid[i], NULL);
+    double dt = now() - t0;
+    if (dt < best) best = dt;
+    double rate = 0;
+    for (int i = 0; i < threads; i++) rate += per_thread / cpu_s[i];
+    if (rate > best_cpu_rate) best_cpu_rate = rate;
+  }
+  printf("%.6f %.3f %.3f %g\n", best, per_thread * threads / best / 1e9, best_cpu_rate / 1e9,
+         (double)sink[0]);
+  return 0;
+}
+"""
+
+
+def fma_peak(thread_counts, quick: bool) -> dict:
+    """GFLOP/s of a C loop of independent AVX2 FMAs (compiled here with the system C compiler)."""
+    cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc") or shutil.which("clang")
+    if not cc:
+        return dict(ok=False, error="no C compiler found")
+    with tempfile.TemporaryDirectory() as tmp:
+        src, exe = os.path.join(tmp, "fma.c"), os.path.join(tmp, "fma")
+        with open(src, "w") as f:
+            f.write(FMA_SOURCE)
+        cmd = [cc, "-O2", "-mavx2", "-mfma", "-pthread", src, "-o", exe]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            return dict(ok=False, error="compile failed: " + proc.stderr[-500:])
+        iters = 50_000_000 if quick else 150_000_000
+        out = dict(ok=True, compiler=os.path.basename(cc), flags="-O2 -mavx2 -mfma",
+                   method=f"{iters:,} iterations x 12 independent 8-wide float32 FMA chains per "
+                          "thread, 16 flops per FMA instruction, best of 3 runs",
+                   gflops={}, gflops_wall={})
+        for t in thread_counts:
+            proc = subprocess.run([exe, str(t), str(iters), "3"], capture_output=True, text=True)
+            if proc.returncode != 0:
+                return dict(ok=False, error=f"fma loop failed: {proc.stderr[-300:]}")
+            fields = proc.stdout.split()
+            out["gflops_wall"][str(t)] = float(fields[1])
+            out["gflops"][str(t)] = float(fields[2])
+        return out
+
+
+# ----------------------------------------------------------------------------------------------
+# running one measurement
+# ----------------------------------------------------------------------------------------------
+def measure(framework, workload, threads, args, memory=False) -> dict:
+    cmd = [sys.executable, os.path.join(HERE, "peers.py"), framework, workload,
+           "--threads", str(threads), "--seed", str(args.seed)]
+    if args.quick:
+        cmd.append("--quick")
+    if memory:
+        cmd.append("--memory")
+    if args.scale != 1.0:
+        cmd += ["--scale", str(args.scale)]
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=child_env(threads, args.omp_passive),
+                              timeout=args.timeout, cwd=REPO)
+        stdout, stderr, rc = proc.stdout, proc.stderr, proc.returncode
+    except subprocess.TimeoutExpired as e:
+        stdout = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        stderr, rc = f"timed out after {args.timeout} s", -1
+    result = None
+    for line in stdout.splitlines():
+        if line.startswith("RESULT "):
+            result = json.loads(line[len("RESULT "):])
+    if result is None:
+        result = dict(ok=False, error=f"no result (exit {rc}): " + (stderr or "")[-800:].strip(),
+                      framework=framework, workload=workload, threads=threads, memory=memory)
+    result["process_wall_s"] = time.perf_counter() - t0
+    result["loadavg_before"] = load_before
+    return result
+
+
+def describe(r: dict) -> str:
+    if not r.get("ok"):
+        return "FAILED: " + r.get("error", "?").splitlines()[0][:200]
+    if r.get("framework") == "peak":
+        return f"{r['gflops']:.1f} GFLOP/s"
+    if r.get("memory"):
+        return (f"peak RSS during fit {r['fit_peak_bytes'] / 2**20:.1f} MB, added by fit "
+                f"{r['fit_added_bytes'] / 2**20:.1f} MB")
+    parts = [f"fit {r['fit_samples_per_s']:,.0f} samples/s"]
+    if "predict_samples_per_s" in r:
+        parts.append(f"predict {r['predict_samples_per_s']:,.0f} samples/s")
+    if "latency_us" in r:
+        parts.append(f"latency(32) {r['latency_us']:.1f} us")
+    return ", ".join(parts) + f"  [{r['process_wall_s']:.0f} s]"
+
+
+# ----------------------------------------------------------------------------------------------
+# the table
+# ----------------------------------------------------------------------------------------------
+def fmt_rate(v):
+    return f"{v:,.0f}"
+
+
+def fmt_us(v):
+    return f"{v:,.1f}"
+
+
+def fmt_mb(v):
+    return f"{v / 2**20:,.1f}"
+
+
+def build_rows(results, peak, main_threads):
+    """[(workload title, metric, {framework: value or None}, higher_is_better, formatter)]"""
+    def get(fw, wl, threads, key, memory=False):
+        for r in results:
+            if (r.get("framework") == fw and r.get("workload") == wl and r.get("ok")
+                    and r.get("threads") == threads and bool(r.get("memory")) == memory):
+                return r.get(key)
+        return None
+
+    def peak_for(threads):
+        g = (peak.get("fma") or {}).get("gflops", {})
+        return g.get(str(threads))
+
+    rows = []
+    for wl in ("w1", "w2", "w3"):
+        spec = peers.WORKLOADS[wl]
+        title = spec["title"]
+        flops_fit = 6 * peers.n_params(spec)
+        thread_list = sorted({main_threads} | ({1} if ONE_THREAD_TOO[wl] else set()))
+        for t in thread_list:
+            fws = [fw for fw in RUNS_ON[wl] if t == main_threads or fw in ONE_THREAD_TOO[wl]]
+            vals = {fw: get(fw, wl, t, "fit_samples_per_s") for fw in fws}
+            rows.append((title, f"fit samples/s, {t} thread{'s' * (t > 1)}", vals, True,
+                         fmt_rate))
+            gvals = {fw: (v * flops_fit / 1e9 if v else None) for fw, v in vals.items()}
+            pk = peak_for(t)
+
+            def fmt_g(v, pk=pk):
+                shown = f"{v:,.1f}" if v >= 10 else f"{v:.3g}"
+                return f"{shown} ({100 * v / pk:.2g}%)" if pk else shown
+            rows.append((title, f"fit GFLOP/s (% of FMA peak), {t} thread{'s' * (t > 1)}", gvals,
+                         None, fmt_g))
+        if spec["predict_repeats"]["full"]:
+            for t in thread_list:
+                fws = [fw for fw in RUNS_ON[wl] if t == main_threads or fw in ONE_THREAD_TOO[wl]]
+                vals = {fw: get(fw, wl, t, "predict_samples_per_s") for fw in fws}
+                rows.append((title, f"predict samples/s (batch 1024), {t} thread"
+                             f"{'s' * (t > 1)}", vals, True, fmt_rate))
+        if spec["latency_calls"]["full"]:
+            vals = {fw: get(fw, wl, main_threads, "latency_us") for fw in RUNS_ON[wl]}
+            rows.append((title, "predict latency, 32 rows (us, median; lower is better)", vals,
+                         False, fmt_us))
+        mem_fws = [fw for fw, mwl in MEMORY_RUNS if mwl == wl]
+        if mem_fws:
+            vals = {fw: get(fw, wl, main_threads, "fit_added_bytes", True) for fw in mem_fws}
+            rows.append((title, "fit memory: peak RSS during fit - RSS before fit (MB; lower "
+                                "is better)", vals, False, fmt_mb))
+            vals = {fw: get(fw, wl, main_threads, "fit_peak_bytes", True) for fw in mem_fws}
+            rows.append((title, "peak RSS of the whole process during fit, with data and "
+                                "runtime (MB; lower is better)", vals, False, fmt_mb))
+    return rows
+
+
+def advantage(fast, other, higher):
+    if not fast or not other:
+        return None
+    return fast / other if higher else other / fast
+
+
+def markdown(rows, results, machine, vers, peak, args, notes):
+    mt = args.threads
+    lines = []
+    stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    lines.append(f"# fastnn benchmark ({'quick' if args.quick else 'full'} run, {stamp})")
+    lines.append("")
+    lines.append(f"Command: `python benchmarks/run.py{' --quick' if args.quick else ''} "
+                 f"--threads {mt}{' --omp-passive' if args.omp_passive else ''}`. Every library runs with {mt} thread{'s' * (mt > 1)} "
+                 "(and 1 thread where a row says so), in its own process, on the same generated "
+                 "data. Throughput is training samples per second over a whole shuffled epoch, "
+                 "after a warm-up epoch, best of the timed epochs. The two ratio columns are "
+                 "fastnn's advantage: fastnn/peer for throughput, peer/fastnn for latency and "
+                 "memory, so above 1 always means fastnn is better. \"best peer\" is the best of "
+                 "PyTorch, Keras and scikit-learn on that row.")
+    lines.append("")
+    la0, la1 = machine.get("loadavg_at_start"), machine.get("loadavg_at_end")
+    busy_start = la0 is not None and la0[0] > 0.5
+    busy_end = la1 is not None and la1[0] > mt + 0.5
+    if busy_start or busy_end:
+        loads = (f"1-minute load average {la0[0]:.2f} at the start and {la1[0]:.2f} at the end, "
+                 if la0 and la1 else "")
+        lines.append(f"**The machine was busy with other work** ({loads}for {mt} benchmark "
+                     f"threads on {machine.get('usable_cpus')} CPUs): every figure is lower than "
+                     "on an idle machine, and libraries whose threads spin while they wait "
+                     "(OpenMP: PyTorch, scikit-learn's BLAS) lose the most at 2 threads. Rerun on "
+                     "an idle machine (or with --omp-passive) before quoting numbers.")
+        lines.append("")
+    if args.omp_passive:
+        lines.append("Run with OMP_WAIT_POLICY=PASSIVE (--omp-passive) for every library.")
+        lines.append("")
+    header = ["workload", "metric", "fastnn", "PyTorch", "Keras", "scikit-learn",
+              "fastnn/PyTorch", "fastnn/best-peer"]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "|".join(["---"] * 2 + ["---:"] * 6) + "|")
+    table_json = []
+    for title, metric, vals, higher, fmt in rows:
+        cells = [title, metric]
+        for fw in FRAMEWORKS:
+            if fw not in vals:
+                cells.append("")
+            elif vals[fw] is None:
+                cells.append(notes.get(fw, "—"))
+            else:
+                cells.append(fmt(vals[fw]))
+        fast = vals.get("fastnn")
+        r_torch = r_best = None
+        if higher is not None:  # None: the row above already has the ratios
+            r_torch = advantage(fast, vals.get("torch"), higher)
+            peer_vals = [vals[p] for p in PEERS if vals.get(p)]
+            best = (max(peer_vals) if higher else min(peer_vals)) if peer_vals else None
+            r_best = advantage(fast, best, higher)
+        cells.append(f"{r_torch:,.2f}x" if r_torch else "")
+        cells.append(f"{r_best:,.2f}x" if r_best else "")
+        lines.append("| " + " | ".join(cells) + " |")
+        table_json.append(dict(workload=title, metric=metric, values=vals,
+                               higher_is_better=higher is not False, fastnn_vs_torch=r_torch,
+                               fastnn_vs_best_peer=r_best))
+    lines.append("")
+    lines.append("Training GFLOP/s use the standard estimate of 6 x (number of parameters) flops "
+                 "per training sample (2 for the forward pass, 4 for the backward pass: the "
+                 "gradients with respect to the inputs and to the weights); element-wise work "
+                 "(activations, loss, optimizer) is not counted.")
+    lines.append("")
+    # peak
+    lines.append("## Peak float32 throughput of this machine")
+    lines.append("")
+    fma = peak.get("fma") or {}
+    if fma.get("ok"):
+        for t, g in sorted(fma["gflops"].items(), key=lambda kv: int(kv[0])):
+            lines.append(f"- FMA loop, {t} thread{'s' * (int(t) > 1)}: **{g:,.1f} GFLOP/s** "
+                         "by each thread's CPU time (the peak used below), "
+                         f"{fma['gflops_wall'][t]:,.1f} GFLOP/s by wall time.")
+        lines.append(f"  The loop: {fma['method']}; compiled here with {fma['compiler']} "
+                     f"{fma['flags']}. CPU time is not lowered by other processes sharing the "
+                     "cores, wall time is; the two agree on an idle machine.")
+    else:
+        lines.append(f"- FMA loop: not measured ({fma.get('error', 'skipped')}).")
+    for t, r in sorted((peak.get("numpy") or {}).items(), key=lambda kv: int(kv[0])):
+        if r.get("ok"):
+            blas = ", ".join(f"{b.get('internal_api')} {b.get('version')} ({b.get('architecture')})"
+                             for b in (r.get("blas") or []) if b.get("internal_api") != "openmp")
+            lines.append(f"- numpy matmul, {t} thread{'s' * (int(t) > 1)}: "
+                         f"**{r['gflops']:,.1f} GFLOP/s** ({r['method']}; numpy {r['numpy']}"
+                         f"{', ' + blas if blas else ''}).")
+        else:
+            lines.append(f"- numpy matmul, {t} threads: failed ({r.get('error')}).")
+    lines.append("")
+    lines.append("\"% of FMA peak\" in the table divides by the FMA loop's figure at the same "
+                 "thread count: the most float32 arithmetic the cores can do, which no real "
+                 "kernel reaches (loads, stores and the edges of small matrices all cost time).")
+    lines.append("")
+    # memory estimate
+    mem = [r for r in results if r.get("memory") and r.get("ok")]
+    if mem:
+        lines.append("## Memory of one fit epoch")
+        lines.append("")
+        lines.append("| framework | workload | rows | RSS before fit | peak RSS during fit | "
+                     "added by fit | ru_maxrss after fit | estimate: data + params + grads + Adam "
+                     "+ batch workspace |")
+        lines.append("|---|---|---:|---:|---:|---:|---:|---:|")
+        for r in mem:
+            e = r["estimate"]
+            est = sum(e.values())
+            lines.append(
+                f"| {NAMES[r['framework']]} | {peers.WORKLOADS[r['workload']]['title']} | "
+                f"{r['rows']:,} | {fmt_mb(r['rss_before_fit'])} | {fmt_mb(r['fit_peak_bytes'])} | "
+                f"{fmt_mb(r['fit_added_bytes'])} | {fmt_mb(r['maxrss_after_fit'])} | "
+                f"{fmt_mb(est)} = "
+                f"{fmt_mb(e['data_bytes'])} + {fmt_mb(e['param_bytes'])} + "
+                f"{fmt_mb(e['grad_bytes'])} + {fmt_mb(e['adam_state_bytes'])} + "
+                f"{fmt_mb(e['batch_workspace_bytes'])} |")
+        lines.append("")
+        lines.append("MB = 2^20 bytes. \"RSS before fit\" is the resident size after the data is "
+                     "generated and the model is built and compiled. \"Peak RSS during fit\" is "
+                     "the kernel's peak-RSS mark (VmHWM) after one epoch, reset just before fit "
+                     "(/proc/self/clear_refs) so that the data generation's temporaries do not "
+                     "count; where the reset is not allowed it falls back to getrusage's "
+                     "ru_maxrss, which is also listed. The estimate counts the data once; a "
+                     "framework that copies the data to shuffle it, or keeps its own copy, uses "
+                     "more. The data itself is in RSS before fit, so the fit figure is what "
+                     "training adds on top.")
+        lines.append("")
+    # machine
+    lines.append("## Machine and versions")
+    lines.append("")
+    m = machine
+    lines.append(f"- CPU: {m['cpu_model']} (vendor {m['vendor']}, family {m['cpu_family']}, "
+                 f"model {m['cpu_model_number']}), {m['usable_cpus']} usable of "
+                 f"{m['logical_cpus']} logical CPUs"
+                 f"{', under ' + m['hypervisor'] if m.get('hypervisor') else ''}; ISA: "
+                 + ", ".join(k for k, v in m["isa"].items() if v)
+                 + (f"; caches: {', '.join(f'{k} {v}' for k, v in m['caches'].items())}"
+                    if m.get("caches") else "") + ".")
+    lines.append(f"- Memory {m['memory_gib']} GiB; {m['os']}; Python {m['python']}.")
+    la = m.get("loadavg_at_start")
+    if la:
+        lines.append(f"- Load average at start: {la[0]:.2f} / {la[1]:.2f} / {la[2]:.2f} "
+                     "(1 / 5 / 15 min); end: "
+                     + (" / ".join(f"{v:.2f}" for v in m.get("loadavg_at_end") or []) or "?")
+                     + ". Other processes running during the benchmark lower every figure.")
+    lines.append("- Versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()) + ".")
+    fast_info = next((r.get("info") for r in results
+                      if r.get("framework") == "fastnn" and r.get("ok")), None)
+    if fast_info:
+        lines.append(f"- fastnn {fast_info.get('version')} imported from "
+                     f"{fast_info.get('imported_from')}, kernel {fast_info.get('kernel', '?')}.")
+    lines.append("- Thread settings: " + ", ".join(f"{v}={mt}" for v in THREAD_VARS)
+                 + f"; unset: {', '.join(UNSET_VARS)}. In code: fastnn.set_num_threads, "
+                 "torch.set_num_threads, tf.config.threading intra- and inter-op, "
+                 "threadpoolctl.threadpool_limits for scikit-learn's BLAS.")
+    lines.append("")
+    lines.append("## How each library is run")
+    lines.append("")
+    lines.append("- **fastnn**: `Sequential([Input, Dense...])`, `compile(Adam(1e-3), loss)`, "
+                 "`fit(x, y, batch_size, epochs=1, shuffle=True, verbose=0)` once per timed "
+                 "epoch; `predict(x, batch_size=1024)`; `predict_on_batch` for the 32-row "
+                 "latency.")
+    lines.append("- **PyTorch**: an eager loop over `torch.randperm` slices (no DataLoader), "
+                 "`torch.optim.Adam`, `nn.BCEWithLogitsLoss` / `nn.CrossEntropyLoss` on logits, "
+                 "`nn.MSELoss`; prediction under `torch.inference_mode()` in slices of 1024 with "
+                 "the sigmoid/softmax applied, numpy in and out.")
+    lines.append("- **Keras**: Keras 3 on TensorFlow, `Sequential`/`compile` with defaults, one "
+                 "`fit(..., epochs=k, verbose=0)` call timed per epoch by a callback; "
+                 "`predict(x, batch_size=1024, verbose=0)`; latency through "
+                 "`model.predict_on_batch` (`model(x)` is in latest.json as "
+                 "latency_model_call_us).")
+    lines.append("- **scikit-learn**: `MLPClassifier(hidden_layer_sizes, solver='adam', "
+                 "batch_size)`, one `partial_fit` call (one epoch) per timed epoch; "
+                 "`predict_proba` on all rows (it has no batch size) and on 32 rows for the "
+                 "latency. Not run on W3 (regression, not a classifier workload here).")
+    if notes:
+        lines.append("")
+        lines.append("## Notes")
+        lines.append("")
+        for fw, note in notes.items():
+            lines.append(f"- {NAMES.get(fw, fw)}: {note}")
+    failures = [r for r in results if not r.get("ok")]
+    for r in failures:
+        lines.append(f"- {NAMES.get(r.get('framework'), r.get('framework'))} "
+                     f"{r.get('workload')} ({r.get('threads')} thr"
+                     f"{', memory' if r.get('memory') else ''}): failed: "
+                     + r.get("error", "?").splitlines()[0][:300])
+    lines.append("")
+    return "\n".join(lines), table_json
+
+
+# ----------------------------------------------------------------------------------------------
+# the chart
+# ----------------------------------------------------------------------------------------------
+COLORS = dict(fastnn="#d62728", torch="#1f77b4", keras="#ff7f0e", sklearn="#2ca02c")
+
+
+def chart(rows, path, title) -> str | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "matplotlib is not installed: no chart"
+    mb = 1.0 / 2**20
+    # (panel title, rows, log scale, value scale for plotting)
+    groups = [
+        ("training samples/s (log scale; higher is better)",
+         [r for r in rows if r[1].startswith("fit samples/s")], True, 1.0),
+        ("prediction samples/s, batch 1024 (log scale; higher is better)",
+         [r for r in rows if r[1].startswith("predict samples/s")], True, 1.0),
+        ("training GFLOP/s (higher is better; share of the FMA peak in the table)",
+         [r for r in rows if r[1].startswith("fit GFLOP/s") and not r[0].startswith("W1")],
+         False, 1.0),
+        ("prediction latency of 32 rows, microseconds (log scale; lower is better)",
+         [r for r in rows if "latency" in r[1]], True, 1.0),
+        ("memory, MB (log scale; lower is better)", [r for r in rows if "RSS" in r[1]], True, mb),
+    ]
+    groups = [g for g in groups if g[1]]
+    heights = [0.9 + 0.55 * len(g[1]) for g in groups]
+    fig, axes = plt.subplots(len(groups), 1, figsize=(11, sum(heights) + 1.2),
+                             gridspec_kw=dict(height_ratios=heights))
+    if len(groups) == 1:
+        axes = [axes]
+    width = 0.8 / len(FRAMEWORKS)
+    for ax, (gtitle, grows, log_scale, scale) in zip(axes, groups):
+        labels = []
+        for i, (wtitle, metric, vals, higher, fmt) in enumerate(grows):
+            labels.append(wtitle.split(" ")[0] + ": " + re.sub(r" \([^)]*\)", "", metric))
+            for j, fw in enumerate(FRAMEWORKS):
+                v = vals.get(fw)
+                if v:
+                    y = i + (j - 1.5) * width
+                    ax.barh(y, v * scale, height=width, color=COLORS[fw])
+                    ax.text(v * scale, y, " " + fmt(v).split(" ")[0], va="center", fontsize=7)
+        ax.set_yticks(range(len(grows)))
+        ax.set_yticklabels(labels, fontsize=8)
+        ax.set_ylim(len(grows) - 0.5, -0.5)
+        if log_scale:
+            ax.set_xscale("log")
+        ax.margins(x=0.12)
+        ax.set_title(gtitle, fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=COLORS[fw]) for fw in FRAMEWORKS]
+    fig.legend(handles, [NAMES[fw] for fw in FRAMEWORKS], loc="upper center", ncol=4,
+               fontsize=9, bbox_to_anchor=(0.5, 1.0 - 0.45 / (sum(heights) + 1.2)))
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 1.0 - 0.8 / (sum(heights) + 1.2)))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# main
+# ----------------------------------------------------------------------------------------------
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="fewer rows and repeats (about 5 minutes on 2 cores)")
+    default_threads = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                       else os.cpu_count() or 1)
+    ap.add_argument("--threads", type=int, default=default_threads,
+                    help="threads for every library (default: the usable CPUs)")
+    ap.add_argument("--out", default=os.path.join(HERE, "results"),
+                    help="output folder for latest.md, latest.json and latest.png "
+                         "(default: benchmarks/results)")
+    ap.add_argument("--frameworks", default=",".join(FRAMEWORKS),
+                    help="comma-separated subset of " + ",".join(FRAMEWORKS))
+    ap.add_argument("--workloads", default="w1,w2,w3", help="comma-separated subset of w1,w2,w3")
+    ap.add_argument("--no-memory", action="store_true", help="skip the memory measurements")
+    ap.add_argument("--omp-passive", action="store_true",
+                    help="set OMP_WAIT_POLICY=PASSIVE for every library: OpenMP threads sleep "
+                         "instead of spinning while they wait, which keeps PyTorch and "
+                         "scikit-learn usable on a machine that other processes keep busy")
+    ap.add_argument("--seed", type=int, default=0, help="data seed (same for every library)")
+    ap.add_argument("--timeout", type=int, default=1200, help="seconds per measurement process")
+    ap.add_argument("--scale", type=float, default=1.0, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.threads < 1:
+        ap.error("--threads must be >= 1")
+    chosen = [f.strip() for f in args.frameworks.split(",") if f.strip()]
+    workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
+    for f in chosen:
+        if f not in FRAMEWORKS:
+            ap.error(f"unknown framework {f!r}")
+    for w in workloads:
+        if w not in peers.WORKLOADS:
+            ap.error(f"unknown workload {w!r}")
+    os.makedirs(args.out, exist_ok=True)
+    t_start = time.perf_counter()
+
+    machine = machine_info()
+    vers = versions()
+    log(f"machine: {machine['cpu_model']}, {machine['usable_cpus']} CPUs, load "
+        f"{machine['loadavg_at_start']}; threads={args.threads}; "
+        f"{'quick' if args.quick else 'full'} run")
+    notes = {}
+    available = []
+    for fw in FRAMEWORKS:
+        if fw not in chosen:
+            notes[fw] = "not selected (--frameworks)"
+        elif installed(fw):
+            available.append(fw)
+        else:
+            notes[fw] = "not installed: skipped"
+            log(f"{NAMES[fw]}: not installed, skipped")
+
+    thread_counts = sorted({1, args.threads})
+    peak = dict(fma=fma_peak(thread_counts, args.quick), numpy={})
+    log(f"peak: FMA loop {peak['fma'].get('gflops', peak['fma'].get('error'))}")
+    for t in thread_counts:
+        r = measure("peak", "numpy", t, args)
+        peak["numpy"][str(t)] = r
+        log(f"peak: numpy matmul {t} thr: {describe(r)}")
+
+    results = []
+    for wl in workloads:
+        for fw in RUNS_ON[wl]:
+            if fw not in available:
+                continue
+            ts = thread_counts if fw in ONE_THREAD_TOO[wl] else [args.threads]
+            for t in ts:
+                r = measure(fw, wl, t, args)
+                results.append(r)
+                log(f"{wl} {NAMES[fw]} {t} thr: {describe(r)}")
+                if fw == "fastnn" and not r.get("ok"):
+                    notes.setdefault("fastnn", "failed: " + r.get("error", "?").splitlines()[0])
+    if not args.no_memory:
+        for fw, wl in MEMORY_RUNS:
+            if fw in available and wl in workloads:
+                r = measure(fw, wl, args.threads, args, memory=True)
+                results.append(r)
+                log(f"{wl} {NAMES[fw]} memory: {describe(r)}")
+    machine["loadavg_at_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+
+    rows = build_rows(results, peak, args.threads)
+    rows = [r for r in rows if r[0].split(" ")[0].lower() in workloads]
+    text, table_json = markdown(rows, results, machine, vers, peak, args, notes)
+    png = os.path.join(args.out, "latest.png")
+    chart_note = chart(rows, png, f"fastnn vs peers, {args.threads} threads, "
+                                  f"{machine['cpu_model']}"
+                                  f"{' (quick run)' if args.quick else ''}")
+    if chart_note:
+        text += f"\n{chart_note}.\n"
+    else:
+        text += "\n![chart](latest.png)\n"
+    with open(os.path.join(args.out, "latest.md"), "w") as f:
+        f.write(text)
+    raw = dict(args=vars(args), machine=machine, versions=vers, peak=peak, results=results,
+               table=table_json, notes=notes, total_s=time.perf_counter() - t_start)
+    with open(os.path.join(args.out, "latest.json"), "w") as f:
+        json.dump(raw, f, indent=1, default=str)
+    log("")
+    log(text)
+    log(f"wrote {os.path.join(args.out, 'latest.md')}, latest.json"
+        f"{'' if chart_note else ', latest.png'} in {time.perf_counter() - t_start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
