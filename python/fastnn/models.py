@@ -632,12 +632,12 @@ class Model:
         want_pred = bool(self._metric_entries)
         logs = {}
         cbks.on_train_begin()
+        chunk = 1  # batches per native call; grows to about _CHUNK_SECONDS of work and stays there
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             cbks.on_epoch_begin(epoch)
             perm = net.shuffle(n) if shuffle else None
             loss_sum, seen, step = 0.0, 0, 0
-            chunk = 1
             logs = {}
             while step < steps and not self.stop_training:
                 nb = 1 if batch_hooks else min(chunk, steps - step)

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "fastnn/common.h"
@@ -205,10 +207,17 @@ void map_backward(const F& f, const T* z, const T* a, const T* da, T* dz, size_t
     const T* g = da + o;
     T* out = dz + o;
     if constexpr (std::is_same_v<F, PlainRelu<T>>) {
-      // A select, not a multiply: no arithmetic on (possibly subnormal) gradients that are dropped.
+      // A bit mask, not a multiply or a branch: no arithmetic on (possibly subnormal) gradients that
+      // are dropped, no mispredicted branches, and the loop vectorises.
+      using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
       const T* ar = a + o;
 #pragma GCC ivdep
-      for (size_t c = 0; c < cols; ++c) out[c] = ar[c] > T(0) ? g[c] : T(0);
+      for (size_t c = 0; c < cols; ++c) {
+        U gb;
+        std::memcpy(&gb, &g[c], sizeof(T));
+        gb &= U(0) - U(ar[c] > T(0));
+        std::memcpy(&out[c], &gb, sizeof(T));
+      }
     } else if constexpr (FromOutput<F>::value) {
       const T* ar = a + o;
 #pragma GCC ivdep

@@ -253,6 +253,16 @@ ChunkResult Network<T>::train(const T* X, const T* Y, const T* W, size_t n, cons
     if (index) {
       T* xb = ws_.x.data();
       T* ybuf = ws_.y.data();
+      // The next batch's rows are scattered over the data: ask for them now, so their cache misses
+      // overlap this batch's arithmetic.
+      const size_t next = start + batch_size;
+      const size_t next_rows = next < n ? std::min(batch_size, n - next) : 0;
+      for (size_t r = 0; r < next_rows; ++r) {
+        const size_t src = size_t(index[next + r]);
+        const char* p = reinterpret_cast<const char*>(X + src * din);
+        for (size_t off = 0; off < sizeof(T) * din; off += 64) __builtin_prefetch(p + off);
+        __builtin_prefetch(Y + src * yc);
+      }
       for (size_t r = 0; r < rows; ++r) {
         const size_t src = size_t(index[start + r]);
         const T* xs = X + src * din;

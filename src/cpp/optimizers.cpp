@@ -302,8 +302,19 @@ void Optimizer<T>::step(T* params, T* grads, const std::vector<Segment>& segs) {
     }
     pool_->parallel_for(pieces_.size(), [&](size_t i) { update(pieces_[i].first, pieces_[i].second); });
   } else {
-    for (const Segment& sg : segs)
-      if (sg.trainable) update(sg.offset, sg.size);
+    // Adjacent trainable variables form one range: one long loop instead of several short ones.
+    size_t lo = 0, len = 0;
+    for (const Segment& sg : segs) {
+      if (!sg.trainable) continue;
+      if (len && lo + len == sg.offset) {
+        len += sg.size;
+      } else {
+        if (len) update(lo, len);
+        lo = sg.offset;
+        len = sg.size;
+      }
+    }
+    if (len) update(lo, len);
   }
   if (c.kind == OptKind::Nadam) u_product_ = u_prod_t;
   ++iterations_;
