@@ -58,7 +58,7 @@ WORKLOADS = {
         title="W3 wide 1024-4096-4096-1024",
         data="regression", n_features=1024, units=[4096, 4096, 1024],
         acts=["relu", "relu", "linear"], loss="mse", batch_size=256, lr=1e-3,
-        rows=dict(full=4096, quick=1024), repeats=dict(full=3, quick=1),
+        rows=dict(full=4096, quick=1024), repeats=dict(full=2, quick=1),
         predict_repeats=dict(full=0, quick=0), latency_calls=dict(full=0, quick=0),
     ),
 }

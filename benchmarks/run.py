@@ -410,7 +410,10 @@ def markdown(rows, results, machine, vers, peak, args, notes):
             if fw not in vals:
                 cells.append("")
             elif vals[fw] is None:
-                cells.append(notes.get(fw, "—"))
+                note = notes.get(fw, "")
+                cells.append("not installed" if note.startswith("not installed") else
+                             "not selected" if note.startswith("not selected") else
+                             "failed (see notes)" if note.startswith("failed") else "—")
             else:
                 cells.append(fmt(vals[fw]))
         fast = vals.get("fastnn")
@@ -702,7 +705,8 @@ def main(argv=None):
     machine["loadavg_at_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
 
     rows = build_rows(results, peak, args.threads)
-    rows = [r for r in rows if r[0].split(" ")[0].lower() in workloads]
+    rows = [r for r in rows if r[0].split(" ")[0].lower() in workloads
+            and any(v is not None for v in r[2].values())]
     text, table_json = markdown(rows, results, machine, vers, peak, args, notes)
     png = os.path.join(args.out, "latest.png")
     chart_note = chart(rows, png, f"fastnn vs peers, {args.threads} threads, "
@@ -714,7 +718,11 @@ def main(argv=None):
         text += "\n![chart](latest.png)\n"
     with open(os.path.join(args.out, "latest.md"), "w") as f:
         f.write(text)
-    raw = dict(args=vars(args), machine=machine, versions=vers, peak=peak, results=results,
+    saved_args = dict(vars(args))
+    out_abs = os.path.abspath(args.out)
+    saved_args["out"] = (os.path.relpath(out_abs, REPO) if out_abs.startswith(REPO + os.sep)
+                         else os.path.basename(out_abs))  # no machine paths in the results
+    raw = dict(args=saved_args, machine=machine, versions=vers, peak=peak, results=results,
                table=table_json, notes=notes, total_s=time.perf_counter() - t_start)
     with open(os.path.join(args.out, "latest.json"), "w") as f:
         json.dump(raw, f, indent=1, default=str)
