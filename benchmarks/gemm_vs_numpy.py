@@ -54,24 +54,27 @@ def operands(M, N, K, ta, tb, dtype, rng):
     return a, b
 
 
+CLOCK = time.perf_counter
+
+
 def best_time(fn, min_time, reps):
     fn()
     n, t = 1, 0.0
     while True:  # calibrate: one timing lasts about min_time / reps
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         for _ in range(n):
             fn()
-        t = time.perf_counter() - t0
+        t = CLOCK() - t0
         if t > min_time / reps / 4 or n > 1 << 20:
             break
         n *= 4
     n = max(1, int(n * (min_time / reps) / max(t, 1e-9)))
     best = float("inf")
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         for _ in range(n):
             fn()
-        best = min(best, (time.perf_counter() - t0) / n)
+        best = min(best, (CLOCK() - t0) / n)
     return best
 
 
@@ -117,9 +120,10 @@ class BindingRunner:
 
 
 class BinaryRunner:
-    def __init__(self, path):
+    def __init__(self, path, cpu_time=False):
         self.path = path
         self.name = os.path.basename(path)
+        self.extra = ["--cpu-time"] if cpu_time else []
 
     def kernel(self):
         out = subprocess.run([self.path, "--shape", "1,1,1", "--threads", "1", "--quick"],
@@ -129,7 +133,8 @@ class BinaryRunner:
     def time(self, M, N, K, ta, tb, dtype, threads, min_time, reps):
         dt = "f32" if dtype == np.float32 else "f64"
         cmd = [self.path, "--csv", "--dtype", dt, "--threads", str(threads), "--min-time",
-               str(min_time), "--reps", str(reps), "--shape", f"{M},{N},{K},{int(ta)},{int(tb)}"]
+               str(min_time), "--reps", str(reps), "--shape", f"{M},{N},{K},{int(ta)},{int(tb)}",
+               *self.extra]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
         ns = float(out.splitlines()[-1].split(",")[-1])
         return ns * 1e-9
@@ -157,7 +162,15 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="alternating numpy/fastnn rounds per shape")
     ap.add_argument("--min-time", type=float, default=0.3, help="seconds per timing")
     ap.add_argument("--max-size", type=int, default=2048)
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="time with process CPU time (steadier on a loaded machine; 1 thread only)")
     args = ap.parse_args()
+    if args.cpu_time:
+        global CLOCK
+        CLOCK = time.process_time
+        args.binary = True
+        if args.threads != "1":
+            sys.exit("--cpu-time only measures single-threaded runs: use --threads 1")
 
     runner = None
     if not args.binary:
@@ -172,7 +185,7 @@ def main():
         path = find_binary(args.bench)
         if not path or not os.path.exists(path):
             sys.exit("no fastnn._core.gemm and no bench_gemm binary: build it or pass --bench PATH")
-        runner = BinaryRunner(path)
+        runner = BinaryRunner(path, cpu_time=args.cpu_time)
 
     dtype = np.float32 if args.dtype == "float32" else np.float64
     threads = [int(t) for t in args.threads.split(",")]
@@ -184,7 +197,8 @@ def main():
     npr = NumpyRunner()
 
     print(f"fastnn via {runner.name}, kernel {runner.kernel()}; numpy {np.__version__}; {args.dtype}; "
-          f"best of {args.rounds} alternating rounds\n")
+          f"best of {args.rounds} alternating rounds"
+          f"{'; process CPU time' if args.cpu_time else ''}\n")
     print("| shape | M | N | K | op | threads | numpy GFLOP/s | fastnn GFLOP/s | fastnn / numpy |")
     print("|---|---:|---:|---:|---|---:|---:|---:|---:|")
     for t in threads:

@@ -98,6 +98,22 @@ def test_round_trip(tmp_path, good):
     assert m3.count_params() == m.count_params()
 
 
+def test_model_without_weights_round_trip(tmp_path):
+    """An empty parameter arena (only parameter-free layers) saves, loads and pickles."""
+    import pickle
+
+    m = fastnn.Sequential([layers.Input(shape=(4,)), layers.Activation("tanh"), layers.Dropout(0.5)])
+    m.compile(optimizer="sgd", loss="mse")
+    assert m.count_params() == 0 and m.get_weights() == []
+    ref = m.predict(X, verbose=0)
+    np.testing.assert_allclose(ref, np.tanh(X), rtol=1e-6)
+    m.save(tmp_path / "empty.fastnn")
+    for m2 in (fastnn.load_model(tmp_path / "empty.fastnn"), pickle.loads(pickle.dumps(m))):
+        np.testing.assert_array_equal(m2.predict(X, verbose=0), ref)
+    m.save_weights(tmp_path / "w.fastnn")
+    m.load_weights(tmp_path / "w.fastnn")
+
+
 # ------------------------------------------------------------------------------------------------
 # atomic writes
 # ------------------------------------------------------------------------------------------------

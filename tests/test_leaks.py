@@ -115,14 +115,27 @@ def _growth(tmp_path, which):
     return json.loads(line[len("RESULT "):])
 
 
+def _sanitized():
+    """True under AddressSanitizer (docs/SANITIZERS.md): its quarantine keeps freed memory resident, so
+    RSS says nothing about leaks there (LeakSanitizer's own report is the tool for that)."""
+    try:
+        with open("/proc/self/maps") as f:
+            return "libasan" in f.read()
+    except OSError:
+        return False
+
+
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads /proc/self/statm (Linux)")
+_skip_sanitized = pytest.mark.skipif(_sanitized(), reason="RSS is meaningless under AddressSanitizer")
 
 
+@_skip_sanitized
 def test_rss_measurement_detects_a_leak(tmp_path):
     r = _growth(tmp_path, "control")
     assert r["growth_mb"] > 40, r  # 900 x 64 KiB kept alive
 
 
+@_skip_sanitized
 @pytest.mark.parametrize("which", ["train", "io", "inference", "errors", "manual"])
 def test_rss_stays_flat(tmp_path, which):
     r = _growth(tmp_path, which)

@@ -64,6 +64,13 @@ def _to_numpy(a, name):
     return arr
 
 
+def as_array(a, name):
+    """Any accepted form of array data -> a numpy array of a real numeric dtype (no cast, no copy when
+    a is already one); for the places that need x's shape before anything else (building a model
+    from its first input)."""
+    return _to_numpy(a, name)
+
+
 def _all_finite(a) -> bool:
     """True when every value is finite; min and max propagate NaN and expose +-inf, so no temporary
     the size of the data is allocated."""

@@ -8,9 +8,12 @@
 //   micro(kc, pa, pb, c, ldc, load, const Fin<T>* f): one MR x NR tile from packed panels
 //     (pa: kc x MR, k-major; pb: kc x NR, k-major, 64-byte aligned), starting from 0 or from c
 //     (load), finishing (beta, bias, relu) when f is non-null;
-//   small(scratch, m, n, K, A, rsA, csA, B, ldb, padded, C, ldc, beta, bias, relu): the m x n block
-//     from unpacked operands (A(i,k) = A[i*rsA + k*csA], B(k,j) = B[k*ldb + j]; padded: rows of B
-//     are readable and zero up to a multiple of NR columns), finished.
+//   kRowsKernels, rows_kernel(mr): when true, a kernel like micro for the first mr < MR rows only
+//     (used for the last row panel instead of a padded tile);
+//   small(scratch, m, n, K, A, rsA, csA, B, ldb, bstep, padded, C, ldc, beta, bias, relu): the
+//     m x n block from unpacked A (A(i,k) = A[i*rsA + k*csA]) and B given by blocks of NR columns
+//     (block b at B + b*bstep, rows ldb apart; padded: every block is readable NR wide, zeros past
+//     n), finished.
 // Both must give, per element, exactly the arithmetic described in gemm.h.
 //
 // Loop structure of the packed path on one region of C (rows r0..r1, cols c0..c1):
@@ -169,26 +172,17 @@ struct Driver {
     const size_t m = r1 - r0, n = c1 - c0, K = g.K;
     const size_t rsA = g.ta ? 1 : g.lda, csA = g.ta ? g.lda : 1;
     ScratchLease lease;
-    const T* Bp = g.B + c0;
-    size_t ldb = g.ldb;
-    bool padded = false;
     if (g.tb && K > 0) {
-      // B is stored N x K: copy the region's columns as K rows of n, zero padded to a multiple of
-      // NR (cheap next to the product).
-      const size_t np = round_up(n, NR);
-      T* bt = lease.get().bt.template get<T>(K * np);
-      for (size_t j = 0; j < n; ++j) {
-        const T* src = g.B + (c0 + j) * g.ldb;
-        for (size_t k = 0; k < K; ++k) bt[k * np + j] = src[k];
-      }
-      for (size_t k = 0; k < K; ++k)
-        for (size_t j = n; j < np; ++j) bt[k * np + j] = T(0);
-      Bp = bt;
-      ldb = np;
-      padded = true;
+      // B is stored N x K: pack the region's columns into zero-padded NR-wide panels (the same
+      // vectorised transposes as the packed path; cheap next to the product).
+      T* bt = lease.get().bt.template get<T>(K * round_up(n, NR));
+      pack_b(bt, g, c0, n, 0, K);
+      P::small(lease.get(), m, n, K, g.A + r0 * rsA, rsA, csA, bt, NR, K * NR, true,
+               g.C + r0 * g.ldc + c0, g.ldc, g.beta, g.bias ? g.bias + c0 : nullptr, g.relu);
+    } else {
+      P::small(lease.get(), m, n, K, g.A + r0 * rsA, rsA, csA, g.B + c0, g.ldb, NR, false,
+               g.C + r0 * g.ldc + c0, g.ldc, g.beta, g.bias ? g.bias + c0 : nullptr, g.relu);
     }
-    P::small(lease.get(), m, n, K, g.A + r0 * rsA, rsA, csA, Bp, ldb, padded,
-             g.C + r0 * g.ldc + c0, g.ldc, g.beta, g.bias ? g.bias + c0 : nullptr, g.relu);
     call_fn(g, r0, c0, m, n);
   }
 
@@ -311,6 +305,10 @@ struct Driver {
         if (mr == size_t(MR) && nr == size_t(NR)) {
           Fin<T> f{g.beta, cold + ir * ldco + jr, ldco, bias, g.relu};
           P::micro(kc, pai, pbj, c, ldc, !first, last ? &f : nullptr);
+        } else if (P::kRowsKernels && nr == size_t(NR)) {
+          // Last row panel, full width: a kernel with just the real rows, straight on C.
+          Fin<T> f{g.beta, cold + ir * ldco + jr, ldco, bias, g.relu};
+          P::rows_kernel(mr)(kc, pai, pbj, c, ldc, !first, last ? &f : nullptr);
         } else {
           edge(kc, pai, pbj, c, ldc, mr, nr, first, last, g.beta, cold + ir * ldco + jr, ldco, bias,
                g.relu);
@@ -407,7 +405,9 @@ struct Driver {
     const double mnk = double(M) * double(N) * double(K);
     if (mnk <= P::SMALL_MNK) return true;
     // Few rows: packing B would cost as much as the product.
-    if (M <= size_t(P::SMALL_ROWS) && !tb) return true;
+    if (M <= size_t(P::SMALL_ROWS)) return true;
+    // One narrow block of columns: every packed tile would be an edge tile.
+    if (N <= size_t(NR)) return true;
     return false;
   }
 

@@ -3,6 +3,8 @@
 // Each kernels_<isa>.cpp is compiled with its own target flags (see kernels.cmake) and exports one
 // table; gemm.cpp picks a table at run time from the CPU's features (or FASTNN_KERNEL) and forwards
 // every call to it. Arguments reaching a table are already validated by gemm.cpp.
+// The kernel files share the blocked driver (gemm_driver.h) and, on x86, the vector kernels written
+// over a small SIMD abstraction (gemm_simd.h).
 #pragma once
 #include <cstddef>
 #include "fastnn/gemm.h"

@@ -32,10 +32,13 @@ struct SimdKernels : PackDefault<typename V::T, NV_ * V::W> {
   static constexpr int NV = NV_;
   static constexpr int NR = NV_ * V::W;
 
-  // Packed micro-kernel: C[MR x NR] (+)= pa (kc x MR panel) * pb (kc x NR panel).
+  // Packed micro-kernel: C[RR x NR] (+)= pa (kc x MR panel, first RR rows) * pb (kc x NR panel).
   // load: start from the partial sums in c instead of 0. f: this is the final k block.
-  static void micro(size_t kc, const T* __restrict pa, const T* __restrict pb, T* c, size_t ldc,
-                    bool load, const Fin<T>* f) {
+  template <int RR>
+  static void micro_rows(size_t kc, const T* __restrict pa, const T* __restrict pb, T* c,
+                         size_t ldc, bool load, const Fin<T>* f) {
+    constexpr int MR = RR;  // rows computed; the panel stride stays SimdKernels::MR
+    constexpr int PS = MR_;
     R acc[MR][NV];
     if (load) {
 #pragma GCC unroll 16
@@ -62,7 +65,7 @@ struct SimdKernels : PackDefault<typename V::T, NV_ * V::W> {
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) acc[r][v] = V::fma(a, b[v], acc[r][v]);
       }
-      pa += MR;
+      pa += PS;
       pb += NR;
     }
     if (f) {
@@ -94,6 +97,32 @@ struct SimdKernels : PackDefault<typename V::T, NV_ * V::W> {
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) V::storeu(c + r * ldc + v * W, acc[r][v]);
   }
+
+  static void micro(size_t kc, const T* pa, const T* pb, T* c, size_t ldc, bool load,
+                    const Fin<T>* f) {
+    micro_rows<MR_>(kc, pa, pb, c, ldc, load, f);
+  }
+
+  // Full-width tiles with fewer rows (the last row panel): rows_kernel(mr) for mr in 1..MR.
+  using MicroFn = void (*)(size_t, const T*, const T*, T*, size_t, bool, const Fin<T>*);
+  struct MicroTable {
+    MicroFn f[MR_];
+  };
+  template <int I>
+  static constexpr void fill_rows(MicroTable& t) {
+    if constexpr (I < MR_) {
+      t.f[I] = &micro_rows<I + 1>;
+      fill_rows<I + 1>(t);
+    }
+  }
+  static constexpr MicroTable make_rows() {
+    MicroTable t{};
+    fill_rows<0>(t);
+    return t;
+  }
+  static constexpr MicroTable kRows = make_rows();
+  static constexpr bool kRowsKernels = true;
+  static MicroFn rows_kernel(size_t mr) { return kRows.f[mr - 1]; }
 
   // ---- small path: no packing ------------------------------------------------------------------
   // One tile of RR rows and VV vectors: A(i,k) = A[i*rsA + k*csA], B(k,j) = B[k*ldb + j] with VV*W
@@ -180,18 +209,19 @@ struct SimdKernels : PackDefault<typename V::T, NV_ * V::W> {
   }
   static constexpr TileTable kTiles = make_tiles();
 
-  // C[m x n] from unpacked operands (see stile), finished. B has ldb >= n; when `padded`, every row
-  // of B can be read up to the next multiple of NR columns (zeros there).
+  // C[m x n] from unpacked operands (see stile), finished. Columns j..j+NR of B start at
+  // B + (j / NR) * bstep, rows ldb apart (plain row-major B: bstep = NR; packed panels: bstep =
+  // K * NR, ldb = NR). When `padded`, every block can be read NR columns wide (zeros past n).
   static void small(Scratch& scratch, size_t m, size_t n, size_t K, const T* A, size_t rsA,
-                    size_t csA, const T* B, size_t ldb, bool padded, T* C, size_t ldc, T beta,
-                    const T* bias, bool relu) {
+                    size_t csA, const T* B, size_t ldb, size_t bstep, bool padded, T* C, size_t ldc,
+                    T beta, const T* bias, bool relu) {
     const size_t mfull = m / MR * MR;
     const int mrest = int(m - mfull);
     for (size_t j = 0; j < n; j += NR) {
       const size_t nn = n - j < size_t(NR) ? n - j : size_t(NR);
       const int vv = int((nn + W - 1) / W);
       const bool partial = nn != size_t(vv) * W;
-      const T* bj = B + j;
+      const T* bj = B + (j / NR) * bstep;
       size_t ldbj = ldb;
       if (partial && !padded) {
         // Last, partial block of columns: copy it zero padded so the k loop needs no masks.
