@@ -21,7 +21,7 @@ from . import layers as _layers
 from . import losses as _losses
 from . import metrics as _metrics
 from . import optimizers as _optimizers
-from ._validation import (as_float_matrix, as_sample_weight, as_targets, nonneg_int, positive_int,
+from ._validation import (as_array, as_float_matrix, as_sample_weight, as_targets, nonneg_int, positive_int,
                           verbose_level)
 
 _CHUNK_SECONDS = 0.05
@@ -467,9 +467,9 @@ class Model:
             m.reset_state()
 
     # ------------------------------------------------------------------------------ data
-    def _ensure_built_for(self, x_raw):
+    def _ensure_built_for(self, x_raw, name="x"):
         if not self.built:
-            arr = np.asarray(x_raw) if not hasattr(x_raw, "to_numpy") else x_raw.to_numpy()
+            arr = as_array(x_raw, name)
             if self._input_shape is None:
                 if arr.ndim < 2:
                     raise ValueError(f"x: expected a 2-D array (samples, features), got shape {arr.shape}")
@@ -485,7 +485,7 @@ class Model:
                 self.build()
 
     def _x(self, x, name="x"):
-        self._ensure_built_for(x)
+        self._ensure_built_for(x, name)
         return as_float_matrix(x, name, self.dtype, int(self._net.input_dim), self._input_shape)
 
     def _require_built(self, what):
