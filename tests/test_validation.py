@@ -541,6 +541,11 @@ def test_to_categorical_huge_labels(label):
         fastnn.utils.to_categorical(np.array([0.0, label]))
 
 
+def test_to_categorical_object_labels():
+    with pytest.raises(TypeError, match=r"to_categorical: expected numeric labels, got dtype object"):
+        fastnn.utils.to_categorical(np.array([0, 3.4e38], dtype=object))
+
+
 def test_to_categorical_bad_labels():
     for bad in ([0.5, 1], [-1, 2], [np.nan, 1], [np.inf, 1]):
         with pytest.raises(ValueError, match=r"to_categorical: labels must be non-negative integers"):

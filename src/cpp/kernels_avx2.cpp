@@ -2,6 +2,7 @@
 // Register tiles: float 6 x 16, double 6 x 8 (12 accumulator registers, 2 for B, 1 broadcast of A).
 // Cache blocks sized for Zen 3 / recent Intel cores: a kc x NR panel of B (16 KiB) stays in the 32 KiB
 // L1d, the mc x kc block of A (144 KiB float) in L2, the kc x nc block of B in L3.
+#include <cstring>
 #include "fastnn/gemm_kernels.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -12,13 +13,18 @@ namespace fastnn {
 namespace kern_avx2 {
 
 // Partial loads and stores are built from 128/64/32-bit pieces: vmaskmov is slow on AMD cores.
+// Two floats as one 64-bit load; memcpy keeps it legal for a pointer aligned to 4 bytes only.
+inline __m128 load2f(const float* p) {
+  double d;
+  std::memcpy(&d, p, sizeof d);
+  return _mm_castpd_ps(_mm_set_sd(d));
+}
+
 inline __m128 load4n(const float* p, int n) {  // n in 0..3
   switch (n) {
     case 1: return _mm_load_ss(p);
-    case 2: return _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p)));
-    case 3:
-      return _mm_movelh_ps(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p))),
-                           _mm_load_ss(p + 2));
+    case 2: return load2f(p);
+    case 3: return _mm_movelh_ps(load2f(p), _mm_load_ss(p + 2));
     default: return _mm_setzero_ps();
   }
 }

@@ -228,14 +228,16 @@ class PyNetwork {
     auto lk = lock_nogil<std::shared_lock<std::shared_mutex>>(net_.mutex());
     auto& v = grad ? net_.grads() : net_.params();
     py::array_t<T> a(v.size());
-    std::memcpy(a.mutable_data(), v.data(), sizeof(T) * v.size());
+    if (a.size() != 0)  // a model without weights has empty arenas (null data)
+      std::memcpy(a.mutable_data(), v.data(), sizeof(T) * v.size());
     return a;
   }
   void set_arena(const Arr<T>& a) {
     auto lk = lock_nogil<std::unique_lock<std::shared_mutex>>(net_.mutex());
     if (size_t(a.size()) != net_.params().size())
       throw ValueError("parameter arena: size mismatch");
-    std::memcpy(net_.params().data(), a.data(), sizeof(T) * a.size());
+    if (a.size() != 0)  // a model without weights has empty arenas (null data)
+      std::memcpy(net_.params().data(), a.data(), sizeof(T) * a.size());
   }
 
   void set_loss(const py::tuple& l) {
@@ -256,7 +258,8 @@ class PyNetwork {
     auto lk = lock_nogil<std::shared_lock<std::shared_mutex>>(net_.mutex());
     auto& s = net_.optimizer().state();
     py::array_t<T> a(s.size());
-    std::memcpy(a.mutable_data(), s.data(), sizeof(T) * s.size());
+    if (a.size() != 0)  // a model without weights has empty arenas (null data)
+      std::memcpy(a.mutable_data(), s.data(), sizeof(T) * s.size());
     return a;
   }
   void set_optimizer_state(const Arr<T>& a, int64_t iterations, double scalar) {
@@ -265,7 +268,8 @@ class PyNetwork {
     if (size_t(a.size()) != s.size())
       throw ValueError("optimizer state: expected " + std::to_string(s.size()) + " values, got " +
                        std::to_string(a.size()));
-    std::memcpy(s.data(), a.data(), sizeof(T) * s.size());
+    if (a.size() != 0)  // a model without weights has empty arenas (null data)
+      std::memcpy(s.data(), a.data(), sizeof(T) * s.size());
     net_.optimizer().set_iterations(iterations);
     net_.optimizer().scalar_state() = scalar;
   }
