@@ -1,36 +1,19 @@
 """Unit tests of fastnn.callbacks and the progress bar, driven by a fake model
 and synthetic logs (no native engine involved)."""
 
-import importlib
 import io
 import math
 import re
 import sys
-import types
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-
-def _load(name):
-    """Import fastnn.<name>; fall back to loading the file without the package
-    ``__init__`` (which needs the native module) when that import fails."""
-    try:
-        return importlib.import_module(f"fastnn.{name}")
-    except Exception:
-        pkg_name = "_fastnn_py_only"
-        if pkg_name not in sys.modules:
-            pkg = types.ModuleType(pkg_name)
-            pkg.__path__ = [str(Path(__file__).resolve().parents[1] / "python" / "fastnn")]
-            sys.modules[pkg_name] = pkg
-        return importlib.import_module(f"{pkg_name}.{name}")
-
-
-C = _load("callbacks")
-P = _load("_progress")
-Mx = _load("metrics")
+from fastnn import _progress as P
+from fastnn import callbacks as C
+from fastnn import metrics as Mx
 
 
 class FakeOptimizer:

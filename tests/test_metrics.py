@@ -1,30 +1,11 @@
 """Tests of fastnn.metrics against float64 references written from the formulas
 (and scikit-learn where it is installed)."""
 
-import importlib
-import sys
-import types
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from fastnn import metrics as M
 
-def _load(name):
-    """Import fastnn.<name>; fall back to loading the file without the package
-    ``__init__`` (which needs the native module) when that import fails."""
-    try:
-        return importlib.import_module(f"fastnn.{name}")
-    except Exception:
-        pkg_name = "_fastnn_py_only"
-        if pkg_name not in sys.modules:
-            pkg = types.ModuleType(pkg_name)
-            pkg.__path__ = [str(Path(__file__).resolve().parents[1] / "python" / "fastnn")]
-            sys.modules[pkg_name] = pkg
-        return importlib.import_module(f"{pkg_name}.{name}")
-
-
-M = _load("metrics")
 EPS = 1e-7
 
 
