@@ -72,18 +72,9 @@ def test_parallel_predict_equals_serial():
             np.testing.assert_array_equal(p, serial_shared if kind == "shared" else serial_own[i])
 
 
-def test_parallel_evaluate_loss_equals_serial():
-    m = _model()
-    x, y = _data()
-    parts = [(x[i::THREADS], y[i::THREADS]) for i in range(THREADS)]
-    serial = [m.evaluate(xi, yi, verbose=0) for xi, yi in parts]
-    res = _run_threads(lambda i: [m.evaluate(*parts[i], verbose=0) for _ in range(5)])
-    for i, vals in enumerate(res):
-        assert vals == [serial[i]] * 5
-
-
-def test_parallel_evaluate_with_metrics_equals_serial():
-    m = _model(metrics=["accuracy"])
+@pytest.mark.parametrize("metrics", [(), ["accuracy"]], ids=["loss", "with_metrics"])
+def test_parallel_evaluate_equals_serial(metrics):
+    m = _model(metrics=metrics)
     x, y = _data()
     parts = [(x[i::THREADS], y[i::THREADS]) for i in range(THREADS)]
     serial = [m.evaluate(xi, yi, verbose=0) for xi, yi in parts]

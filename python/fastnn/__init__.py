@@ -9,11 +9,9 @@ __version__ = "0.1.0"
 
 from . import _core
 from . import activations, callbacks, initializers, layers, losses, metrics, optimizers, regularizers
-from . import schedules, utils
+from . import models, schedules, utils
 from .models import Model, Sequential, load_model
 from .layers import Input
-
-models = __import__(__name__ + ".models", fromlist=["models"])
 
 
 def set_num_threads(n: int) -> None:
