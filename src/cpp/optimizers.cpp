@@ -11,6 +11,155 @@ namespace fastnn {
 
 namespace {
 constexpr double kPi = 3.14159265358979323846;
+
+// The element-wise updates. Each is a plain loop over restrict-qualified arrays so that the compiler
+// vectorises it (the same formula runs on every element, vector body or scalar tail).
+template <typename T>
+void clip_values(size_t n, T* __restrict g, T v) {
+  for (size_t i = 0; i < n; ++i) g[i] = std::min(std::max(g[i], -v), v);
+}
+
+template <typename T>
+void decay(size_t n, T* __restrict p, T wd) {
+  for (size_t i = 0; i < n; ++i) p[i] -= p[i] * wd;
+}
+
+template <typename T>
+void sgd(size_t n, T* __restrict p, const T* __restrict g, const StepScalars<T>& k) {
+  const T lr = k.lr;
+  for (size_t i = 0; i < n; ++i) p[i] -= g[i] * lr;
+}
+
+template <typename T, bool kNesterov>
+void sgd_momentum(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0,
+                  const StepScalars<T>& k) {
+  const T lr = k.lr, mom = k.mom;
+  for (size_t i = 0; i < n; ++i) {
+    T m = s0[i] * mom - g[i] * lr;
+    s0[i] = m;
+    p[i] += kNesterov ? m * mom - g[i] * lr : m;
+  }
+}
+
+template <typename T>
+void adam(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, T* __restrict s1,
+          const StepScalars<T>& k) {
+  const T omb1 = k.omb1, omb2 = k.omb2, alpha = k.alpha, eps = k.eps;
+  for (size_t i = 0; i < n; ++i) {
+    T gi = g[i];
+    T m = s0[i] + (gi - s0[i]) * omb1;
+    T v = s1[i] + (gi * gi - s1[i]) * omb2;
+    s0[i] = m;
+    s1[i] = v;
+    p[i] -= alpha * m / (std::sqrt(v) + eps);
+  }
+}
+
+template <typename T>
+void adam_amsgrad(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0,
+                  T* __restrict s1, T* __restrict s2, const StepScalars<T>& k) {
+  const T omb1 = k.omb1, omb2 = k.omb2, alpha = k.alpha, eps = k.eps;
+  for (size_t i = 0; i < n; ++i) {
+    T gi = g[i];
+    T m = s0[i] + (gi - s0[i]) * omb1;
+    T v = s1[i] + (gi * gi - s1[i]) * omb2;
+    s0[i] = m;
+    s1[i] = v;
+    T vh = s2[i] < v ? v : s2[i];  // std::max(s2, v)
+    s2[i] = vh;
+    p[i] -= alpha * m / (std::sqrt(vh) + eps);
+  }
+}
+
+// s0: velocity; mv: momentum buffer (kMomentum); ag: average gradient (kCentered).
+template <typename T, bool kMomentum, bool kCentered>
+void rmsprop(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, T* __restrict mv,
+             T* __restrict ag, const StepScalars<T>& k) {
+  const T rho = k.rho, omrho = k.omrho, eps = k.eps, lr = k.lr, mom = k.mom;
+  for (size_t i = 0; i < n; ++i) {
+    T gi = g[i];
+    T vel = rho * s0[i] + omrho * gi * gi;
+    s0[i] = vel;
+    T den = vel + eps;
+    if (kCentered) {
+      T a = rho * ag[i] + omrho * gi;
+      ag[i] = a;
+      den = vel - a * a + eps;
+    }
+    T inc = lr * gi / std::sqrt(den);
+    if (kMomentum) {
+      T m = mom * mv[i] + inc;
+      mv[i] = m;
+      p[i] -= m;
+    } else {
+      p[i] -= inc;
+    }
+  }
+}
+
+template <typename T>
+void adagrad(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, const StepScalars<T>& k) {
+  const T lr = k.lr, eps = k.eps;
+  for (size_t i = 0; i < n; ++i) {
+    T a = s0[i] + g[i] * g[i];
+    s0[i] = a;
+    p[i] -= lr * g[i] / std::sqrt(a + eps);
+  }
+}
+
+template <typename T>
+void adadelta(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, T* __restrict s1,
+              const StepScalars<T>& k) {
+  const T rho = k.rho, omrho = k.omrho, eps = k.eps, lr = k.lr;
+  for (size_t i = 0; i < n; ++i) {
+    T a = rho * s0[i] + omrho * g[i] * g[i];
+    s0[i] = a;
+    T d = -std::sqrt(s1[i] + eps) * g[i] / std::sqrt(a + eps);
+    s1[i] = rho * s1[i] + omrho * d * d;
+    p[i] += lr * d;
+  }
+}
+
+template <typename T>
+void adamax(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, T* __restrict s1,
+            const StepScalars<T>& k) {
+  const T omb1 = k.omb1, b2 = k.b2, alpha = k.alpha, eps = k.eps;
+  for (size_t i = 0; i < n; ++i) {
+    T m = s0[i] + (g[i] - s0[i]) * omb1;
+    T a = b2 * s1[i], b = std::abs(g[i]);
+    T u = a < b ? b : a;  // std::max(a, b)
+    s0[i] = m;
+    s1[i] = u;
+    p[i] -= alpha * m / (u + eps);
+  }
+}
+
+template <typename T>
+void nadam(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, T* __restrict s1,
+           const StepScalars<T>& k) {
+  const T omb1 = k.omb1, omb2 = k.omb2, c1 = k.c1, c2 = k.c2, c3 = k.c3, lr = k.lr, eps = k.eps;
+  for (size_t i = 0; i < n; ++i) {
+    T gi = g[i];
+    T m = s0[i] + (gi - s0[i]) * omb1;
+    T v = s1[i] + (gi * gi - s1[i]) * omb2;
+    s0[i] = m;
+    s1[i] = v;
+    T mh = c1 * m + c2 * gi;
+    T vh = v * c3;
+    p[i] -= lr * mh / (std::sqrt(vh) + eps);
+  }
+}
+
+template <typename T>
+void lion(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, const StepScalars<T>& k) {
+  const T b1 = k.b1, b2 = k.b2, omb1 = k.omb1, omb2 = k.omb2, lr = k.lr;
+  for (size_t i = 0; i < n; ++i) {
+    T u = s0[i] * b1 + g[i] * omb1;
+    T sgn = u > T(0) ? T(1) : (u < T(0) ? T(-1) : T(0));
+    p[i] -= lr * sgn;
+    s0[i] = s0[i] * b2 + g[i] * omb2;
+  }
+}
 }
 
 double Schedule::operator()(int64_t step_i) const {
@@ -107,9 +256,114 @@ void Optimizer<T>::reset_state() {
 }
 
 template <typename T>
+void Optimizer<T>::begin_step() {
+  const OptimizerConfig& c = cfg_;
+  const double lr_d = c.lr(iterations_);
+  const double t = double(iterations_ + 1);
+  StepScalars<T>& k = k_;
+  k = StepScalars<T>();
+  k.lr = T(lr_d);
+  k.b1 = T(c.beta_1);
+  k.b2 = T(c.beta_2);
+  k.eps = T(c.epsilon);
+  // 1 - beta is formed in double, then rounded once (as Keras does), not from the rounded beta.
+  k.omb1 = T(1.0 - c.beta_1);
+  k.omb2 = T(1.0 - c.beta_2);
+  k.omrho = T(1.0 - c.rho);
+  k.rho = T(c.rho);
+  k.mom = T(c.momentum);
+  k.alpha = k.lr;
+  if (c.kind == OptKind::Adam || c.kind == OptKind::AdamW)
+    k.alpha = T(lr_d * std::sqrt(1.0 - std::pow(c.beta_2, t)) / (1.0 - std::pow(c.beta_1, t)));
+  if (c.kind == OptKind::Adamax) k.alpha = T(lr_d / (1.0 - std::pow(c.beta_1, t)));
+  if (c.kind == OptKind::Nadam) {
+    const double u_t = c.beta_1 * (1.0 - 0.5 * std::pow(0.96, t));
+    const double u_t1 = c.beta_1 * (1.0 - 0.5 * std::pow(0.96, t + 1));
+    const double u_prod_t = u_product_ * u_t;
+    const double u_prod_t1 = u_prod_t * u_t1;
+    k.c1 = T(u_t1 / (1.0 - u_prod_t1));
+    k.c2 = T((1.0 - u_t) / (1.0 - u_prod_t));
+    k.c3 = T(1.0 / (1.0 - std::pow(c.beta_2, t)));
+    next_u_product_ = u_prod_t;
+  }
+  k.wd = T(c.weight_decay * lr_d);
+  k.clip = T(c.clipvalue);
+}
+
+template <typename T>
+void Optimizer<T>::end_step() {
+  if (cfg_.kind == OptKind::Nadam) u_product_ = next_u_product_;
+  ++iterations_;
+}
+
+template <typename T>
+void Optimizer<T>::update_range(T* params, T* grads, size_t offset, size_t n) {
+  const OptimizerConfig& c = cfg_;
+  const StepScalars<T>& k = k_;
+  T* p = params + offset;
+  T* g = grads + offset;
+  T* s0 = state_.data() + offset;
+  T* s1 = s0 + n_;
+  T* s2 = s1 + n_;
+  // 1. clipping by value (clipping by norm happened before, over whole variables)
+  if (c.clipvalue > 0 && !(c.clipnorm > 0) && !(c.global_clipnorm > 0)) clip_values(n, g, k.clip);
+  // 3. decoupled weight decay
+  if (c.weight_decay > 0) decay(n, p, k.wd);
+  // 4. update
+  switch (c.kind) {
+    case OptKind::SGD:
+      if (c.momentum > 0) {
+        if (c.nesterov)
+          sgd_momentum<T, true>(n, p, g, s0, k);
+        else
+          sgd_momentum<T, false>(n, p, g, s0, k);
+      } else {
+        sgd(n, p, g, k);
+      }
+      break;
+    case OptKind::Adam:
+    case OptKind::AdamW:
+      if (c.amsgrad)
+        adam_amsgrad(n, p, g, s0, s1, s2, k);
+      else
+        adam(n, p, g, s0, s1, k);
+      break;
+    case OptKind::RMSprop:
+      if (c.centered) {
+        if (c.momentum > 0)
+          rmsprop<T, true, true>(n, p, g, s0, s1, s2, k);
+        else
+          rmsprop<T, false, true>(n, p, g, s0, nullptr, s1, k);
+      } else {
+        if (c.momentum > 0)
+          rmsprop<T, true, false>(n, p, g, s0, s1, nullptr, k);
+        else
+          rmsprop<T, false, false>(n, p, g, s0, nullptr, nullptr, k);
+      }
+      break;
+    case OptKind::Adagrad:
+      adagrad(n, p, g, s0, k);
+      break;
+    case OptKind::Adadelta:
+      adadelta(n, p, g, s0, s1, k);
+      break;
+    case OptKind::Adamax:
+      adamax(n, p, g, s0, s1, k);
+      break;
+    case OptKind::Nadam:
+      nadam(n, p, g, s0, s1, k);
+      break;
+    case OptKind::Lion:
+      lion(n, p, g, s0, k);
+      break;
+  }
+}
+
+template <typename T>
 void Optimizer<T>::step(T* params, T* grads, const std::vector<Segment>& segs) {
   const OptimizerConfig& c = cfg_;
-  // 1. gradient clipping
+  // 1. gradient clipping by norm (needs whole variables; clipping by value is element-wise and
+  // runs inside update_range)
   if (c.clipnorm > 0) {
     for (const Segment& s : segs) {
       if (!s.trainable) continue;
@@ -133,162 +387,11 @@ void Optimizer<T>::step(T* params, T* grads, const std::vector<Segment>& segs) {
         if (s.trainable)
           for (size_t i = 0; i < s.size; ++i) grads[s.offset + i] *= f;
     }
-  } else if (c.clipvalue > 0) {
-    const T v = T(c.clipvalue);
-    for (const Segment& s : segs)
-      if (s.trainable)
-        for (size_t i = 0; i < s.size; ++i)
-          grads[s.offset + i] = std::min(std::max(grads[s.offset + i], -v), v);
   }
-
   // 2. learning rate and per-step scalars
-  const double lr_d = c.lr(iterations_);
-  const double t = double(iterations_ + 1);
-  const T lr = T(lr_d);
-  const T b1 = T(c.beta_1), b2 = T(c.beta_2), eps = T(c.epsilon);
-  const T one = T(1);
-  // 1 - beta is formed in double, then rounded once (as Keras does), not from the rounded beta.
-  const T omb1 = T(1.0 - c.beta_1), omb2 = T(1.0 - c.beta_2), omrho = T(1.0 - c.rho);
-  T alpha = lr;
-  double u_t = 0, u_t1 = 0, u_prod_t = 0, u_prod_t1 = 0;
-  if (c.kind == OptKind::Adam || c.kind == OptKind::AdamW)
-    alpha = T(lr_d * std::sqrt(1.0 - std::pow(c.beta_2, t)) / (1.0 - std::pow(c.beta_1, t)));
-  if (c.kind == OptKind::Adamax) alpha = T(lr_d / (1.0 - std::pow(c.beta_1, t)));
-  if (c.kind == OptKind::Nadam) {
-    u_t = c.beta_1 * (1.0 - 0.5 * std::pow(0.96, t));
-    u_t1 = c.beta_1 * (1.0 - 0.5 * std::pow(0.96, t + 1));
-    u_prod_t = u_product_ * u_t;
-    u_prod_t1 = u_prod_t * u_t1;
-  }
-  const double b2_pow = std::pow(c.beta_2, t);
-  const T wd = T(c.weight_decay * lr_d);
-
-  T* S0 = state_.data();
-  T* S1 = state_.data() + n_;
-  T* S2 = state_.data() + 2 * n_;
-
-  // The update is elementwise: ranges of the arena may run on any thread in any order with the same
-  // result, so large arenas are split into pieces for the pool.
-  auto update = [&](size_t offset, size_t n) {
-    T* p = params + offset;
-    const T* g = grads + offset;
-    T* s0 = S0 + offset;
-    T* s1 = S1 + offset;
-    T* s2 = S2 + offset;
-    // 3. decoupled weight decay
-    if (c.weight_decay > 0)
-      for (size_t i = 0; i < n; ++i) p[i] -= p[i] * wd;
-    // 4. update
-    switch (c.kind) {
-      case OptKind::SGD:
-        if (c.momentum > 0) {
-          const T mom = T(c.momentum);
-          for (size_t i = 0; i < n; ++i) {
-            T m = s0[i] * mom - g[i] * lr;
-            s0[i] = m;
-            p[i] += c.nesterov ? m * mom - g[i] * lr : m;
-          }
-        } else {
-          for (size_t i = 0; i < n; ++i) p[i] -= g[i] * lr;
-        }
-        break;
-      case OptKind::Adam:
-      case OptKind::AdamW:
-        if (c.amsgrad) {
-          for (size_t i = 0; i < n; ++i) {
-            T m = s0[i] + (g[i] - s0[i]) * omb1;
-            T v = s1[i] + (g[i] * g[i] - s1[i]) * omb2;
-            s0[i] = m;
-            s1[i] = v;
-            v = std::max(s2[i], v);
-            s2[i] = v;
-            p[i] -= alpha * m / (std::sqrt(v) + eps);
-          }
-        } else {
-          for (size_t i = 0; i < n; ++i) {
-            T gi = g[i];
-            T m = s0[i] + (gi - s0[i]) * omb1;
-            T v = s1[i] + (gi * gi - s1[i]) * omb2;
-            s0[i] = m;
-            s1[i] = v;
-            p[i] -= alpha * m / (std::sqrt(v) + eps);
-          }
-        }
-        break;
-      case OptKind::RMSprop: {
-        const T rho = T(c.rho), mom = T(c.momentum);
-        T* mv = c.momentum > 0 ? s1 : nullptr;
-        T* ag = c.centered ? (c.momentum > 0 ? s2 : s1) : nullptr;
-        for (size_t i = 0; i < n; ++i) {
-          T vel = rho * s0[i] + omrho * g[i] * g[i];
-          s0[i] = vel;
-          T den = vel + eps;
-          if (ag) {
-            T a = rho * ag[i] + omrho * g[i];
-            ag[i] = a;
-            den = vel - a * a + eps;
-          }
-          T inc = lr * g[i] / std::sqrt(den);
-          if (mv) {
-            mv[i] = mom * mv[i] + inc;
-            p[i] -= mv[i];
-          } else {
-            p[i] -= inc;
-          }
-        }
-        break;
-      }
-      case OptKind::Adagrad:
-        for (size_t i = 0; i < n; ++i) {
-          s0[i] += g[i] * g[i];
-          p[i] -= lr * g[i] / std::sqrt(s0[i] + eps);
-        }
-        break;
-      case OptKind::Adadelta: {
-        const T rho = T(c.rho);
-        for (size_t i = 0; i < n; ++i) {
-          T a = rho * s0[i] + omrho * g[i] * g[i];
-          s0[i] = a;
-          T d = -std::sqrt(s1[i] + eps) * g[i] / std::sqrt(a + eps);
-          s1[i] = rho * s1[i] + omrho * d * d;
-          p[i] += lr * d;
-        }
-        break;
-      }
-      case OptKind::Adamax:
-        for (size_t i = 0; i < n; ++i) {
-          T m = s0[i] + (g[i] - s0[i]) * omb1;
-          T u = std::max(b2 * s1[i], std::abs(g[i]));
-          s0[i] = m;
-          s1[i] = u;
-          p[i] -= alpha * m / (u + eps);
-        }
-        break;
-      case OptKind::Nadam: {
-        const T c1 = T(u_t1 / (1.0 - u_prod_t1));
-        const T c2 = T((1.0 - u_t) / (1.0 - u_prod_t));
-        const T c3 = T(1.0 / (1.0 - b2_pow));
-        for (size_t i = 0; i < n; ++i) {
-          T m = s0[i] + (g[i] - s0[i]) * omb1;
-          T v = s1[i] + (g[i] * g[i] - s1[i]) * omb2;
-          s0[i] = m;
-          s1[i] = v;
-          T mh = c1 * m + c2 * g[i];
-          T vh = v * c3;
-          p[i] -= lr * mh / (std::sqrt(vh) + eps);
-        }
-        break;
-      }
-      case OptKind::Lion:
-        for (size_t i = 0; i < n; ++i) {
-          T u = s0[i] * b1 + g[i] * omb1;
-          T sgn = u > T(0) ? one : (u < T(0) ? -one : T(0));
-          p[i] -= lr * sgn;
-          s0[i] = s0[i] * b2 + g[i] * omb2;
-        }
-        break;
-    }
-  };
+  begin_step();
+  // 3-4. The update is element-wise: ranges of the arena may run on any thread in any order with
+  // the same result, so large arenas are split into pieces for the pool.
   constexpr size_t kPiece = 32768;
   size_t total = 0;
   for (const Segment& sg : segs)
@@ -300,7 +403,8 @@ void Optimizer<T>::step(T* params, T* grads, const std::vector<Segment>& segs) {
       for (size_t o = 0; o < sg.size; o += kPiece)
         pieces_.push_back({sg.offset + o, std::min(kPiece, sg.size - o)});
     }
-    pool_->parallel_for(pieces_.size(), [&](size_t i) { update(pieces_[i].first, pieces_[i].second); });
+    pool_->parallel_for(pieces_.size(),
+                        [&](size_t i) { update_range(params, grads, pieces_[i].first, pieces_[i].second); });
   } else {
     // Adjacent trainable variables form one range: one long loop instead of several short ones.
     size_t lo = 0, len = 0;
@@ -309,15 +413,14 @@ void Optimizer<T>::step(T* params, T* grads, const std::vector<Segment>& segs) {
       if (len && lo + len == sg.offset) {
         len += sg.size;
       } else {
-        if (len) update(lo, len);
+        if (len) update_range(params, grads, lo, len);
         lo = sg.offset;
         len = sg.size;
       }
     }
-    if (len) update(lo, len);
+    if (len) update_range(params, grads, lo, len);
   }
-  if (c.kind == OptKind::Nadam) u_product_ = u_prod_t;
-  ++iterations_;
+  end_step();
 }
 
 template class Optimizer<float>;

@@ -66,6 +66,14 @@ struct Segment {
   bool trainable = true;
 };
 
+// Scalars of one step, computed once by begin_step and rounded to T.
+template <typename T>
+struct StepScalars {
+  T lr{}, alpha{}, b1{}, b2{}, eps{}, omb1{}, omb2{}, omrho{}, rho{}, mom{}, c1{}, c2{}, c3{};
+  T wd{};    // weight_decay * lr
+  T clip{};  // clipvalue
+};
+
 // Number of state slots (each the size of the parameter arena) a kind keeps.
 int optimizer_slots(const OptimizerConfig& c);
 
@@ -81,6 +89,7 @@ class Optimizer {
   // One step over all trainable segments; grads may be modified (clipping).
   void step(T* params, T* grads, const std::vector<Segment>& segs);
 
+
   double current_learning_rate() const { return cfg_.lr(iterations_); }
   int64_t iterations() const { return iterations_; }
   void set_iterations(int64_t it) { iterations_ = it; }
@@ -90,6 +99,13 @@ class Optimizer {
   void set_pool(ThreadPool* pool) { pool_ = pool; }
 
  private:
+  // The step's scalars (learning rate from the schedule, bias corrections), then the clipping by
+  // value, weight decay and update of elements [offset, offset + n): ranges may run on any thread
+  // in any order with the same result. end_step advances the iteration count.
+  void begin_step();
+  void update_range(T* params, T* grads, size_t offset, size_t n);
+  void end_step();
+
   ThreadPool* pool_ = nullptr;
   std::vector<std::pair<size_t, size_t>> pieces_;
   OptimizerConfig cfg_;
@@ -97,6 +113,8 @@ class Optimizer {
   size_t n_ = 0;
   int64_t iterations_ = 0;
   double u_product_ = 1.0;
+  double next_u_product_ = 1.0;
+  StepScalars<T> k_;
 };
 
 }  // namespace fastnn
