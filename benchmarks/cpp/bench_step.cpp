@@ -84,5 +84,11 @@ int main(int argc, char** argv) {
   std::printf("W2 784-512-512-10 batch 128: %.1f us/step, %.0f samples/s, %.1f GFLOP/s (%d threads)\n",
               w2, 128.0 / w2 * 1e6, flops / w2 / 1e3, threads);
   }
+  if (which == "w3") {
+  double w3 = run({1024, 4096, 4096, 1024}, LossKind::MeanSquaredError, ActKind::Linear, 2048, 256, 1);
+  double flops = 6.0 * 256 * (1024.0 * 4096 * 2 + 4096.0 * 4096);
+  std::printf("W3 1024-4096-4096-1024 batch 256: %.1f us/step, %.0f samples/s, %.1f GFLOP/s (%d threads)\n",
+              w3, 256.0 / w3 * 1e6, flops / w3 / 1e3, threads);
+  }
   return 0;
 }
