@@ -31,6 +31,10 @@ SHAPES = [  # (M, N, K)
     (32, 10, 8),  # the tiny 8-10-10-1 network at batch 32
     (8, 10, 32),
     (128, 10, 512),
+    (512, 10, 128),
+    (13, 9, 70),  # 9..12 columns: the narrow (8 + 4 wide) tiles, with a row tail
+    (6, 12, 3),
+    (5, 11, 1),
     (3, 5, 2100),  # long k: several k blocks
     (70, 90, 600),
     (1, 700, 300),
@@ -96,7 +100,8 @@ def test_matches_numpy(shape, ta, tb, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("ta,tb", TRANS, ids=["AB", "AtB", "ABt", "AtBt"])
-@pytest.mark.parametrize("shape", [(7, 13, 5), (33, 17, 65), (150, 70, 300), (5, 9, 600)],
+@pytest.mark.parametrize("shape", [(7, 13, 5), (33, 17, 65), (150, 70, 300), (5, 9, 600), (13, 10, 40),
+                                   (8, 12, 7)],
                          ids=lambda s: "x".join(map(str, s)))
 @pytest.mark.parametrize("bias,relu,beta", [(True, False, 0.0), (False, True, 0.0),
                                             (True, True, 0.0), (False, False, 1.0),
@@ -208,7 +213,7 @@ _CHECK = textwrap.dedent(
     for dtype in (np.float32, np.float64):
         for ta, tb in TRANS:
             for M, N, K in [(1, 1, 1), (7, 13, 5), (33, 17, 65), (256, 300, 129), (32, 10, 8),
-                            (9, 40, 700)]:
+                            (9, 40, 700), (13, 11, 20)]:
                 a, b = make(M, N, K, ta, tb, dtype)
                 rng = np.random.default_rng(5)
                 bias = rng.standard_normal(N).astype(dtype)
