@@ -560,7 +560,7 @@ py::array_t<T> py_gemm(const Arr<T>& a, const Arr<T>& b, bool ta, bool tb, const
     if (size_t(cc.size()) != M * N) throw ValueError("gemm: c has the wrong size");
     std::memcpy(out.mutable_data(), cc.data(), sizeof(T) * M * N);
   } else {
-    std::fill(out.mutable_data(), out.mutable_data() + M * N, T(0));
+    beta = 0.0;  // no c: every element is written and none is read
   }
   Arr<T> bkeep;
   Epilogue<T> ep;
