@@ -263,19 +263,32 @@ ChunkResult Network<T>::train(const T* X, const T* Y, const T* W, size_t n, cons
         for (size_t off = 0; off < sizeof(T) * din; off += 64) __builtin_prefetch(p + off);
         __builtin_prefetch(Y + src * yc);
       }
-      for (size_t r = 0; r < rows; ++r) {
-        const size_t src = size_t(index[start + r]);
-        const T* xs = X + src * din;
-        T* xd = xb + r * din;
-        if (din <= 16)  // short rows: a plain loop beats a call to memcpy
-          for (size_t j = 0; j < din; ++j) xd[j] = xs[j];
-        else
-          std::memcpy(xd, xs, sizeof(T) * din);
-        if (yc == 1)
-          ybuf[r] = Y[src];
-        else
-          std::memcpy(ybuf + r * yc, Y + src * yc, sizeof(T) * yc);
-        if (W) ws_.w[r] = W[src];
+      auto gather = [&](size_t r0, size_t r1) {
+        for (size_t r = r0; r < r1; ++r) {
+          const size_t src = size_t(index[start + r]);
+          const T* xs = X + src * din;
+          T* xd = xb + r * din;
+          if (din <= 16)  // short rows: a plain loop beats a call to memcpy
+            for (size_t j = 0; j < din; ++j) xd[j] = xs[j];
+          else
+            std::memcpy(xd, xs, sizeof(T) * din);
+          if (yc == 1)
+            ybuf[r] = Y[src];
+          else
+            std::memcpy(ybuf + r * yc, Y + src * yc, sizeof(T) * yc);
+          if (W) ws_.w[r] = W[src];
+        }
+      };
+      // Rows scattered over a large data set cost memory latency more than bandwidth: several
+      // threads keep more of them in flight.
+      const int nt = pool_ ? pool_->num_threads() : 1;
+      if (nt > 1 && rows * din * sizeof(T) >= (size_t(128) << 10)) {
+        const size_t per = (rows + size_t(nt) - 1) / size_t(nt);
+        pool_->parallel_for(size_t(nt), [&](size_t t) {
+          gather(std::min(rows, t * per), std::min(rows, (t + 1) * per));
+        });
+      } else {
+        gather(0, rows);
       }
       x = ws_.x.data();
       y = ws_.y.data();
