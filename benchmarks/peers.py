@@ -71,6 +71,15 @@ def n_params(spec) -> int:
     return sum(dims[i] * dims[i + 1] + dims[i + 1] for i in range(len(dims) - 1))
 
 
+def train_flops(spec) -> int:
+    """Matrix-product flops of one training sample: 2 per weight for the forward pass, 2 per weight
+    for the weight gradient, and 2 per weight for the input gradient of every layer but the first
+    (no framework computes the gradient with respect to the data)."""
+    dims = [spec["n_features"]] + spec["units"]
+    weights = [dims[i] * dims[i + 1] for i in range(len(dims) - 1)]
+    return 6 * sum(weights) - 2 * weights[0]
+
+
 def load_datasets():
     """fastnn.datasets, loaded from the source file when this is a checkout.
 

@@ -327,7 +327,7 @@ def build_rows(results, peak, main_threads):
     for wl in ("w1", "w2", "w3"):
         spec = peers.WORKLOADS[wl]
         title = spec["title"]
-        flops_fit = 6 * peers.n_params(spec)
+        flops_fit = peers.train_flops(spec)
         thread_list = sorted({main_threads} | ({1} if ONE_THREAD_TOO[wl] else set()))
         for t in thread_list:
             fws = [fw for fw in RUNS_ON[wl] if t == main_threads or fw in ONE_THREAD_TOO[wl]]
@@ -339,7 +339,10 @@ def build_rows(results, peak, main_threads):
 
             def fmt_g(v, pk=pk):
                 shown = f"{v:,.1f}" if v >= 10 else f"{v:.3g}"
-                return f"{shown} ({100 * v / pk:.2g}%)" if pk else shown
+                if not pk:
+                    return shown
+                pct = 100 * v / pk  # two significant digits, but never 1e+02
+                return f"{shown} ({pct:.0f}%)" if pct >= 10 else f"{shown} ({pct:.2g}%)"
             rows.append((title, f"fit GFLOP/s (% of FMA peak), {t} thread{'s' * (t > 1)}", gvals,
                          None, fmt_g))
         if spec["predict_repeats"]["full"]:
@@ -430,10 +433,12 @@ def markdown(rows, results, machine, vers, peak, args, notes):
                                higher_is_better=higher is not False, fastnn_vs_torch=r_torch,
                                fastnn_vs_best_peer=r_best))
     lines.append("")
-    lines.append("Training GFLOP/s use the standard estimate of 6 x (number of parameters) flops "
-                 "per training sample (2 for the forward pass, 4 for the backward pass: the "
-                 "gradients with respect to the inputs and to the weights); element-wise work "
-                 "(activations, loss, optimizer) is not counted.")
+    lines.append("Training GFLOP/s count the matrix-product flops of a training sample: 2 per weight "
+                 "for the forward pass, 2 per weight for the weight gradients and 2 per weight for "
+                 "the input gradients of every layer but the first (the gradient with respect to "
+                 "the data is computed by no framework here). That is the usual 6 x weights, less "
+                 "2 x the first layer's weights. Element-wise work (bias, activations, loss, "
+                 "optimizer) is not counted.")
     lines.append("")
     # peak
     lines.append("## Peak float32 throughput of this machine")
