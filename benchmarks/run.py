@@ -279,6 +279,31 @@ def measure(framework, workload, threads, args, memory=False) -> dict:
     return result
 
 
+def pair_peak(args) -> dict:
+    """numpy's single-thread matmul in two processes at once, against one alone: how much a second
+    core adds to GEMM-bound work on this machine (shared caches, memory and clock limit it)."""
+    cmd = [sys.executable, os.path.join(HERE, "peers.py"), "peak", "numpy", "--threads", "1"]
+    if args.quick:
+        cmd.append("--quick")
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=child_env(1), cwd=REPO) for _ in range(2)]
+    out = []
+    for p in procs:
+        try:
+            stdout, _ = p.communicate(timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            stdout = ""
+        for line in stdout.splitlines():
+            if line.startswith("RESULT "):
+                r = json.loads(line[len("RESULT "):])
+                if r.get("ok", True) and r.get("gflops"):
+                    out.append(r["gflops"])
+    if len(out) != 2:
+        return dict(ok=False, error="a process gave no result")
+    return dict(ok=True, gflops=out)
+
+
 def describe(r: dict) -> str:
     if not r.get("ok"):
         return "FAILED: " + r.get("error", "?").splitlines()[0][:200]
@@ -463,6 +488,15 @@ def markdown(rows, results, machine, vers, peak, args, notes):
                          f"{', ' + blas if blas else ''}).")
         else:
             lines.append(f"- numpy matmul, {t} threads: failed ({r.get('error')}).")
+    pair = peak.get("pair") or {}
+    alone = ((peak.get("numpy") or {}).get("1") or {}).get("gflops")
+    if pair.get("ok") and alone:
+        a, b = pair["gflops"]
+        lines.append(f"- numpy matmul, 1 thread, in two processes at once: {a:,.1f} and {b:,.1f} "
+                     f"GFLOP/s, together **{(a + b) / alone:.2f}x** one process alone. That is "
+                     "how much a second core adds to GEMM-bound work on this machine (the cores "
+                     "share caches, memory and a power budget), for any library: it bounds the "
+                     "2-thread / 1-thread ratio of the W2 and W3 rows.")
     lines.append("")
     lines.append("\"% of FMA peak\" in the table divides by the FMA loop's figure at the same "
                  "thread count: the most float32 arithmetic the cores can do, which no real "
@@ -688,6 +722,9 @@ def main(argv=None):
         r = measure("peak", "numpy", t, args)
         peak["numpy"][str(t)] = r
         log(f"peak: numpy matmul {t} thr: {describe(r)}")
+    if args.threads >= 2:
+        peak["pair"] = pair_peak(args)
+        log(f"peak: two 1-thread numpy matmuls at once: {peak['pair']}")
 
     results = []
     for wl in workloads:
