@@ -302,9 +302,12 @@ void Optimizer<T>::update_range(T* params, T* grads, size_t offset, size_t n) {
   const StepScalars<T>& k = k_;
   T* p = params + offset;
   T* g = grads + offset;
-  T* s0 = state_.data() + offset;
-  T* s1 = s0 + n_;
-  T* s2 = s1 + n_;
+  // Slot i of the state at this range (null when the kind keeps fewer slots).
+  const size_t slots = n_ ? state_.size() / n_ : 0;
+  auto slot = [&](size_t i) { return i < slots ? state_.data() + i * n_ + offset : nullptr; };
+  T* s0 = slot(0);
+  T* s1 = slot(1);
+  T* s2 = slot(2);
   // 1. clipping by value (clipping by norm happened before, over whole variables)
   if (c.clipvalue > 0 && !(c.clipnorm > 0) && !(c.global_clipnorm > 0)) clip_values(n, g, k.clip);
   // 3. decoupled weight decay
