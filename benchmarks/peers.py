@@ -454,6 +454,37 @@ def run_peak_numpy(threads, quick):
                                  f"2*n^3 flops")
 
 
+def run_shape_numpy(threads, shape, seconds):
+    """GFLOP/s of numpy's matmul repeated on one (M, K) @ (K, N) shape for about `seconds`: the best
+    of ten equal windows, so a pause of the process does not count."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads)
+    except ImportError:
+        pass
+    M, K, N = shape
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((M, K), dtype=np.float32)
+    b = rng.standard_normal((K, N), dtype=np.float32)
+    c = a @ b
+    t = time.perf_counter()
+    calls = 0
+    while time.perf_counter() - t < 0.2:
+        np.matmul(a, b, out=c)
+        calls += 1
+    per_window = max(1, int(calls * seconds / 0.2 / 10))
+    best = float("inf")
+    for _ in range(10):
+        t = time.perf_counter()
+        for _ in range(per_window):
+            np.matmul(a, b, out=c)
+        best = min(best, (time.perf_counter() - t) / per_window)
+    return dict(shape=[M, K, N], best_s=best, gflops=2.0 * M * K * N / best / 1e9,
+                method=f"float32 ({M}x{K}) @ ({K}x{N}) np.matmul, best of 10 windows of "
+                       f"{per_window} calls")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("framework", choices=list(MAKERS) + ["peak"])
@@ -464,10 +495,16 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--scale", type=float, default=1.0,
                     help="multiply the workload's row count (smoke tests of the harness)")
+    ap.add_argument("--shape", default=None,
+                    help="peak only: M,K,N of one matmul shape repeated for --seconds")
+    ap.add_argument("--seconds", type=float, default=3.0)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     try:
-        if args.framework == "peak":
+        if args.framework == "peak" and args.shape:
+            result = run_shape_numpy(args.threads, [int(v) for v in args.shape.split(",")],
+                                     args.seconds)
+        elif args.framework == "peak":
             result = run_peak_numpy(args.threads, args.quick)
         elif args.memory:
             result = run_memory(args.framework, args.workload, args.threads, args.quick,

@@ -279,29 +279,40 @@ def measure(framework, workload, threads, args, memory=False) -> dict:
     return result
 
 
+# The forward product of W2's first layer: a GEMM of the size and shape a training step is made of.
+PAIR_SHAPE = (128, 784, 512)
+
+
 def pair_peak(args) -> dict:
-    """numpy's single-thread matmul in two processes at once, against one alone: how much a second
-    core adds to GEMM-bound work on this machine (shared caches, memory and clock limit it)."""
-    cmd = [sys.executable, os.path.join(HERE, "peers.py"), "peak", "numpy", "--threads", "1"]
-    if args.quick:
-        cmd.append("--quick")
-    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env=child_env(1), cwd=REPO) for _ in range(2)]
-    out = []
-    for p in procs:
-        try:
-            stdout, _ = p.communicate(timeout=args.timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            stdout = ""
-        for line in stdout.splitlines():
-            if line.startswith("RESULT "):
-                r = json.loads(line[len("RESULT "):])
-                if r.get("ok", True) and r.get("gflops"):
-                    out.append(r["gflops"])
-    if len(out) != 2:
+    """numpy's single-thread matmul on W2's first-layer shape, in one process alone and then in two
+    processes at once: how much a second core adds to GEMM-bound work of that size on this machine
+    (the cores share caches, memory bandwidth and a power budget)."""
+    cmd = [sys.executable, os.path.join(HERE, "peers.py"), "peak", "numpy", "--threads", "1",
+           "--shape", ",".join(map(str, PAIR_SHAPE)), "--seconds", "1.5" if args.quick else "4"]
+
+    def launch(k):
+        procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=child_env(1), cwd=REPO) for _ in range(k)]
+        out = []
+        for p in procs:
+            try:
+                stdout, _ = p.communicate(timeout=args.timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                stdout = ""
+            for line in stdout.splitlines():
+                if line.startswith("RESULT "):
+                    r = json.loads(line[len("RESULT "):])
+                    if r.get("ok") and r.get("gflops"):
+                        out.append(r["gflops"])
+        return out
+
+    alone = launch(1)
+    pair = launch(2)
+    if len(alone) != 1 or len(pair) != 2:
         return dict(ok=False, error="a process gave no result")
-    return dict(ok=True, gflops=out)
+    return dict(ok=True, shape=list(PAIR_SHAPE), alone=alone[0], pair=pair,
+                ratio=sum(pair) / alone[0])
 
 
 def describe(r: dict) -> str:
@@ -489,14 +500,14 @@ def markdown(rows, results, machine, vers, peak, args, notes):
         else:
             lines.append(f"- numpy matmul, {t} threads: failed ({r.get('error')}).")
     pair = peak.get("pair") or {}
-    alone = ((peak.get("numpy") or {}).get("1") or {}).get("gflops")
-    if pair.get("ok") and alone:
-        a, b = pair["gflops"]
-        lines.append(f"- numpy matmul, 1 thread, in two processes at once: {a:,.1f} and {b:,.1f} "
-                     f"GFLOP/s, together **{(a + b) / alone:.2f}x** one process alone. That is "
-                     "how much a second core adds to GEMM-bound work on this machine (the cores "
-                     "share caches, memory and a power budget), for any library: it bounds the "
-                     "2-thread / 1-thread ratio of the W2 and W3 rows.")
+    if pair.get("ok"):
+        (a, b), (M, K, N) = pair["pair"], pair["shape"]
+        lines.append(f"- numpy matmul ({M}x{K}) @ ({K}x{N}) (W2's first layer), 1 thread: "
+                     f"{pair['alone']:,.1f} GFLOP/s in one process alone; {a:,.1f} and {b:,.1f} in "
+                     f"two processes at once, together **{pair['ratio']:.2f}x** the one alone. "
+                     "That is what a second core adds to GEMM work of this size on this machine "
+                     "(the cores share caches, memory bandwidth and a power budget), whatever the "
+                     "library: the reference for the 2-thread / 1-thread ratios of W2.")
     lines.append("")
     lines.append("\"% of FMA peak\" in the table divides by the FMA loop's figure at the same "
                  "thread count: the most float32 arithmetic the cores can do, which no real "
