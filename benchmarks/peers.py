@@ -21,6 +21,7 @@ import argparse
 import gc
 import importlib.util
 import json
+import math
 import os
 import platform
 import resource
@@ -64,6 +65,11 @@ WORKLOADS = {
 }
 PREDICT_BATCH = 1024
 LATENCY_ROWS = 32
+# Timed fit epochs (and predict passes) go on past `repeats` until they add up to this many seconds
+# (at most MAX_TIMED of them): an epoch of the founding network takes fastnn about 25 ms, too short
+# to time once. The same rule holds for every library.
+MIN_TIMED_S = dict(full=2.0, quick=0.5)
+MAX_TIMED = 200
 
 
 def n_params(spec) -> int:
@@ -361,15 +367,21 @@ def run_timing(framework, wl, threads, quick, seed, scale=1.0):
     ad = MAKERS[framework](spec, x, y, threads)
     out = dict(info=ad.info, rows=len(x), setup_s=time.perf_counter() - t0)
     repeats = spec["repeats"][mode]
-    # A warm-up epoch first, then `repeats` timed epochs; report the best (and all).
+    min_s = MIN_TIMED_S[mode]
+    # A warm-up epoch first, then `repeats` timed epochs, and more until they add up to min_s
+    # (short epochs are noisy); report the best (and all).
     times = ad.fit_epochs(1 + repeats)
+    while sum(times[1:]) < min_s and len(times) - 1 < MAX_TIMED:
+        more = math.ceil((min_s - sum(times[1:])) / max(min(times[1:]), 1e-6))
+        times += ad.fit_epochs(max(1, min(more, MAX_TIMED - (len(times) - 1))))
     out["warmup_epoch_s"] = times[0]
     out["epoch_s"] = times[1:]
     out["fit_samples_per_s"] = len(x) / min(times[1:])
     if spec["predict_repeats"][mode] and ad.predict is not None:
         ad.predict(x[:PREDICT_BATCH * 2])  # warm-up (graph tracing, allocations)
         ptimes = []
-        for _ in range(spec["predict_repeats"][mode]):
+        while len(ptimes) < spec["predict_repeats"][mode] or (
+                sum(ptimes) < min_s and len(ptimes) < MAX_TIMED):
             t = time.perf_counter()
             ad.predict(x)
             ptimes.append(time.perf_counter() - t)
