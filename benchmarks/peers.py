@@ -466,41 +466,56 @@ def run_peak_numpy(threads, quick):
                                  f"2*n^3 flops")
 
 
-def run_shape_numpy(threads, shape, seconds):
-    """GFLOP/s of numpy's matmul repeated on one (M, K) @ (K, N) shape for about `seconds`: the best
-    of ten equal windows, so a pause of the process does not count."""
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(threads)
-    except ImportError:
-        pass
+def run_shape(lib, threads, shape, seconds):
+    """GFLOP/s of one (M, K) @ (K, N) float32 product repeated for about `seconds`, through numpy's
+    matmul (lib "numpy") or fastnn's GEMM (lib "gemm"): the best of ten equal windows, so a pause
+    of the process does not count."""
     M, K, N = shape
     rng = np.random.default_rng(0)
     a = rng.standard_normal((M, K), dtype=np.float32)
     b = rng.standard_normal((K, N), dtype=np.float32)
-    c = a @ b
+    if lib == "gemm":
+        fastnn, _ = import_fastnn()
+        fastnn.set_num_threads(threads)
+        from fastnn import _core
+
+        def product():
+            _core.gemm(a, b)
+        name = "fastnn GEMM"
+    else:
+        try:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(threads)
+        except ImportError:
+            pass
+        c = a @ b
+
+        def product():
+            np.matmul(a, b, out=c)
+        name = "np.matmul"
+    product()
     t = time.perf_counter()
     calls = 0
     while time.perf_counter() - t < 0.2:
-        np.matmul(a, b, out=c)
+        product()
         calls += 1
     per_window = max(1, int(calls * seconds / 0.2 / 10))
     best = float("inf")
     for _ in range(10):
         t = time.perf_counter()
         for _ in range(per_window):
-            np.matmul(a, b, out=c)
+            product()
         best = min(best, (time.perf_counter() - t) / per_window)
     return dict(shape=[M, K, N], best_s=best, gflops=2.0 * M * K * N / best / 1e9,
-                method=f"float32 ({M}x{K}) @ ({K}x{N}) np.matmul, best of 10 windows of "
+                method=f"float32 ({M}x{K}) @ ({K}x{N}) {name}, best of 10 windows of "
                        f"{per_window} calls")
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("framework", choices=list(MAKERS) + ["peak"])
-    ap.add_argument("workload", choices=list(WORKLOADS) + ["numpy"])
+    ap.add_argument("workload", choices=list(WORKLOADS) + ["numpy", "gemm"])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--memory", action="store_true")
@@ -514,8 +529,8 @@ def main(argv=None):
     t0 = time.perf_counter()
     try:
         if args.framework == "peak" and args.shape:
-            result = run_shape_numpy(args.threads, [int(v) for v in args.shape.split(",")],
-                                     args.seconds)
+            result = run_shape(args.workload, args.threads,
+                               [int(v) for v in args.shape.split(",")], args.seconds)
         elif args.framework == "peak":
             result = run_peak_numpy(args.threads, args.quick)
         elif args.memory:
