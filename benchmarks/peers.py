@@ -103,6 +103,18 @@ def load_datasets():
 
 
 def make_data(spec, rows: int, seed: int):
+    """The workload's data, generated with numpy's BLAS on one thread: the same bits in every
+    process, and no BLAS worker threads left spinning beside the library under test (OpenBLAS's
+    keep polling for a while after a product and slow a neighbouring core)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return _make_data(spec, rows, seed)
+    with threadpool_limits(1, user_api="blas"):
+        return _make_data(spec, rows, seed)
+
+
+def _make_data(spec, rows: int, seed: int):
     ds = load_datasets()
     if spec["data"] == "seed_task":
         (x, y), _ = ds.seed_task(n_samples=rows, test_split=0.0, seed=seed)
