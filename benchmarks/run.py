@@ -353,11 +353,15 @@ def fmt_mb(v):
 def build_rows(results, peak, main_threads):
     """[(workload title, metric, {framework: value or None}, higher_is_better, formatter)]"""
     def get(fw, wl, threads, key, memory=False):
-        for r in results:
-            if (r.get("framework") == fw and r.get("workload") == wl and r.get("ok")
-                    and r.get("threads") == threads and bool(r.get("memory")) == memory):
-                return r.get(key)
-        return None
+        # Several measurements of one configuration (A-B-B-A): the best of them.
+        vals = [r.get(key) for r in results
+                if (r.get("framework") == fw and r.get("workload") == wl and r.get("ok")
+                    and r.get("threads") == threads and bool(r.get("memory")) == memory
+                    and r.get(key) is not None)]
+        if not vals:
+            return None
+        lower_is_better = key.startswith("latency") or key.endswith("_bytes")
+        return min(vals) if lower_is_better else max(vals)
 
     def peak_for(threads):
         g = (peak.get("fma") or {}).get("gflops", {})
@@ -422,7 +426,9 @@ def markdown(rows, results, machine, vers, peak, args, notes):
                  f"--threads {mt}{' --omp-passive' if args.omp_passive else ''}`. Every library runs with {mt} thread{'s' * (mt > 1)} "
                  "(and 1 thread where a row says so), in its own process, on the same generated "
                  "data. Throughput is training samples per second over a whole shuffled epoch, "
-                 "after a warm-up epoch, best of the timed epochs. The two ratio columns are "
+                 "after a warm-up epoch, best of the timed epochs (timed until they add up to 2 s or "
+                 "more; 0.5 s with --quick); a library run at 1 and 2 threads is measured in the order 1, 2, 2, 1 and "
+                 "the best of each kept. The two ratio columns are "
                  "fastnn's advantage: fastnn/peer for throughput, peer/fastnn for latency and "
                  "memory, so above 1 always means fastnn is better. \"best peer\" is the best of "
                  "PyTorch, Keras and scikit-learn on that row.")
@@ -754,7 +760,10 @@ def main(argv=None):
             if fw not in available:
                 continue
             ts = thread_counts if fw in ONE_THREAD_TOO[wl] else [args.threads]
-            for t in ts:
+            # Thread counts compared with each other run in A-B-B-A order (1, 2, 2, 1), the best
+            # of each kept: this machine's clock drifts over minutes, and a fixed order would
+            # hand the drift to one side of the ratio.
+            for t in (ts + ts[::-1] if len(ts) > 1 else ts):
                 r = measure(fw, wl, t, args)
                 results.append(r)
                 log(f"{wl} {NAMES[fw]} {t} thr: {describe(r)}")
