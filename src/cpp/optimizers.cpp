@@ -41,33 +41,28 @@ void sgd_momentum(size_t n, T* __restrict p, const T* __restrict g, T* __restric
   }
 }
 
+// Keras's moment updates, shared by Adam and Nadam: m += (g - m) * (1 - beta_1), likewise v with g^2.
 template <typename T>
-void adam(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, T* __restrict s1,
-          const StepScalars<T>& k) {
-  const T omb1 = k.omb1, omb2 = k.omb2, alpha = k.alpha, eps = k.eps;
-  for (size_t i = 0; i < n; ++i) {
-    T gi = g[i];
-    T m = s0[i] + (gi - s0[i]) * omb1;
-    T v = s1[i] + (gi * gi - s1[i]) * omb2;
-    s0[i] = m;
-    s1[i] = v;
-    p[i] -= alpha * m / (std::sqrt(v) + eps);
-  }
+inline void update_moments(T gi, T& m, T& v, T omb1, T omb2) {
+  m = m + (gi - m) * omb1;
+  v = v + (gi * gi - v) * omb2;
 }
 
-template <typename T>
-void adam_amsgrad(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0,
-                  T* __restrict s1, T* __restrict s2, const StepScalars<T>& k) {
+// s2: the running maximum of v (kAmsgrad only).
+template <typename T, bool kAmsgrad>
+void adam(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, T* __restrict s1,
+          T* __restrict s2, const StepScalars<T>& k) {
   const T omb1 = k.omb1, omb2 = k.omb2, alpha = k.alpha, eps = k.eps;
   for (size_t i = 0; i < n; ++i) {
-    T gi = g[i];
-    T m = s0[i] + (gi - s0[i]) * omb1;
-    T v = s1[i] + (gi * gi - s1[i]) * omb2;
+    T m = s0[i], v = s1[i];
+    update_moments(g[i], m, v, omb1, omb2);
     s0[i] = m;
     s1[i] = v;
-    T vh = s2[i] < v ? v : s2[i];  // std::max(s2, v)
-    s2[i] = vh;
-    p[i] -= alpha * m / (std::sqrt(vh) + eps);
+    if (kAmsgrad) {
+      v = s2[i] < v ? v : s2[i];  // std::max(s2, v)
+      s2[i] = v;
+    }
+    p[i] -= alpha * m / (std::sqrt(v) + eps);
   }
 }
 
@@ -139,9 +134,8 @@ void nadam(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, T
            const StepScalars<T>& k) {
   const T omb1 = k.omb1, omb2 = k.omb2, c1 = k.c1, c2 = k.c2, c3 = k.c3, lr = k.lr, eps = k.eps;
   for (size_t i = 0; i < n; ++i) {
-    T gi = g[i];
-    T m = s0[i] + (gi - s0[i]) * omb1;
-    T v = s1[i] + (gi * gi - s1[i]) * omb2;
+    T gi = g[i], m = s0[i], v = s1[i];
+    update_moments(gi, m, v, omb1, omb2);
     s0[i] = m;
     s1[i] = v;
     T mh = c1 * m + c2 * gi;
@@ -327,9 +321,9 @@ void Optimizer<T>::update_range(T* params, T* grads, size_t offset, size_t n) {
     case OptKind::Adam:
     case OptKind::AdamW:
       if (c.amsgrad)
-        adam_amsgrad(n, p, g, s0, s1, s2, k);
+        adam<T, true>(n, p, g, s0, s1, s2, k);
       else
-        adam(n, p, g, s0, s1, k);
+        adam<T, false>(n, p, g, s0, s1, nullptr, k);
       break;
     case OptKind::RMSprop:
       if (c.centered) {
