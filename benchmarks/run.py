@@ -250,6 +250,15 @@ def fma_peak(thread_counts, quick: bool) -> dict:
 # ----------------------------------------------------------------------------------------------
 # running one measurement
 # ----------------------------------------------------------------------------------------------
+def parse_result(stdout: str):
+    """The last ``RESULT {json}`` line a peers.py process printed, or None."""
+    result = None
+    for line in stdout.splitlines():
+        if line.startswith("RESULT "):
+            result = json.loads(line[len("RESULT "):])
+    return result
+
+
 def measure(framework, workload, threads, args, memory=False) -> dict:
     cmd = [sys.executable, os.path.join(HERE, "peers.py"), framework, workload,
            "--threads", str(threads), "--seed", str(args.seed)]
@@ -268,10 +277,7 @@ def measure(framework, workload, threads, args, memory=False) -> dict:
     except subprocess.TimeoutExpired as e:
         stdout = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
         stderr, rc = f"timed out after {args.timeout} s", -1
-    result = None
-    for line in stdout.splitlines():
-        if line.startswith("RESULT "):
-            result = json.loads(line[len("RESULT "):])
+    result = parse_result(stdout)
     if result is None:
         result = dict(ok=False, error=f"no result (exit {rc}): " + (stderr or "")[-800:].strip(),
                       framework=framework, workload=workload, threads=threads, memory=memory)
@@ -301,11 +307,9 @@ def pair_peak(args, lib) -> dict:
             except subprocess.TimeoutExpired:
                 p.kill()
                 stdout = ""
-            for line in stdout.splitlines():
-                if line.startswith("RESULT "):
-                    r = json.loads(line[len("RESULT "):])
-                    if r.get("ok") and r.get("gflops"):
-                        out.append(r["gflops"])
+            r = parse_result(stdout)
+            if r and r.get("ok") and r.get("gflops"):
+                out.append(r["gflops"])
         return out
 
     # One alone before the pair and one after, the faster of the two kept: the clock of a core

@@ -141,6 +141,20 @@ inline void transpose4x4(double* dst, size_t ld, const double* src, size_t ldb) 
   _mm256_store_pd(dst + 3 * ld, _mm256_permute2f128_pd(t1, t3, 0x31));
 }
 
+// A full NR-wide panel of op(B) with B stored N x K (NR = 2 * BS): dst[k*NR + j] = src[j*ldb + k],
+// by BS x BS vector transposes of the two column halves, then the k remainder element by element.
+template <typename T, int NR, int BS, void (*Transpose)(T*, size_t, const T*, size_t)>
+inline void pack_bt_by_blocks(T* __restrict dst, const T* src, size_t ldb, size_t kc) {
+  static_assert(NR == 2 * BS, "a panel is two transposed blocks wide");
+  size_t k = 0;
+  for (; k + BS <= kc; k += BS) {
+    Transpose(dst + k * NR, NR, src + k, ldb);
+    Transpose(dst + k * NR + BS, NR, src + BS * ldb + k, ldb);
+  }
+  for (; k < kc; ++k)
+    for (int j = 0; j < NR; ++j) dst[k * NR + j] = src[j * ldb + k];
+}
+
 // Narrow outputs (9 to 12 columns: the 10 classes of a classifier). Each row takes one 8-wide and
 // one 4-wide vector instead of two 8-wide ones: on cores that run a 256-bit operation as two 128-bit
 // halves (Zen 1), 10 columns then cost 12 lanes of work instead of 16. The arithmetic per element is
@@ -210,15 +224,8 @@ constexpr NarrowFn kNarrow[6] = {&narrow_tile<1>, &narrow_tile<2>, &narrow_tile<
 
 struct PolicyF : SimdKernels<VF, 6, 2> {
   static constexpr size_t KC = 256, MC = 144, NC = 4080;
-  // Full 16-wide panel of op(B) with B stored N x K: 8 x 8 transposes, then the k remainder.
   static void pack_bt_panel(float* __restrict dst, const float* src, size_t ldb, size_t kc) {
-    size_t k = 0;
-    for (; k + 8 <= kc; k += 8) {
-      transpose8x8(dst + k * NR, NR, src + k, ldb);
-      transpose8x8(dst + k * NR + 8, NR, src + 8 * ldb + k, ldb);
-    }
-    for (; k < kc; ++k)
-      for (int j = 0; j < NR; ++j) dst[k * NR + j] = src[j * ldb + k];
+    pack_bt_by_blocks<float, NR, 8, &transpose8x8>(dst, src, ldb, kc);
   }
   static constexpr double SMALL_MNK = 64.0 * 64.0 * 64.0;
   static constexpr int SMALL_ROWS = 12;
@@ -245,13 +252,7 @@ struct PolicyF : SimdKernels<VF, 6, 2> {
 struct PolicyD : SimdKernels<VD, 6, 2> {
   static constexpr size_t KC = 256, MC = 72, NC = 4080;
   static void pack_bt_panel(double* __restrict dst, const double* src, size_t ldb, size_t kc) {
-    size_t k = 0;
-    for (; k + 4 <= kc; k += 4) {
-      transpose4x4(dst + k * NR, NR, src + k, ldb);
-      transpose4x4(dst + k * NR + 4, NR, src + 4 * ldb + k, ldb);
-    }
-    for (; k < kc; ++k)
-      for (int j = 0; j < NR; ++j) dst[k * NR + j] = src[j * ldb + k];
+    pack_bt_by_blocks<double, NR, 4, &transpose4x4>(dst, src, ldb, kc);
   }
   static constexpr double SMALL_MNK = 64.0 * 64.0 * 64.0;
   static constexpr int SMALL_ROWS = 12;

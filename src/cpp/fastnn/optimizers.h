@@ -89,7 +89,6 @@ class Optimizer {
   // One step over all trainable segments; grads may be modified (clipping).
   void step(T* params, T* grads, const std::vector<Segment>& segs);
 
-
   double current_learning_rate() const { return cfg_.lr(iterations_); }
   int64_t iterations() const { return iterations_; }
   void set_iterations(int64_t it) { iterations_ = it; }
