@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .manual import LossValue
+
 _KIND = {
     "mean_squared_error": 0, "mean_absolute_error": 1, "mean_absolute_percentage_error": 2,
     "mean_squared_logarithmic_error": 3, "huber": 4, "log_cosh": 5, "binary_crossentropy": 6,
@@ -30,26 +32,6 @@ _ALIASES = {
     "huber_loss": "huber", "logcosh": "log_cosh", "bce": "binary_crossentropy",
     "cce": "categorical_crossentropy", "scce": "sparse_categorical_crossentropy",
 }
-
-
-class LossValue(float):
-    """A reduced loss value (a float) that can run the backward pass of the model that produced it."""
-
-    def __new__(cls, value, backward=None):
-        obj = super().__new__(cls, value)
-        obj._backward = backward
-        return obj
-
-    def backward(self):
-        if self._backward is None:
-            raise RuntimeError(
-                "backward(): this loss was not computed from a model's output; call the loss on "
-                "the value returned by model(x, training=True)"
-            )
-        self._backward()
-
-    def item(self) -> float:
-        return float(self)
 
 
 class Loss:
