@@ -34,8 +34,8 @@ def _confusion_counts(y_true, y_pred, sample_weight, thresholds, top_k=None, cla
     pred = pred.ravel()
     pos_w = np.where(pos, weights, 0.0).ravel()
     neg_w = np.where(pos, 0.0, weights).ravel()
-    tp, fp = _weighted_counts_above(pred, (pos_w, neg_w), thresholds)
-    return tp, fp, float(np.sum(neg_w)) - fp, float(np.sum(pos_w)) - tp
+    (tp, fn), (fp, tn) = _weighted_counts_above(pred, (pos_w, neg_w), thresholds, at_or_below=True)
+    return tp, fp, tn, fn
 
 
 def _one_per_threshold(thresholds, values):

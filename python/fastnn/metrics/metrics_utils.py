@@ -222,12 +222,15 @@ def _confusion_inputs(y_true, y_pred, sample_weight, top_k=None, class_id=None, 
     return y_pred, y_true.astype(bool), weights
 
 
-def _weighted_counts_above(values, weight_arrays, thresholds):
-    """For each threshold ``t`` and weight array ``w``: ``sum(w[values > t])``.
+def _weighted_counts_above(values, weight_arrays, thresholds, at_or_below=False):
+    """For each threshold ``t`` and weight array ``w``: ``sum(w[values > t])``, and with
+    ``at_or_below`` also ``sum(w[values <= t])`` (summed from its own side, so a count that is zero
+    comes out exactly zero).
 
     ``values`` and the weight arrays are 1-D; NaN values are above no
     threshold. Returns one float64 array of ``len(thresholds)`` per weight
-    array. Cost: one binary search per value, no sort of the values.
+    array (a pair of arrays with ``at_or_below``). Cost: one binary search per
+    value, no sort of the values.
     """
     thresholds = np.asarray(thresholds, dtype=np.float64)
     order = np.argsort(thresholds, kind="stable")
@@ -235,16 +238,23 @@ def _weighted_counts_above(values, weight_arrays, thresholds):
     T = sorted_thr.size
     # number of thresholds strictly below each value
     below = np.searchsorted(sorted_thr, values, side="left")
-    below[np.isnan(values)] = 0
+    nan = np.isnan(values)
+    below[nan] = 0
     results = []
     for weights in weight_arrays:
         hist = np.bincount(below, weights=weights, minlength=T + 1)
         # values above sorted threshold j are those with more than j thresholds below
         at_least = np.cumsum(hist[::-1])[::-1]
-        above_sorted = at_least[1 : T + 1]
         above = np.empty(T, dtype=np.float64)
-        above[order] = above_sorted
-        results.append(above)
+        above[order] = at_least[1 : T + 1]
+        if not at_or_below:
+            results.append(above)
+            continue
+        # values at or below sorted threshold j have at most j thresholds below (NaN: below all)
+        low = np.cumsum(hist)[:T]
+        rest = np.empty(T, dtype=np.float64)
+        rest[order] = low
+        results.append((above, rest))
     return results
 
 
