@@ -41,7 +41,7 @@ def _randomize(model, rng):
 
 def _check(model, tmp_path, rng, batches=(1, 37), scale=2.0):
     path = tmp_path / "m.onnx"
-    __import__("fastnn.export").export.export_model(model, str(path), format="onnx")
+    model.export(str(path), format="onnx")
     proto = onnx.load(str(path))
     onnx.checker.check_model(proto, full_check=True)
     assert proto.opset_import[0].version >= 17
@@ -84,7 +84,7 @@ def test_initializers_are_named_after_the_variables(tmp_path):
     model = _randomize(fastnn.Sequential([layers.Input((3,)), layers.Dense(2, name="fc"),
                                           layers.BatchNormalization(name="bn")]), np.random.default_rng(2))
     path = tmp_path / "m.onnx"
-    __import__("fastnn.export").export.export_model(model, str(path), format="onnx")
+    model.export(str(path), format="onnx")
     inits = {i.name: onnx.numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer}
     for v in model.weights:
         np.testing.assert_array_equal(inits[v.name], v.numpy())
@@ -104,11 +104,11 @@ def test_export_after_training_matches_predict(tmp_path):
 def test_bad_calls(tmp_path):
     model = fastnn.Sequential([layers.Input((3,)), layers.Dense(2)])
     with pytest.raises(ValueError, match="format"):
-        __import__("fastnn.export").export.export_model(model, str(tmp_path / "m.pb"), format="tf_saved_model")
+        model.export(str(tmp_path / "m.pb"), format="tf_saved_model")
     with pytest.raises(ValueError, match="opset_version"):
-        __import__("fastnn.export").export.export_model(model, str(tmp_path / "m.onnx"), format="onnx", opset_version=13)
+        model.export(str(tmp_path / "m.onnx"), format="onnx", opset_version=13)
     with pytest.raises(ValueError, match="built"):
-        __import__("fastnn.export").export.export_model(fastnn.Sequential([layers.Dense(2)]), str(tmp_path / "m.onnx"), format="onnx")
+        fastnn.Sequential([layers.Dense(2)]).export(str(tmp_path / "m.onnx"), format="onnx")
     with pytest.raises(FileNotFoundError):
-        __import__("fastnn.export").export.export_model(model, str(tmp_path / "missing" / "m.onnx"), format="onnx")
+        model.export(str(tmp_path / "missing" / "m.onnx"), format="onnx")
     assert not os.listdir(tmp_path)   # nothing half-written is left behind
