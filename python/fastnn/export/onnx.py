@@ -63,7 +63,7 @@ class _Graph:
 def _activation(g, act, x, prefix):
     """The output name of activation `act` applied to tensor x."""
     name, k = act.name, dict(act.kwargs)
-    c = lambda tag, v: g.const(f"{prefix}/{tag}", v)  # noqa: E731 - a local shorthand
+    c = lambda tag, v: g.const(f"{prefix}/{tag}", v)
     if name == "linear":
         return x
     if name == "relu":

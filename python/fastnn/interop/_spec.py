@@ -5,7 +5,6 @@ becomes `from fastnn.spec import *`; nothing else in interop/ or export/ may dep
 names defined here."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,10 +149,6 @@ def build_model(spec: ModelSpec, weights=None, seed=None):
         arrays.append(w)
     model.set_weights(arrays)
     return model
-
-
-def _numel(shape) -> int:
-    return int(math.prod(shape))
 
 
 __all__ = ["VariableSpec", "LayerSpec", "ModelSpec", "model_spec", "build_model"]
