@@ -399,6 +399,12 @@ class Model(Trainer, ManualLoop):
         file (data only, versioned, written atomically); fastnn.models.load_model reads it back."""
         _saving.save_model(self, filepath, overwrite=overwrite)
 
+    def export(self, filepath, format="onnx", **kwargs):
+        """Writes the model for serving (Keras 3's name): format="onnx"; see fastnn.export.onnx."""
+        from .export import export_model
+
+        return export_model(self, filepath, format=format, **kwargs)
+
     def save_weights(self, filepath, overwrite=True):
         _saving.save_weights(self, filepath, overwrite=overwrite)
 
