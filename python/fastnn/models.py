@@ -19,6 +19,7 @@ from . import _core, _fork, _random
 from . import callbacks as _callbacks
 from . import layers as _layers
 from . import losses as _losses
+from . import mixed_precision as _mixed_precision
 from . import metrics as _metrics
 from . import optimizers as _optimizers
 from ._validation import (as_array, as_float_matrix, as_sample_weight, as_targets, nonneg_int, positive_int,
@@ -344,13 +345,14 @@ class Model:
     # ------------------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
-                auto_scale_loss=True):
+                auto_scale_loss=True, dtype_policy=None):
         """Configures training. optimizer, loss and metrics take Keras's names or objects.
 
         As in Keras, `metrics` ignore sample and class weights and `weighted_metrics` use them;
         "accuracy"/"acc" resolve to binary, categorical or sparse categorical accuracy from the loss
         and the output width."""
         opt = _optimizers.get(optimizer)
+        policy = _mixed_precision.resolve(dtype_policy)
         if loss is None:
             raise ValueError("compile: loss is required (for example loss='mse' or "
                              "loss='binary_crossentropy')")
@@ -382,6 +384,7 @@ class Model:
             previous._model_ref = None
         self.optimizer = opt
         self.loss = loss_obj
+        self.dtype_policy = policy
         self._loss_weight = loss_weight
         self._metric_ids = metrics
         self._weighted_metric_ids = weighted
@@ -412,6 +415,7 @@ class Model:
         return [m for m in metrics if m is not None]
 
     def _configure_native(self, reset_optimizer):
+        _mixed_precision.apply(self._net, getattr(self, "dtype_policy", None))
         self._net.set_loss(self.loss.spec())
         self._net.set_optimizer(self.optimizer.native_config(), reset_optimizer)
         out_dim = int(self._net.output_dim)
