@@ -316,10 +316,11 @@ class NativeNet:
                     "rng": [int(s) for s in h.rng_state()]}
 
     # ------------------------------------------------------------------------------ optimizer and loss
-    def configure(self, loss_spec, optimizer_config, reset_optimizer=True):
+    def configure(self, loss_spec, optimizer_config, reset_optimizer=True, matmul_precision="float32"):
         with self.structural("compile"):
             with self._lock.exclusive():
                 h = self._handle("compile")
+                h.set_matmul_precision(matmul_precision)
                 h.set_loss(loss_spec)
                 h.set_optimizer(optimizer_config, bool(reset_optimizer))
                 self._invalidate_pass("the model was compiled since this forward pass")
@@ -333,6 +334,10 @@ class NativeNet:
         with self._lock.exclusive():
             self._refuse("learning_rate", False)
             self._handle("learning_rate").set_learning_rate_schedule(schedule)
+
+    def matmul_precision(self) -> str:
+        with self._lock.shared():
+            return str(self._handle("matmul_precision").matmul_precision())
 
     def current_learning_rate(self) -> float:
         with self._lock.shared():

@@ -35,6 +35,7 @@ import os
 import stat
 import struct
 import tempfile
+import warnings
 import zlib
 
 import numpy as np
@@ -533,10 +534,16 @@ def _metrics_from_config(entries):
 
 
 def compile_from_config(model, comp):
-    from . import losses, optimizers
+    from . import losses, mixed_precision, optimizers
 
+    policy = comp.get("dtype_policy")
+    if policy == "mixed_bfloat16" and not mixed_precision.bfloat16_supported():
+        warnings.warn("the model was compiled with dtype_policy='mixed_bfloat16', which this CPU cannot "
+                      "run; it is compiled in float32", RuntimeWarning, stacklevel=3)
+        policy = "float32"
     try:
         model.compile(optimizer=optimizers.get(comp["optimizer"]), loss=losses.get(comp["loss"]),
+                      dtype_policy=policy,
                       metrics=_metrics_from_config(comp.get("metrics", [])),
                       weighted_metrics=_metrics_from_config(comp.get("weighted_metrics", [])),
                       loss_weights=comp.get("loss_weights"))

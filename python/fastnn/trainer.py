@@ -18,6 +18,7 @@ from . import callbacks as _callbacks
 from . import compile_utils as _cu
 from . import data_adapter as _da
 from . import losses as _losses
+from . import mixed_precision as _mixed_precision
 from . import optimizers as _optimizers
 from ._validation import nonneg_int, positive_int, verbose_level
 
@@ -26,6 +27,7 @@ class Trainer:
     def _init_trainer_state(self):
         self.optimizer = None
         self.loss = None
+        self.dtype_policy = None
         self._metric_ids = []
         self._weighted_metric_ids = []
         self._metric_entries = []    # (log name, metric, weighted)
@@ -38,14 +40,16 @@ class Trainer:
     # ------------------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
-                auto_scale_loss=True):
+                auto_scale_loss=True, dtype_policy=None):
         """Configures training. optimizer, loss and metrics take Keras's names or objects.
 
         As in Keras, `metrics` ignore sample and class weights and `weighted_metrics` use them;
         "accuracy"/"acc" resolve to binary, categorical or sparse categorical accuracy from the loss
-        and the output width."""
+        and the output width. dtype_policy: "float32" or "mixed_bfloat16" (fastnn.mixed_precision;
+        None: the global policy)."""
         with self._engine.structural("compile"):
             opt = _optimizers.get(optimizer)
+            policy = _mixed_precision.resolve(dtype_policy)
             if loss is None:
                 raise ValueError("compile: loss is required (for example loss='mse' or "
                                  "loss='binary_crossentropy')")
@@ -60,6 +64,7 @@ class Trainer:
                 previous._model_ref = None
             self.optimizer = opt
             self.loss = loss_obj
+            self.dtype_policy = policy
             self._loss_weight = loss_weight
             self._metric_ids = metrics
             self._weighted_metric_ids = weighted
@@ -72,11 +77,13 @@ class Trainer:
                 "optimizer": _optimizers.serialize(opt), "loss": _losses.serialize(loss_obj),
                 "metrics": [_cu.metric_config(m) for m in metrics],
                 "weighted_metrics": [_cu.metric_config(m) for m in weighted],
-                "loss_weights": self._loss_weight,
+                "loss_weights": self._loss_weight, "dtype_policy": policy.name,
             }
 
     def _configure_native(self, reset_optimizer):
-        self._engine.configure(self.loss.spec(), self.optimizer.native_config(), reset_optimizer)
+        policy = self.dtype_policy or _mixed_precision.global_policy()
+        self._engine.configure(self.loss.spec(), self.optimizer.native_config(), reset_optimizer,
+                               matmul_precision=policy.compute_dtype)
         entries = _cu.metric_entries(self._metric_ids, self._weighted_metric_ids, self.loss,
                                      self._engine.output_dim)
         self._metric_entries = entries

@@ -151,7 +151,7 @@ void Network<T>::release_workspace(std::unique_ptr<Workspace<T>> ws) {
 template <typename T>
 const T* Network<T>::forward(Workspace<T>& ws, const T* x, size_t rows, bool training,
                              ThreadPool* pool) {
-  LayerCtx<T> c{params_.data(), grads_.data(), pool, &rng_};
+  LayerCtx<T> c{params_.data(), grads_.data(), pool, &rng_, bf16_};
   const T* in = x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     T* aux = ws.aux[i].empty() ? nullptr : ws.aux[i].data();
@@ -170,7 +170,7 @@ const T* Network<T>::loss_input(const Workspace<T>& ws, const T* x) const {
 
 template <typename T>
 void Network<T>::backward(Workspace<T>& ws, const T* x, size_t rows, bool preact, bool accumulate) {
-  LayerCtx<T> c{params_.data(), grads_.data(), pool_, &rng_};
+  LayerCtx<T> c{params_.data(), grads_.data(), pool_, &rng_, bf16_};
   T* dcur = ws.g0.data();
   T* dnext = ws.g1.data();
   for (size_t i = layers_.size(); i-- > 0;) {

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <type_traits>
 
 #include "fastnn/activations.h"
 #include "fastnn/common.h"
@@ -244,6 +245,18 @@ class PyNetwork {
     auto lk = lock_nogil<std::unique_lock<std::shared_mutex>>(net_.mutex());
     net_.set_loss(to_loss(l));
   }
+  // "float32" or "bfloat16": the precision of the Dense layers' matrix products.
+  void set_matmul_precision(const std::string& p) {
+    if (p != "float32" && p != "bfloat16")
+      throw ValueError("matmul precision must be 'float32' or 'bfloat16', got '" + p + "'");
+    const bool bf16 = p == "bfloat16";
+    if (bf16 && !std::is_same_v<T, float>)
+      throw ValueError("bfloat16 matrix products need a float32 network");
+    if (bf16 && !gemm_bf16_available()) throw std::runtime_error(gemm_bf16_unavailable_reason());
+    net_.set_bf16_matmul(bf16);
+  }
+  std::string matmul_precision() const { return net_.bf16_matmul() ? "bfloat16" : "float32"; }
+
   void set_optimizer(const py::dict& d, bool reset) {
     OptimizerConfig c = to_optimizer(d);
     auto lk = lock_nogil<std::unique_lock<std::shared_mutex>>(net_.mutex());
@@ -453,6 +466,8 @@ void bind_network(py::module_& m, const char* name) {
       .def("set_arena", &N::set_arena)
       .def("set_loss", &N::set_loss)
       .def("set_optimizer", &N::set_optimizer, py::arg("config"), py::arg("reset"))
+      .def("set_matmul_precision", &N::set_matmul_precision)
+      .def("matmul_precision", &N::matmul_precision)
       .def("set_learning_rate_schedule", &N::set_learning_rate_schedule)
       .def("optimizer_state", &N::optimizer_state)
       .def("set_optimizer_state", &N::set_optimizer_state)
@@ -549,7 +564,7 @@ py::tuple py_loss(const py::tuple& spec, const Arr<T>& pred, const Arr<T>& y, co
 
 template <typename T>
 py::array_t<T> py_gemm(const Arr<T>& a, const Arr<T>& b, bool ta, bool tb, const py::object& bias,
-                       bool relu, double beta, const py::object& c) {
+                       bool relu, double beta, const py::object& c, bool bf16 = false) {
   if (a.ndim() != 2 || b.ndim() != 2) throw ValueError("gemm: a and b must be 2-D");
   size_t M = ta ? a.shape(1) : a.shape(0), K = ta ? a.shape(0) : a.shape(1);
   size_t Kb = tb ? b.shape(1) : b.shape(0), N = tb ? b.shape(0) : b.shape(1);
@@ -584,6 +599,12 @@ py::array_t<T> py_gemm(const Arr<T>& a, const Arr<T>& b, bool ta, bool tb, const
   size_t lda = a.shape(1), ldb = b.shape(1);
   {
     py::gil_scoped_release nogil;
+    if constexpr (std::is_same_v<T, float>) {
+      if (bf16) {
+        gemm_bf16(ta, tb, M, N, K, ad, lda, bd, ldb, T(beta), o, N, &ep, &ThreadPool::global());
+        return out;
+      }
+    }
     gemm<T>(ta, tb, M, N, K, ad, lda, bd, ldb, T(beta), o, N, &ep, &ThreadPool::global());
   }
   return out;
@@ -616,14 +637,23 @@ PYBIND11_MODULE(_core, m) {
   m.def("loss_f32", &py_loss<float>);
   m.def("loss_f64", &py_loss<double>);
   m.def("gemm", [](py::array a, py::array b, bool ta, bool tb, py::object bias, bool relu,
-                   double beta, py::object c) -> py::object {
-        if (a.dtype().is(py::dtype::of<double>()))
+                   double beta, py::object c, const std::string& precision) -> py::object {
+        if (precision != "float32" && precision != "bfloat16")
+          throw ValueError("gemm: precision must be 'float32' or 'bfloat16', got '" + precision +
+                           "'");
+        const bool bf16 = precision == "bfloat16";
+        if (bf16 && !gemm_bf16_available())
+          throw std::runtime_error(std::string("gemm: ") + gemm_bf16_unavailable_reason());
+        if (!bf16 && a.dtype().is(py::dtype::of<double>()))
           return py_gemm<double>(a.cast<Arr<double>>(), b.cast<Arr<double>>(), ta, tb, bias, relu, beta, c);
-        return py_gemm<float>(a.cast<Arr<float>>(), b.cast<Arr<float>>(), ta, tb, bias, relu, beta, c);
+        return py_gemm<float>(a.cast<Arr<float>>(), b.cast<Arr<float>>(), ta, tb, bias, relu, beta, c,
+                              bf16);
       },
       py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false,
       py::arg("bias") = py::none(), py::arg("relu") = false, py::arg("beta") = 0.0,
-      py::arg("c") = py::none());
+      py::arg("c") = py::none(), py::arg("precision") = "float32");
+  m.def("bf16_available", []() { return gemm_bf16_available(); });
+  m.def("bf16_unavailable_reason", []() { return std::string(gemm_bf16_unavailable_reason()); });
   m.def("initialize_f32", &py_initialize<float>, py::arg("spec"), py::arg("rows"), py::arg("cols"),
         py::arg("one_dim") = false);
   m.def("initialize_f64", &py_initialize<double>, py::arg("spec"), py::arg("rows"), py::arg("cols"),

@@ -39,6 +39,7 @@ struct LayerCtx {
   T* grads = nullptr;
   ThreadPool* pool = nullptr;
   Rng* rng = nullptr;  // dropout masks (training only)
+  bool bf16 = false;   // float networks: Dense products through gemm_bf16 (mixed precision)
 };
 
 // Context of the epilogue that turns dL/da into dL/dz inside the GEMM producing dL/da.

@@ -72,6 +72,10 @@ class Network {
   Optimizer<T>& optimizer() { return opt_; }
   void set_optimizer(const OptimizerConfig& c, bool reset) { opt_.configure(c, params_.size(), reset); }
   Rng& rng() { return rng_; }
+  // Mixed precision: Dense layers' matrix products with bfloat16 inputs and float32 accumulation
+  // (gemm_bf16); parameters, gradients, optimizer state and the loss stay in T.
+  void set_bf16_matmul(bool on) { bf16_ = on; }
+  bool bf16_matmul() const { return bf16_; }
   void set_pool(ThreadPool* pool) {
     pool_ = pool;
     opt_.set_pool(pool);
@@ -137,6 +141,7 @@ class Network {
   bool fused_ = false;
   Optimizer<T> opt_;
   Rng rng_;
+  bool bf16_ = false;
   ThreadPool* pool_ = nullptr;
   Workspace<T> ws_;         // training / manual loop
   size_t cached_rows_ = 0;
