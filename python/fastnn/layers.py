@@ -312,6 +312,7 @@ class InputLayer(Layer):
             raise ValueError("Input: shape is required, e.g. Input(shape=(8,))")
         shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
         super().__init__(name=name, dtype=dtype, input_shape=shape, **kwargs)
+        self.dtype = "float32" if dtype is None else np.dtype(dtype).name   # Keras's Input(...).dtype
         self.shape = shape
         self.batch_size = batch_size
 
@@ -584,3 +585,12 @@ def deserialize(d: dict) -> Layer:
     if cls is None:
         raise ValueError(f"layer: unknown class {d.get('class_name')!r}")
     return cls.from_config(dict(d.get("config", {})))
+
+
+# Keras's activation and reshaping layers over the same engine (ReLU, LeakyReLU, ELU, Softmax,
+# Identity, Reshape), registered for deserialization by class name.
+from ._activation_layers import ELU, CLASSES as _ACTIVATION_LAYER_CLASSES  # noqa: E402
+from ._activation_layers import Identity, LeakyReLU, ReLU, Reshape, Softmax  # noqa: E402, F401
+
+_CLASSES.update({c.__name__: c for c in _ACTIVATION_LAYER_CLASSES})
+_NOT_SUPPORTED = tuple(n for n in _NOT_SUPPORTED if n not in _CLASSES)

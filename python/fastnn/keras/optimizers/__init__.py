@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from ... import optimizers as _optimizers
 from ..._mirror import mirror as _mirror
-from . import legacy, schedules
+from . import legacy, schedules  # noqa: F401  (tf.keras.optimizers.legacy / .schedules)
 
 __getattr__ = _mirror(globals(), _optimizers)
