@@ -267,6 +267,20 @@ def test_tf_surface_values():
     assert tf.concat([np.ones((1, 2)), np.zeros((1, 2))], axis=0).shape == (2, 2)
 
 
+def test_tf_results_have_numpy_as_in_tensorflow():
+    tf = fastnn
+    logits = np.array([[1.0, 2.0, 3.0]])
+    p = tf.nn.softmax(logits).numpy()
+    assert type(p) is np.ndarray and np.allclose(p, _softmax64(logits))
+    m = tf.reduce_mean(np.array([1.0, 2.0, 6.0])).numpy()
+    assert isinstance(m, np.floating) and m == 3.0 and f"{tf.reduce_mean(np.ones(2)):.2f}" == "1.00"
+    assert tf.math.argmax(np.array([[1, 9], [5, 2]]), axis=1).numpy().tolist() == [1, 0]
+    assert tf.constant([1.0]).numpy().dtype == np.float32 and tf.cast([1.5], tf.int32).numpy().tolist() == [1]
+    assert tf.random.normal((2,)).numpy().shape == (2,)
+    assert float(tf.math.reduce_sum(np.ones(3))) == 3.0
+    assert isinstance(tf.constant([1.0]), tf.Tensor)
+
+
 def _erf(x):
     import math
 

@@ -1,7 +1,7 @@
 """The small tf.* surface MLP scripts touch around the model, for `import fastnn as tf`:
-tf.version, tf.random, tf.config, tf.nn, tf.math, tf.constant / tf.convert_to_tensor / tf.cast
-(numpy arrays), the dtypes (tf.float32 is numpy's float32) and a few reductions. Everything here
-works on numpy and returns numpy; fastnn has no tensors of its own.
+tf.version, tf.random, tf.config, tf.nn, tf.math, tf.constant / tf.convert_to_tensor / tf.cast,
+the dtypes (tf.float32 is numpy's float32) and a few reductions. Everything here works on numpy;
+results are numpy arrays of the Tensor subclass, whose only addition is TensorFlow's .numpy().
 """
 from __future__ import annotations
 
@@ -10,6 +10,41 @@ import numpy as np
 from . import utils as _utils
 from ._mirror import Namespace
 from .keras import ops as _ops
+
+class Tensor(np.ndarray):
+    """A numpy array with TensorFlow's .numpy(), what fastnn's tf.* functions return (so
+    `tf.nn.softmax(logits).numpy()` and `tf.reduce_mean(x).numpy()` work as in TensorFlow)."""
+
+    def numpy(self):
+        """The plain numpy value (a numpy scalar for a 0-d result, as in TensorFlow)."""
+        a = self.view(np.ndarray)
+        return a[()] if a.ndim == 0 else a
+
+
+def _as_tensor(v):
+    if isinstance(v, tuple):
+        return tuple(_as_tensor(x) for x in v)
+    if isinstance(v, (np.ndarray, np.generic)):
+        return np.asarray(v).view(Tensor)
+    return v
+
+
+def _returns_tensors(fn):
+    def wrapped(*args, **kwargs):
+        return _as_tensor(fn(*args, **kwargs))
+
+    wrapped.__name__ = getattr(fn, "__name__", "function")
+    wrapped.__doc__ = getattr(fn, "__doc__", None)
+    wrapped.__wrapped__ = fn
+    return wrapped
+
+
+def _tensor_namespace(ns: Namespace) -> Namespace:
+    for k, v in list(vars(ns).items()):
+        if callable(v) and not isinstance(v, type) and not k.startswith("_"):
+            setattr(ns, k, _returns_tensors(v))
+    return ns
+
 
 def _version_namespace(version: str) -> Namespace:
     return Namespace("fastnn.version", "What `tf.version` holds, for fastnn.",
@@ -123,6 +158,7 @@ nn = Namespace(
     softmax_cross_entropy_with_logits=softmax_cross_entropy_with_logits,
 )
 nn.swish = nn.silu
+_tensor_namespace(nn)
 
 _REDUCTIONS = {f"reduce_{fn.__name__}": _reduce(fn) for fn in (np.mean, np.sum, np.max, np.min, np.prod,
                                                                np.std, np.var, np.all, np.any)}
@@ -141,6 +177,7 @@ math = Namespace(
     sigmoid=nn.sigmoid, tanh=nn.tanh, softplus=nn.softplus, l2_normalize=l2_normalize,
     confusion_matrix=confusion_matrix, top_k=lambda input, k=1, sorted=True, name=None: _ops.top_k(input, k),
 )
+_tensor_namespace(math)
 
 
 class PhysicalDevice:
@@ -225,7 +262,7 @@ def set_seed(seed):
 
 
 random = Namespace("fastnn.random", "tf.random's seed and the draws scripts make data with (numpy).",
-                   set_seed=set_seed, normal=_normal, uniform=_uniform)
+                   set_seed=set_seed, normal=_returns_tensors(_normal), uniform=_returns_tensors(_uniform))
 
 DTYPES = {n: np.dtype(n).type for n in ("float16", "float32", "float64", "int8", "int16", "int32", "int64",
                                         "uint8", "uint16", "uint32", "uint64", "bool")}
@@ -242,5 +279,8 @@ TOP_LEVEL = {
     "zeros": np.zeros, "ones": np.ones, "zeros_like": np.zeros_like, "ones_like": np.ones_like,
     "matmul": np.matmul, "where": np.where, "exp": np.exp, "sqrt": np.sqrt, "square": np.square,
     "abs": np.abs, "add": np.add, "multiply": np.multiply, "maximum": np.maximum, "minimum": np.minimum,
-    **DTYPES,
+    "Tensor": Tensor,
 }
+TOP_LEVEL = {k: v if isinstance(v, (type, Namespace)) or v in (math.argmax, math.argmin)
+             else _returns_tensors(v) for k, v in TOP_LEVEL.items()}
+TOP_LEVEL.update(DTYPES)
