@@ -1,7 +1,6 @@
 """ReLU, LeakyReLU, ELU, Softmax, Identity and Reshape layers: Keras 3's formulas, defaults and
 argument checks, numerically against Keras where it is installed (KERAS_BACKEND=torch), config and
 file round trips, and training through them equal to the fused Dense(activation=...) form."""
-import os
 
 import numpy as np
 import pytest
@@ -51,9 +50,6 @@ def test_against_keras_formula(make, ref):
     np.testing.assert_allclose(_apply(make()), ref(X.astype(np.float64)), rtol=1e-6, atol=1e-6)
 
 
-def _keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    return pytest.importorskip("keras")
 
 
 @pytest.mark.parametrize("cls,kwargs", [
@@ -61,14 +57,14 @@ def _keras():
     ("ReLU", {"max_value": 6.0}), ("LeakyReLU", {}), ("LeakyReLU", {"negative_slope": 0.01}),
     ("ELU", {}), ("ELU", {"alpha": 0.3}), ("Softmax", {}), ("Identity", {}),
 ])
-def test_against_keras_numerically(cls, kwargs):
-    keras = _keras()
+def test_against_keras_numerically(cls, kwargs, keras_module):
+    keras = keras_module
     ref = keras.ops.convert_to_numpy(getattr(keras.layers, cls)(**kwargs)(X))
     np.testing.assert_allclose(_apply(getattr(layers, cls)(**kwargs)), ref, rtol=1e-6, atol=1e-6)
 
 
-def test_keras_defaults_and_config_keys_match_keras():
-    keras = _keras()
+def test_keras_defaults_and_config_keys_match_keras(keras_module):
+    keras = keras_module
     for cls in ("ReLU", "LeakyReLU", "ELU", "Softmax", "Reshape"):
         args = ((4, 2),) if cls == "Reshape" else ()
         ours = getattr(layers, cls)(*args).get_config()

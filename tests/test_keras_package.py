@@ -4,7 +4,6 @@ bare AttributeError) for the rest, and keras.ops / tf.nn / tf.math against numpy
 (and Keras where installed)."""
 import importlib
 import importlib.util
-import os
 import pickle
 import subprocess
 import sys
@@ -226,8 +225,8 @@ def test_ops_numpy_functions_and_conversions():
         ops.cast([1], object())
 
 
-def test_ops_against_keras_where_installed():
-    keras = _keras()
+def test_ops_against_keras_where_installed(keras_module):
+    keras = keras_module
     for name in ("relu", "sigmoid", "tanh", "softmax", "log_softmax", "elu", "selu", "softplus", "softsign",
                  "silu", "gelu", "leaky_relu", "relu6", "hard_sigmoid"):
         ref = keras.ops.convert_to_numpy(getattr(keras.ops, name)(_X.astype(np.float32)))
@@ -235,9 +234,6 @@ def test_ops_against_keras_where_installed():
                                    rtol=1e-5, atol=2e-6, err_msg=name)
 
 
-def _keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    return pytest.importorskip("keras")
 
 
 def test_tf_surface_values():
