@@ -22,13 +22,13 @@ model = fn.Sequential([fn.layers.Input(shape=(8,)), fn.layers.Dense(16, activati
 model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
 model.fit(x_train, y_train, epochs=EPOCHS, batch_size=32, verbose=0)
 
-path = os.path.join(folder, "model.keras")
+path = os.path.join(folder, "model.fastnn")
 model.save(path)
 restored = fn.models.load_model(path)
 same = np.array_equal(restored.predict(x_test, verbose=0), model.predict(x_test, verbose=0))
 print(f"saved to {path}; the loaded model predicts the same: {same}")
 
-weights_path = os.path.join(folder, "model.weights.h5")
+weights_path = os.path.join(folder, "model.weights.fastnn")
 model.save_weights(weights_path)
 twin = fn.Sequential([fn.layers.Input(shape=(8,)), fn.layers.Dense(16, activation="relu"),
                       fn.layers.Dense(1, activation="sigmoid")])

@@ -169,7 +169,7 @@ def test_config_and_file_round_trip(tmp_path):
     again = fastnn.Sequential.from_config(m.get_config())
     assert [type(l) for l in again.layers] == [type(l) for l in m.layers]
     assert [l.get_config() for l in again.layers] == [l.get_config() for l in m.layers]
-    path = tmp_path / "act.keras"
+    path = tmp_path / "act.fastnn"
     m.save(str(path))
     loaded = fastnn.models.load_model(str(path))
     assert [l.get_config() for l in loaded.layers] == [l.get_config() for l in m.layers]

@@ -59,4 +59,4 @@ def test_saving_loading(tmp_path):
     assert "the loaded model predicts the same: True" in out
     assert "weights only, same predictions: True" in out
     assert "training resumed from the file matches: True" in out
-    assert (tmp_path / "model.keras").exists() and (tmp_path / "model.weights.h5").exists()
+    assert (tmp_path / "model.fastnn").exists() and (tmp_path / "model.weights.fastnn").exists()

@@ -137,7 +137,7 @@ def test_mixed_precision_reexports_or_says_not_implemented():
 def test_models_and_saving_save_and_load(tmp_path):
     k = fastnn.keras
     m = k.Sequential([k.layers.Input(shape=(3,)), k.layers.Dense(2)])
-    p = tmp_path / "m.keras"
+    p = tmp_path / "m.fastnn"
     k.models.save_model(m, str(p))
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
     np.testing.assert_array_equal(k.saving.load_model(str(p)).predict(x, verbose=0), m.predict(x, verbose=0))

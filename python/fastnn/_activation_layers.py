@@ -50,6 +50,8 @@ class ReLU(_NativeActivationLayer):
     """max_value if x >= max_value; x if threshold <= x < max_value; negative_slope * (x - threshold)
     otherwise (Keras's ReLU layer; the defaults give max(x, 0))."""
 
+    _spec_kind = "relu"
+
     _name_base = "ReLu"
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
@@ -66,6 +68,8 @@ class ReLU(_NativeActivationLayer):
 
 class LeakyReLU(_NativeActivationLayer):
     """x if x >= 0 else negative_slope * x (Keras 3 default 0.3; `alpha` is Keras 2's name for it)."""
+
+    _spec_kind = "leaky_relu"
 
     _name_base = "LeakyReLu"
 
@@ -84,6 +88,8 @@ class LeakyReLU(_NativeActivationLayer):
 class ELU(_NativeActivationLayer):
     """x if x > 0 else alpha * (exp(x) - 1). The engine takes any finite alpha."""
 
+    _spec_kind = "elu"
+
     _name_base = "Elu"
 
     def __init__(self, alpha=1.0, **kwargs):
@@ -96,6 +102,8 @@ class ELU(_NativeActivationLayer):
 
 class Softmax(_NativeActivationLayer):
     """Softmax over the features of flat samples (axis -1; 1 names the same axis of (batch, features))."""
+
+    _spec_kind = "softmax"
 
     def __init__(self, axis=-1, **kwargs):
         ax = axis[0] if isinstance(axis, (list, tuple)) and len(axis) == 1 else axis
@@ -112,6 +120,8 @@ class Softmax(_NativeActivationLayer):
 class Identity(Layer):
     """Returns its input unchanged (no native layer)."""
 
+    _spec_kind = "identity"
+
     _accepts_any_rank = True
 
 
@@ -119,6 +129,8 @@ class Reshape(Layer):
     """Reshapes each sample to target_shape (one entry may be -1), keeping its size: samples stay the
     same flat row in the engine, so Reshape((28, 28)) then Flatten() is the identity. Changing the
     number of values per sample is an error."""
+
+    _spec_kind = "reshape"
 
     _accepts_any_rank = True
 

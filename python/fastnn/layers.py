@@ -634,4 +634,10 @@ from ._activation_layers import ELU, CLASSES as _ACTIVATION_LAYER_CLASSES  # noq
 from ._activation_layers import Identity, LeakyReLU, ReLU, Reshape, Softmax  # noqa: E402, F401
 
 _CLASSES.update({c.__name__: c for c in _ACTIVATION_LAYER_CLASSES})
+# ...and as ModelSpec kinds of their own (their configurations are Keras's, not Activation's), so that
+# model files keep them; exporters that do not know a kind refuse it by name.
+from . import spec as _spec  # noqa: E402
+
+_spec.KINDS = _spec.KINDS + tuple(c._spec_kind for c in _ACTIVATION_LAYER_CLASSES if c._spec_kind not in _spec.KINDS)
+_spec._CLASS_OF.update({c._spec_kind: c.__name__ for c in _ACTIVATION_LAYER_CLASSES})
 _NOT_SUPPORTED = tuple(n for n in _NOT_SUPPORTED if n not in _CLASSES)
