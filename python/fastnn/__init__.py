@@ -37,10 +37,10 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(__name__ + ".datasets")
-    if name == "keras":
+    if name in ("keras", "sklearn", "wrappers"):     # sklearn and wrappers need scikit-learn
         import importlib
 
-        return importlib.import_module(__name__ + ".keras")
+        return importlib.import_module(__name__ + "." + name)
     raise AttributeError(f"module 'fastnn' has no attribute {name!r}")
 
 

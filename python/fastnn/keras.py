@@ -58,6 +58,10 @@ __all__ = ["Sequential", "Model", "Input", "InputLayer", "layers", "activations"
 
 
 def __getattr__(name):
+    if name == "wrappers":          # imported on first use: it needs scikit-learn
+        from . import wrappers
+
+        return wrappers
     if name.startswith("_"):
         raise AttributeError(f"module 'fastnn.keras' has no attribute {name!r}")
     raise NotImplementedError(f"fastnn.keras.{name} is outside fastnn's scope (multilayer perceptrons)")
