@@ -50,7 +50,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state, column_or_1d, gen_batches, shuffle as _sk_shuffle
+from sklearn.utils import check_random_state, column_or_1d, gen_batches
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
@@ -199,7 +199,7 @@ class _BaseMLP(BaseEstimator):
     def _lock(self):
         lock = self.__dict__.get("_fnn_lock")
         if lock is None:
-            lock = self.__dict__.setdefault("_fnn_lock", threading.Lock())
+            lock = self.__dict__.setdefault("_fnn_lock", threading.RLock())
         return lock
 
     def _network(self, layer_units):
@@ -439,7 +439,10 @@ class _BaseMLP(BaseEstimator):
             self.n_iter_ = 0
             for _ in range(self.max_iter):
                 if self.shuffle:
-                    sample_idx = _sk_shuffle(sample_idx, random_state=self._random_state)
+                    # sklearn.utils.shuffle's draw (the same stream), without its per-call validation
+                    order = np.arange(n_samples)
+                    self._random_state.shuffle(order)
+                    sample_idx = sample_idx[order]
                 accumulated = 0.0
                 for batch in gen_batches(n_samples, batch_size):
                     idx = sample_idx[batch] if self.shuffle else batch
