@@ -25,6 +25,15 @@ def build_model(X, y, hidden=(16,), loss="categorical_crossentropy", output="sof
     return model
 
 
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """scipy's L-BFGS-B does its vector work through BLAS; on tiny problems BLAS threads only wait on
+    each other (tens of times slower on a busy machine, for scikit-learn's own MLP as well)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        yield
+
+
 ESTIMATORS = [
     MLPClassifier(max_iter=100, random_state=0),
     MLPClassifier(solver="lbfgs", max_iter=100, random_state=0),

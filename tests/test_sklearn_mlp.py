@@ -28,6 +28,15 @@ from fastnn.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """scipy's L-BFGS-B does its vector work through BLAS; on tiny problems BLAS threads only wait on
+    each other (tens of times slower on a busy machine, for scikit-learn's own MLP as well)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        yield
+
+
 def _digits(n=600):
     X, y = datasets.load_digits(return_X_y=True)
     return X[:n] / 16.0, y[:n]
