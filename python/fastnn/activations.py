@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-# Native kinds (src/cpp/fastnn/activations.h, ActKind)
+# Native kinds (src/cpp/include/fastnn/activations.h, ActKind)
 _KIND = {
     "linear": 0, "relu": 1, "leaky_relu": 2, "relu6": 3, "elu": 4, "selu": 5, "gelu": 6,
     "gelu_tanh": 7, "silu": 8, "mish": 9, "softplus": 10, "softsign": 11, "sigmoid": 12,
