@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "fastnn/common.h"
+#include "fastnn/math/optimizer_fn.h"
 #include "fastnn/threadpool.h"
 
 namespace fastnn {
@@ -217,10 +218,7 @@ void Network<T>::add_regularization_grads() {
     const T* w = params_.data() + p->offset;
     T* g = grads_.data() + p->offset;
     const T l1 = T(p->l1), l2x2 = T(2 * p->l2);
-    for (size_t i = 0; i < p->size(); ++i) {
-      T s = w[i] > T(0) ? T(1) : (w[i] < T(0) ? T(-1) : T(0));
-      g[i] += l1 * s + l2x2 * w[i];
-    }
+    for (size_t i = 0; i < p->size(); ++i) math::regularizer_grad(g[i], w[i], l1, l2x2);
   }
 }
 

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "fastnn/math/optimizer_fn.h"  // StepScalars
+
 namespace fastnn {
 
 class ThreadPool;
@@ -64,14 +66,6 @@ struct OptimizerConfig {
 struct Segment {
   size_t offset = 0, size = 0;
   bool trainable = true;
-};
-
-// Scalars of one step, computed once by begin_step and rounded to T.
-template <typename T>
-struct StepScalars {
-  T lr{}, alpha{}, b1{}, b2{}, eps{}, omb1{}, omb2{}, omrho{}, rho{}, mom{}, c1{}, c2{}, c3{};
-  T wd{};    // weight_decay * lr
-  T clip{};  // clipvalue
 };
 
 // Number of state slots (each the size of the parameter arena) a kind keeps.
