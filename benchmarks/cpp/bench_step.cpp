@@ -13,6 +13,7 @@
 
 #include "fastnn/network.h"
 #include "fastnn/threadpool.h"
+#include "fastnn/trainer.h"
 
 using namespace fastnn;
 
@@ -39,8 +40,9 @@ static double run(std::vector<size_t> widths, LossKind loss, ActKind last, size_
   net.set_loss(l);
   OptimizerConfig oc;
   oc.kind = OptKind::Adam;
-  net.set_optimizer(oc, true);
   net.set_pool(&ThreadPool::global());
+  Trainer<float> trainer(net);
+  trainer.set_optimizer(oc, true);
   const size_t din = widths[0], dout = widths.back();
   std::vector<float> X(n * din), Y(n * (loss == LossKind::SparseCategoricalCrossentropy ? 1 : dout));
   Rng r(7);
@@ -50,13 +52,13 @@ static double run(std::vector<size_t> widths, LossKind loss, ActKind last, size_
   std::vector<int64_t> perm(n);
   net.shuffle(perm.data(), n);
   const size_t steps = (n + bs - 1) / bs;
-  net.train(X.data(), Y.data(), nullptr, n, perm.data(), bs, 0, steps, nullptr);  // warm-up
+  trainer.train(X.data(), Y.data(), nullptr, n, perm.data(), bs, 0, steps, nullptr);  // warm-up
   double best = 1e30, best_cpu = 1e30;
   for (int k = 0; k < reps; ++k) {
     timespec c0, c1;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
     auto t0 = std::chrono::steady_clock::now();
-    net.train(X.data(), Y.data(), nullptr, n, perm.data(), bs, 0, steps, nullptr);
+    trainer.train(X.data(), Y.data(), nullptr, n, perm.data(), bs, 0, steps, nullptr);
     double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
     double cpu = double(c1.tv_sec - c0.tv_sec) + 1e-9 * double(c1.tv_nsec - c0.tv_nsec);

@@ -18,6 +18,7 @@
 #include "fastnn/network.h"
 #include "fastnn/optimizers.h"
 #include "fastnn/threadpool.h"
+#include "fastnn/trainer.h"
 
 namespace py = pybind11;
 using namespace fastnn;
@@ -146,10 +147,11 @@ Lock lock_nogil(M& m) {
 template <typename T>
 class PyNetwork {
  public:
-  PyNetwork(size_t input_dim, uint64_t seed) : net_(input_dim, seed) {
+  PyNetwork(size_t input_dim, uint64_t seed) : net_(input_dim, seed), trainer_(net_) {
     net_.set_pool(&ThreadPool::global());
   }
   Network<T>& net() { return net_; }
+  Trainer<T>& trainer() { return trainer_; }
 
   void add_dense(size_t units, bool use_bias, const py::tuple& act, const py::tuple& kinit,
                  const py::tuple& binit, double kl1, double kl2, double bl1, double bl2) {
@@ -194,6 +196,7 @@ class PyNetwork {
   void build() {
     auto lk = lock_nogil<std::unique_lock<std::shared_mutex>>(net_.mutex());
     net_.build();
+    trainer_.network_built();
   }
 
   py::list variables() {
@@ -247,16 +250,16 @@ class PyNetwork {
   void set_optimizer(const py::dict& d, bool reset) {
     OptimizerConfig c = to_optimizer(d);
     auto lk = lock_nogil<std::unique_lock<std::shared_mutex>>(net_.mutex());
-    net_.set_optimizer(c, reset);
+    trainer_.set_optimizer(c, reset);
   }
   void set_learning_rate_schedule(const py::dict& d) {
     Schedule s = to_schedule(d);
     auto lk = lock_nogil<std::unique_lock<std::shared_mutex>>(net_.mutex());
-    net_.optimizer().mutable_config().lr = s;
+    trainer_.optimizer().mutable_config().lr = s;
   }
   py::array_t<T> optimizer_state() {
     auto lk = lock_nogil<std::shared_lock<std::shared_mutex>>(net_.mutex());
-    auto& s = net_.optimizer().state();
+    auto& s = trainer_.optimizer().state();
     py::array_t<T> a(s.size());
     if (a.size() != 0)  // a model without weights has empty arenas (null data)
       std::memcpy(a.mutable_data(), s.data(), sizeof(T) * s.size());
@@ -264,14 +267,14 @@ class PyNetwork {
   }
   void set_optimizer_state(const Arr<T>& a, int64_t iterations, double scalar) {
     auto lk = lock_nogil<std::unique_lock<std::shared_mutex>>(net_.mutex());
-    auto& s = net_.optimizer().state();
+    auto& s = trainer_.optimizer().state();
     if (size_t(a.size()) != s.size())
       throw ValueError("optimizer state: expected " + std::to_string(s.size()) + " values, got " +
                        std::to_string(a.size()));
     if (a.size() != 0)  // a model without weights has empty arenas (null data)
       std::memcpy(s.data(), a.data(), sizeof(T) * s.size());
-    net_.optimizer().set_iterations(iterations);
-    net_.optimizer().scalar_state() = scalar;
+    trainer_.optimizer().set_iterations(iterations);
+    trainer_.optimizer().scalar_state() = scalar;
   }
   py::tuple rng_state() {
     uint64_t s[4];
@@ -327,7 +330,7 @@ class PyNetwork {
     {
       py::gil_scoped_release nogil;
       std::unique_lock<std::shared_mutex> lk(net_.mutex());
-      r = net_.train(x, Y.data(), w, n, idx, batch_size, first_batch, num_batches, pout,
+      r = trainer_.train(x, Y.data(), w, n, idx, batch_size, first_batch, num_batches, pout,
                      loss_sum_start);
     }
     return py::make_tuple(r.loss_sum, r.samples, r.batches, r.last_batch_loss, r.nonfinite, pred);
@@ -411,7 +414,7 @@ class PyNetwork {
   void apply_gradients() {
     py::gil_scoped_release nogil;
     std::unique_lock<std::shared_mutex> lk(net_.mutex());
-    net_.apply_gradients();
+    trainer_.apply_gradients();
   }
 
  private:
@@ -422,6 +425,7 @@ class PyNetwork {
       l.params[i].init = to_initializer(inits[i].cast<py::tuple>(), &l.params[i].seed);
   }
   Network<T> net_;
+  Trainer<T> trainer_;
 };
 
 template <typename T>
@@ -457,11 +461,11 @@ void bind_network(py::module_& m, const char* name) {
       .def("optimizer_state", &N::optimizer_state)
       .def("set_optimizer_state", &N::set_optimizer_state)
       .def_property(
-          "iterations", [](N& n) { return n.net().optimizer().iterations(); },
-          [](N& n, int64_t it) { n.net().optimizer().set_iterations(it); })
+          "iterations", [](N& n) { return n.trainer().optimizer().iterations(); },
+          [](N& n, int64_t it) { n.trainer().optimizer().set_iterations(it); })
       .def_property_readonly("optimizer_scalar",
-                             [](N& n) { return n.net().optimizer().scalar_state(); })
-      .def("current_learning_rate", [](N& n) { return n.net().optimizer().current_learning_rate(); })
+                             [](N& n) { return n.trainer().optimizer().scalar_state(); })
+      .def("current_learning_rate", [](N& n) { return n.trainer().optimizer().current_learning_rate(); })
       .def("rng_state", &N::rng_state)
       .def("set_rng_state", &N::set_rng_state)
       .def("shuffle", &N::shuffle)

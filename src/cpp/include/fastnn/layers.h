@@ -3,8 +3,10 @@
 //
 // Per batch of `rows` samples (row-major, C-contiguous):
 //   forward : x (rows x in) -> out (rows x out); `aux` (rows x aux_cols()) keeps what backward needs
-//   backward: dout = dL/d(out) (rows x out, may be overwritten) -> parameter gradients and
-//             dx = dL/dx (rows x in; null for the first layer)
+//   backward: dout = dL/d(out) (rows x out, may be overwritten) -> parameter gradients (when the
+//             layer is trainable and LayerCtx::param_grads) and dx = dL/dx (rows x in; null when
+//             no input gradient is wanted)
+// The arithmetic goes through LayerCtx::backend (see backend.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -34,11 +36,19 @@ struct ParamSpec {
 };
 
 template <typename T>
+class Backend;
+
+template <typename T>
 struct LayerCtx {
   T* params = nullptr;
   T* grads = nullptr;
   ThreadPool* pool = nullptr;
   Rng* rng = nullptr;  // dropout masks (training only)
+  const Backend<T>* backend = nullptr;
+  // backward only: write parameter gradients (off for input gradients); `training` is the mode of
+  // the forward pass being differentiated (BatchNorm: batch or moving statistics).
+  bool param_grads = true;
+  bool training = true;
 };
 
 // Context of the epilogue that turns dL/da into dL/dz inside the GEMM producing dL/da.
