@@ -347,6 +347,23 @@ class PyNetwork {
     return out;
   }
 
+  // d sum(output * weights) / d x, inference mode, no parameter gradients.
+  py::array_t<T> input_gradient(const Arr<T>& X, const Arr<T>& weights) {
+    size_t n;
+    const T* x = rows_of(X, net_.input_dim(), "x", &n);
+    if (weights.ndim() != 2 || size_t(weights.shape(0)) != n ||
+        size_t(weights.shape(1)) != net_.output_dim())
+      throw ValueError("output_weights: expected shape (" + std::to_string(n) + ", " +
+                       std::to_string(net_.output_dim()) + ")");
+    py::array_t<T> out = new_array<T>({n, net_.input_dim()});
+    T* o = out.mutable_data();
+    const T* w = weights.data();
+    py::gil_scoped_release nogil;
+    std::shared_lock<std::shared_mutex> lk(net_.mutex());
+    net_.input_gradient(x, w, n, o);
+    return out;
+  }
+
   py::tuple evaluate(const Arr<T>& X, const Arr<T>& Y, const py::object& W, bool want_pred) {
     size_t n;
     const T* x = rows_of(X, net_.input_dim(), "x", &n);
@@ -475,6 +492,7 @@ void bind_network(py::module_& m, const char* name) {
       .def("reset_after_fork", [](N& n) { n.net().reset_locks_after_fork(); })
       .def("predict", &N::predict)
       .def("evaluate", &N::evaluate)
+      .def("input_gradient", &N::input_gradient, py::arg("x"), py::arg("output_weights"))
       .def("regularization_loss", &N::regularization_loss)
       .def("forward_cached", &N::forward_cached)
       .def_property_readonly("cached_rows", [](N& n) { return n.net().cached_rows(); })
