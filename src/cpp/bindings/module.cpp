@@ -11,6 +11,7 @@
 
 #include "fastnn/activations.h"
 #include "fastnn/common.h"
+#include "fastnn/fpmode.h"
 #include "fastnn/gemm.h"
 #include "fastnn/initializers.h"
 #include "fastnn/layers.h"
@@ -512,6 +513,7 @@ class PyOptimizer {
       throw ValueError("params and grads must each have " + std::to_string(n_) + " values");
     std::vector<T> g(grads.data(), grads.data() + n_);
     std::vector<Segment> segs{Segment{0, n_, true}};
+    FlushDenormals fp_mode;
     opt_.step(params.mutable_data(), g.data(), segs);
   }
   Optimizer<T> opt_;
@@ -535,6 +537,7 @@ py::array_t<T> py_activation_forward(const py::tuple& act, const Arr<T>& z) {
   size_t rows = z.ndim() == 2 ? size_t(z.shape(0)) : 1;
   size_t cols = z.ndim() == 2 ? size_t(z.shape(1)) : size_t(z.size());
   py::array_t<T> out(std::vector<py::ssize_t>(z.shape(), z.shape() + z.ndim()));
+  FlushDenormals fp_mode;
   activation_forward(a, z.data(), cols, out.mutable_data(), cols, rows, cols);
   return out;
 }
@@ -546,6 +549,7 @@ py::array_t<T> py_activation_backward(const py::tuple& act, const Arr<T>& z, con
   size_t rows = z.ndim() == 2 ? size_t(z.shape(0)) : 1;
   size_t cols = z.ndim() == 2 ? size_t(z.shape(1)) : size_t(z.size());
   std::vector<T> y(z.size());
+  FlushDenormals fp_mode;
   activation_forward(a, z.data(), cols, y.data(), cols, rows, cols);
   py::array_t<T> out(std::vector<py::ssize_t>(z.shape(), z.shape() + z.ndim()));
   activation_backward(a, z.data(), y.data(), da.data(), out.mutable_data(), rows, cols, cols);
@@ -564,6 +568,7 @@ py::tuple py_loss(const py::tuple& spec, const Arr<T>& pred, const Arr<T>& y, co
   const T* w = optional_rows<T>(W, rows, 1, "sample_weight", wkeep);
   py::array_t<T> grad = new_array<T>({rows, cols});
   py::array_t<T> per = new_array<T>({rows});
+  FlushDenormals fp_mode;
   double s = loss_forward_backward(l, pred.data(), y.data(), w, rows, cols, double(rows ? rows : 1),
                                    grad.mutable_data(), per.mutable_data());
   return py::make_tuple(s, grad, per);
@@ -606,6 +611,7 @@ py::array_t<T> py_gemm(const Arr<T>& a, const Arr<T>& b, bool ta, bool tb, const
   size_t lda = a.shape(1), ldb = b.shape(1);
   {
     py::gil_scoped_release nogil;
+    FlushDenormals fp_mode;
     gemm<T>(ta, tb, M, N, K, ad, lda, bd, ldb, T(beta), o, N, &ep, &ThreadPool::global());
   }
   return out;
@@ -651,6 +657,10 @@ PYBIND11_MODULE(_core, m) {
   m.def("initialize_f64", &py_initialize<double>, py::arg("spec"), py::arg("rows"), py::arg("cols"),
         py::arg("one_dim") = false);
   m.def("schedule_value", [](const py::dict& d, int64_t step) { return to_schedule(d)(step); });
+  // The calling thread's floating-point control word (tests check that native calls restore it).
+  m.def("fp_control", []() { return fp_control(); });
+  m.def("set_fp_control", [](uint64_t v) { set_fp_control(v); });
+  m.def("fp_flush_bits", []() { return kFlushDenormalBits; });
   m.def("kernel_name", []() { return std::string(gemm_kernel_name()); });
   m.def("set_num_threads", [](int n) {
     if (n < 1) throw ValueError("set_num_threads: n must be >= 1, got " + std::to_string(n));

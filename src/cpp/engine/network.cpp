@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "fastnn/common.h"
+#include "fastnn/fpmode.h"
 #include "fastnn/math/optimizer_fn.h"
 #include "fastnn/threadpool.h"
 
@@ -286,6 +287,7 @@ void Network<T>::for_row_blocks(size_t n, size_t block, bool training_buffers, F
 template <typename T>
 void Network<T>::predict(const T* X, size_t n, T* out) {
   FASTNN_CHECK(built_, "network is not built");
+  FlushDenormals fp_mode;
   if (n == 0) return;
   const size_t dout = output_dim();
   const size_t block = inference_block(n, pool_ ? pool_->num_threads() : 1, flops_per_row_);
@@ -299,6 +301,7 @@ template <typename T>
 double Network<T>::evaluate(const T* X, const T* Y, const T* W, size_t n, T* pred_out,
                             T* per_sample_out) {
   FASTNN_CHECK(built_, "network is not built");
+  FlushDenormals fp_mode;
   if (n == 0) return 0.0;
   const size_t dout = output_dim(), yc = loss_.label_cols(dout);
   const size_t block = inference_block(n, pool_ ? pool_->num_threads() : 1, flops_per_row_);
@@ -321,6 +324,7 @@ double Network<T>::evaluate(const T* X, const T* Y, const T* W, size_t n, T* pre
 template <typename T>
 void Network<T>::input_gradient(const T* X, const T* weights, size_t n, T* out) {
   FASTNN_CHECK(built_, "network is not built");
+  FlushDenormals fp_mode;
   if (n == 0) return;
   const size_t din = input_dim_, dout = output_dim();
   // Forward and backward per block: about three times a forward pass's work.
@@ -342,6 +346,7 @@ void Network<T>::input_gradient(const T* X, const T* weights, size_t n, T* out) 
 template <typename T>
 const T* Network<T>::forward_cached(const T* X, size_t n, bool training) {
   FASTNN_CHECK(built_, "network is not built");
+  FlushDenormals fp_mode;
   FASTNN_CHECK(n > 0, "forward needs at least one row");
   ensure(ws_, n);
   std::memcpy(ws_.x.data(), X, sizeof(T) * n * input_dim_);
@@ -354,6 +359,7 @@ const T* Network<T>::forward_cached(const T* X, size_t n, bool training) {
 template <typename T>
 double Network<T>::loss_cached(const Loss& loss, const T* Y, const T* W, bool use_fusion) {
   FASTNN_CHECK(cached_rows_ > 0, "no cached forward pass: call forward first");
+  FlushDenormals fp_mode;
   const size_t n = cached_rows_, dout = output_dim();
   // The fused path needs the logits, which the last layer keeps only when the compiled loss fuses.
   const bool fuse = use_fusion && fusable(loss);
@@ -367,6 +373,7 @@ double Network<T>::loss_cached(const Loss& loss, const T* Y, const T* W, bool us
 template <typename T>
 void Network<T>::backward_cached(const T* dout, bool accumulate) {
   FASTNN_CHECK(cached_rows_ > 0, "no cached forward pass: call forward first");
+  FlushDenormals fp_mode;
   const size_t n = cached_rows_;
   bool preact = cached_fused_;
   if (dout) {

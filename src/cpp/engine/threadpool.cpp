@@ -16,6 +16,8 @@
 // its (non-existent) workers and starts new ones on the next parallel run.
 #include "fastnn/threadpool.h"
 
+#include "fastnn/fpmode.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -203,6 +205,9 @@ class Pool final : public ThreadPool {
 
   void worker_main(int id, uint64_t seen) {
     t_is_worker = true;
+    // Workers run only the engine's tasks: they keep its floating-point mode for their lifetime
+    // (the caller's thread takes it only for the duration of each native call, see fpmode.h).
+    set_fp_control(fp_control() | kFlushDenormalBits);
     Sync* s = sync_;
     auto ready = [&] {
       return word_.load(std::memory_order_seq_cst) != seen ||

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "fastnn/common.h"
+#include "fastnn/fpmode.h"
 #include "fastnn/threadpool.h"
 
 namespace fastnn {
@@ -35,6 +36,7 @@ ChunkResult Trainer<T>::train(const T* X, const T* Y, const T* W, size_t n, cons
                               T* pred_out, double loss_sum_start) {
   Network<T>& net = net_;
   FASTNN_CHECK(net.built(), "network is not built");
+  FlushDenormals fp_mode;
   FASTNN_CHECK(batch_size > 0, "batch_size must be positive");
   ChunkResult res;
   res.loss_sum = loss_sum_start;
@@ -96,6 +98,7 @@ ChunkResult Trainer<T>::train(const T* X, const T* Y, const T* W, size_t n, cons
 template <typename T>
 void Trainer<T>::apply_gradients() {
   FASTNN_CHECK(net_.built(), "network is not built");
+  FlushDenormals fp_mode;
   update();
 }
 
