@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import _core, layers
+from fastnn import _core, _testing, layers
 
 TINY32 = np.finfo(np.float32).tiny
 TINY64 = np.finfo(np.float64).tiny
-needs_flush = pytest.mark.skipif(_core.fp_flush_bits() == 0,
+needs_flush = pytest.mark.skipif(_testing.fp_flush_bits() == 0,
                                  reason="no flush-to-zero control on this CPU architecture")
 
 
@@ -37,7 +37,7 @@ def _model(dtype="float32", seed=0):
 
 def test_native_calls_leave_the_callers_mode_unchanged():
     assert _caller_keeps_subnormals()
-    before = _core.fp_control() & _core.fp_flush_bits()
+    before = _testing.fp_control() & _testing.fp_flush_bits()
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(256, 4)).astype(np.float32), rng.normal(size=(256, 2)).astype(np.float32)
     m = _model()
@@ -50,20 +50,20 @@ def test_native_calls_leave_the_callers_mode_unchanged():
     fastnn.losses.MeanSquaredError()(y[:8], out).backward()
     opt.step()
     _core.gemm(x, x.T)
-    assert _core.fp_control() & _core.fp_flush_bits() == before
+    assert _testing.fp_control() & _testing.fp_flush_bits() == before
     assert _caller_keeps_subnormals()
 
 
 @needs_flush
 def test_a_caller_that_flushes_keeps_flushing():
-    saved = _core.fp_control()
+    saved = _testing.fp_control()
     try:
-        _core.set_fp_control(saved | _core.fp_flush_bits())
+        _testing.set_fp_control(saved | _testing.fp_flush_bits())
         m = _model()
         m.predict(np.ones((4, 4), np.float32), verbose=0)
-        assert _core.fp_control() & _core.fp_flush_bits() == _core.fp_flush_bits()
+        assert _testing.fp_control() & _testing.fp_flush_bits() == _testing.fp_flush_bits()
     finally:
-        _core.set_fp_control(saved)
+        _testing.set_fp_control(saved)
     assert _caller_keeps_subnormals()
 
 

@@ -32,6 +32,15 @@ enum class ActKind : int {
   LogSoftmax,   // row-wise
 };
 
+// Names of the kinds, indexed by the enum's value (the Python tables are built from these).
+inline constexpr const char* kActivationNames[] = {
+    "linear",  "relu",     "leaky_relu",   "relu6",     "elu",  "selu",        "gelu",
+    "gelu_tanh", "silu",   "mish",         "softplus",  "softsign", "sigmoid", "hard_sigmoid",
+    "hard_silu", "tanh",   "exponential",  "softmax",   "log_softmax"};
+static_assert(sizeof(kActivationNames) / sizeof(kActivationNames[0]) ==
+                  size_t(ActKind::LogSoftmax) + 1,
+              "one name per activation kind");
+
 struct Activation {
   ActKind kind = ActKind::Linear;
   double alpha = 0.0;  // relu: negative_slope; leaky_relu, elu: alpha

@@ -22,6 +22,17 @@ enum class InitKind : int {
 enum class FanMode : int { FanIn = 0, FanOut, FanAvg };
 enum class Distribution : int { TruncatedNormal = 0, UntruncatedNormal, Uniform };
 
+// Names of the kinds, indexed by the enums' values.
+inline constexpr const char* kInitializerNames[] = {
+    "zeros", "ones", "constant", "random_normal", "random_uniform", "truncated_normal",
+    "variance_scaling", "orthogonal", "identity"};
+static_assert(sizeof(kInitializerNames) / sizeof(kInitializerNames[0]) ==
+                  size_t(InitKind::Identity) + 1,
+              "one name per initializer kind");
+inline constexpr const char* kFanModeNames[] = {"fan_in", "fan_out", "fan_avg"};
+inline constexpr const char* kDistributionNames[] = {"truncated_normal", "untruncated_normal",
+                                                     "uniform"};
+
 struct Initializer {
   InitKind kind = InitKind::Zeros;
   double a = 0.0;  // value | mean | minval | scale | gain

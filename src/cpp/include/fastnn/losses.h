@@ -31,6 +31,15 @@ enum class LossKind : int {
   CosineSimilarity,
 };
 
+// Names of the kinds, indexed by the enum's value (Keras's function names).
+inline constexpr const char* kLossNames[] = {
+    "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error", "huber", "log_cosh", "binary_crossentropy",
+    "categorical_crossentropy", "sparse_categorical_crossentropy", "hinge", "squared_hinge",
+    "categorical_hinge", "kl_divergence", "poisson", "cosine_similarity"};
+static_assert(sizeof(kLossNames) / sizeof(kLossNames[0]) == size_t(LossKind::CosineSimilarity) + 1,
+              "one name per loss kind");
+
 struct Loss {
   LossKind kind = LossKind::MeanSquaredError;
   bool from_logits = false;

@@ -30,6 +30,18 @@ enum class ScheduleKind : int {
   CosineDecayRestarts,
 };
 
+// Names of the kinds, indexed by the enums' values (Keras's class names).
+inline constexpr const char* kOptimizerNames[] = {"SGD",     "Adam",   "AdamW", "RMSprop", "Adagrad",
+                                                  "Adadelta", "Adamax", "Nadam", "Lion"};
+static_assert(sizeof(kOptimizerNames) / sizeof(kOptimizerNames[0]) == size_t(OptKind::Lion) + 1,
+              "one name per optimizer kind");
+inline constexpr const char* kScheduleNames[] = {
+    "Constant",        "ExponentialDecay", "PiecewiseConstantDecay", "PolynomialDecay",
+    "InverseTimeDecay", "CosineDecay",     "CosineDecayRestarts"};
+static_assert(sizeof(kScheduleNames) / sizeof(kScheduleNames[0]) ==
+                  size_t(ScheduleKind::CosineDecayRestarts) + 1,
+              "one name per schedule kind");
+
 struct Schedule {
   ScheduleKind kind = ScheduleKind::Constant;
   double initial = 0.001;   // initial_learning_rate (or the constant rate)
