@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core, _random
+from ._registry import Registry
 
 # Native kinds, from the engine (src/cpp/include/fastnn/initializers.h); "normal" is Keras's alias
 # of the truncated normal.
@@ -202,23 +203,27 @@ _NAMES = {
 ALL = sorted(_NAMES)
 
 
+_REGISTRY = Registry("initializer")
+for _name, _cls in _NAMES.items():
+    _REGISTRY.register(_cls, _name)
+
+
 def get(identifier) -> Initializer:
     if isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Initializer):
         return identifier()
     if isinstance(identifier, str):
-        cls = _NAMES.get(identifier.lower()) or _CLASSES.get(identifier)
-        if cls is None:
-            raise ValueError(f"initializer: unknown name {identifier!r}; valid names are: {', '.join(ALL)}")
-        return cls()
+        return _REGISTRY.lookup(identifier)()
     if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"initializer: unknown class {identifier.get('class_name')!r}")
-        return cls.from_config(identifier.get("config", {}))
+        return deserialize(identifier)
     raise TypeError(f"initializer: expected a name, an Initializer or a config dict, got {identifier!r}")
 
 
 def serialize(init: Initializer) -> dict:
-    return {"class_name": type(init).__name__, "config": init.get_config()}
+    return _REGISTRY.serialize(init)
+
+
+def deserialize(config: dict) -> Initializer:
+    """An initializer from {"class_name": ..., "config": {...}}."""
+    return _REGISTRY.deserialize(config)

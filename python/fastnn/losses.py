@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
+from ._registry import Registry
 
 # Native kinds, from the engine (LossKind in src/cpp/include/fastnn/losses.h)
 _KIND = {name: int(kind) for name, kind in _core.LossKind.__members__.items()}
@@ -181,6 +182,13 @@ _BY_CLASS_NAME = {c.__name__: c for c in _CLASSES.values()}
 ALL = sorted(_CLASSES) + sorted(_ALIASES)
 
 
+_REGISTRY = Registry("loss")
+for _cls in _CLASSES.values():
+    _REGISTRY.register(_cls, _cls.kind)
+for _alias, _kind in _ALIASES.items():
+    _REGISTRY.register(_CLASSES[_kind], _alias)
+
+
 def get(identifier) -> Loss:
     """Resolves a loss name (Keras's, e.g. "binary_crossentropy", "mse"), class, instance or config."""
     if isinstance(identifier, Loss):
@@ -188,20 +196,9 @@ def get(identifier) -> Loss:
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
     if isinstance(identifier, dict):
-        cfg = dict(identifier)
-        cls_name = cfg.pop("class_name", None)
-        inner = cfg.pop("config", cfg)
-        if cls_name not in _BY_CLASS_NAME:
-            raise ValueError(f"loss: unknown class {cls_name!r}")
-        return _BY_CLASS_NAME[cls_name](**inner)
+        return deserialize(identifier)
     if isinstance(identifier, str):
-        key = identifier.lower()
-        key = _ALIASES.get(key, key)
-        if key in _CLASSES:
-            return _CLASSES[key]()
-        if identifier in _BY_CLASS_NAME:
-            return _BY_CLASS_NAME[identifier]()
-        raise ValueError(f"loss: unknown name {identifier!r}; valid names are: {', '.join(ALL)}")
+        return _REGISTRY.lookup(identifier)()
     if callable(identifier) and getattr(identifier, "_fastnn_loss", None):
         return _CLASSES[identifier._fastnn_loss]()
     raise TypeError(
@@ -211,7 +208,12 @@ def get(identifier) -> Loss:
 
 
 def serialize(loss: Loss) -> dict:
-    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+    return _REGISTRY.serialize(loss)
+
+
+def deserialize(config: dict) -> Loss:
+    """A loss from {"class_name": ..., "config": {...}}."""
+    return _REGISTRY.deserialize(config)
 
 
 def _fn(kind):

@@ -961,6 +961,12 @@ class Model:
 
         saving.save_model(self, filepath, overwrite=overwrite)
 
+    def export(self, filepath, format="onnx", **kwargs):
+        """Writes the model for serving (Keras 3's name): format="onnx"; see fastnn.export.onnx."""
+        from .export import export_model
+
+        return export_model(self, filepath, format=format, **kwargs)
+
     def save_weights(self, filepath, overwrite=True):
         from . import saving
 

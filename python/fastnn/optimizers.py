@@ -18,6 +18,7 @@ import math
 import weakref
 
 from . import schedules as _schedules
+from ._registry import Registry
 from .schedules import LearningRateSchedule
 
 from . import _core
@@ -323,6 +324,11 @@ _NAMES = {k.lower(): v for k, v in _CLASSES.items()}
 ALL = sorted(_NAMES)
 
 
+_REGISTRY = Registry("optimizer")
+for _name, _cls in _NAMES.items():
+    _REGISTRY.register(_cls, _name)
+
+
 def get(identifier) -> Optimizer:
     """Resolves "adam", "sgd", ... (Keras names), an Optimizer, a class or a config dict."""
     if isinstance(identifier, Optimizer):
@@ -330,20 +336,19 @@ def get(identifier) -> Optimizer:
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):
         return identifier()
     if isinstance(identifier, str):
-        cls = _NAMES.get(identifier.lower())
-        if cls is None:
-            raise ValueError(f"optimizer: unknown name {identifier!r}; valid names are: {', '.join(ALL)}")
-        return cls()
+        return _REGISTRY.lookup(identifier)()
     if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"optimizer: unknown class {identifier.get('class_name')!r}")
-        return cls.from_config(identifier.get("config", {}))
+        return deserialize(identifier)
     raise TypeError(f"optimizer: expected a name, an Optimizer or a config dict, got {identifier!r}")
 
 
 def serialize(opt: Optimizer) -> dict:
-    return {"class_name": type(opt).__name__, "config": opt.get_config()}
+    return _REGISTRY.serialize(opt)
+
+
+def deserialize(config: dict) -> Optimizer:
+    """An optimizer from {"class_name": ..., "config": {...}}."""
+    return _REGISTRY.deserialize(config)
 
 
 schedules = _schedules

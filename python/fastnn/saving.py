@@ -146,7 +146,37 @@ def _model_payload(model):
 
 
 def save_model(model, filepath, overwrite=True):
+    _warn_keras_suffix(filepath)
     _write_atomic(filepath, _model_payload(model), overwrite)
+
+
+def _warn_keras_suffix(filepath):
+    """save() keeps fastnn's own format whatever the name (so load_model reads it back); a Keras
+    name gets a warning that says so and where Keras's format is written."""
+    path = os.fspath(filepath)
+    if isinstance(path, str) and path.lower().endswith((".keras", ".h5")):
+        import warnings
+
+        warnings.warn(f"save: {os.path.basename(path)!r} is written in fastnn's format, which Keras cannot read "
+                      "(fastnn.models.load_model reads it); fastnn.interop.save_keras(model, path) writes a "
+                      "Keras .keras archive", UserWarning, stacklevel=4)
+
+
+def _foreign_format_hint(data: bytes) -> str:
+    """For a file that is not fastnn's: what it looks like, and what reads it ("" if unknown)."""
+    if data[:4] == b"PK\x03\x04":
+        name_len = int.from_bytes(data[26:28], "little")
+        first = bytes(data[30:30 + name_len])
+        if first in (b"metadata.json", b"config.json", b"model.weights.h5"):
+            return "; this is a Keras .keras archive: read it with fastnn.interop.load_keras(path)"
+        if first.endswith(b"data.pkl") or b"/" in first:
+            return ("; this looks like a PyTorch file: load it with torch.load and convert the module with "
+                    "fastnn.interop.from_torch(module)")
+        return "; this is a zip archive"
+    if data[:8] == b"\x89HDF\r\n\x1a\n":
+        return ("; this is an HDF5 file (Keras weights, .weights.h5): build the model and read it with "
+                "fastnn.interop.load_keras_weights(model, path)")
+    return ""
 
 
 def to_bytes(model) -> bytes:
@@ -169,7 +199,7 @@ def _unpack(data: bytes, magic: bytes):
         if data[:8] == other:
             what = "a weights file" if other == MAGIC_WEIGHTS else "a whole-model file"
             raise FileFormatError(f"this is {what}; use {'load_weights' if other == MAGIC_WEIGHTS else 'load_model'}")
-        raise FileFormatError("not a fastnn file (bad magic)")
+        raise FileFormatError("not a fastnn file (bad magic)" + _foreign_format_hint(data))
     version, hlen = struct.unpack("<IQ", data[8:20])
     # The version comes before the checksum: a file of another version may lay out its trailer
     # differently, and deserves a message that says so.

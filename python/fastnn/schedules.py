@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 
 from . import _core
+from ._registry import Registry
+from ._validation import finite_float, nonneg_float, positive_float
 
 # Native kinds, from the engine (ScheduleKind in src/cpp/include/fastnn/optimizers.h)
 _KIND = {name: int(kind) for name, kind in _core.ScheduleKind.__members__.items()}
@@ -31,22 +33,34 @@ class LearningRateSchedule:
 
 
 def _positive(name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name}: expected a positive number, got {v!r}")
+    positive_float(name, v)
     return v
 
 
 def _nonneg(name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-        raise ValueError(f"{name}: expected a non-negative number, got {v!r}")
+    nonneg_float(name, v)
     return v
+
+
+def _rate(name, v):
+    """A learning rate a schedule starts from, passes through or ends at: finite and >= 0, as a
+    plain learning rate must be."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+        raise ValueError(f"{name}: expected a non-negative finite learning rate, got {v!r}")
+    return v
+
+
+def _as_list(name, v):
+    if isinstance(v, (str, bytes, dict)) or not hasattr(v, "__iter__"):
+        raise ValueError(f"{name}: expected a list of numbers, got {v!r}")
+    return list(v)
 
 
 class ExponentialDecay(LearningRateSchedule):
     """initial_learning_rate * decay_rate ** (step / decay_steps) (floored when staircase)."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
-        self.initial_learning_rate = _nonneg("initial_learning_rate", initial_learning_rate)
+        self.initial_learning_rate = _rate("initial_learning_rate", initial_learning_rate)
         self.decay_steps = _positive("decay_steps", decay_steps)
         self.decay_rate = _nonneg("decay_rate", decay_rate)
         self.staircase = bool(staircase)
@@ -65,8 +79,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     """values[0] while step <= boundaries[0], values[i] while step <= boundaries[i], then values[-1]."""
 
     def __init__(self, boundaries, values, name="PiecewiseConstantDecay"):
-        boundaries = [float(b) for b in boundaries]
-        values = [float(v) for v in values]
+        boundaries = [finite_float(f"boundaries[{i}]", b) for i, b in enumerate(_as_list("boundaries", boundaries))]
+        values = [float(_rate(f"values[{i}]", v)) for i, v in enumerate(_as_list("values", values))]
         if len(values) != len(boundaries) + 1:
             raise ValueError(
                 f"values: expected len(boundaries) + 1 = {len(boundaries) + 1} values, got {len(values)}")
@@ -86,10 +100,11 @@ class PolynomialDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
                  cycle=False, name="PolynomialDecay"):
-        self.initial_learning_rate = _nonneg("initial_learning_rate", initial_learning_rate)
+        self.initial_learning_rate = _rate("initial_learning_rate", initial_learning_rate)
         self.decay_steps = _positive("decay_steps", decay_steps)
-        self.end_learning_rate = _nonneg("end_learning_rate", end_learning_rate)
-        self.power = float(power)
+        self.end_learning_rate = _rate("end_learning_rate", end_learning_rate)
+        # a negative power makes the rate infinite at decay_steps
+        self.power = nonneg_float("power", power)
         self.cycle = bool(cycle)
         self.name = name
 
@@ -107,7 +122,7 @@ class InverseTimeDecay(LearningRateSchedule):
     """initial_learning_rate / (1 + decay_rate * step / decay_steps) (floored when staircase)."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay"):
-        self.initial_learning_rate = _nonneg("initial_learning_rate", initial_learning_rate)
+        self.initial_learning_rate = _rate("initial_learning_rate", initial_learning_rate)
         self.decay_steps = _positive("decay_steps", decay_steps)
         self.decay_rate = _nonneg("decay_rate", decay_rate)
         self.staircase = bool(staircase)
@@ -127,11 +142,12 @@ class CosineDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
                  warmup_target=None, warmup_steps=0):
-        self.initial_learning_rate = _nonneg("initial_learning_rate", initial_learning_rate)
+        self.initial_learning_rate = _rate("initial_learning_rate", initial_learning_rate)
         self.decay_steps = _positive("decay_steps", decay_steps)
-        self.alpha = float(alpha)
+        # a negative alpha makes the rate negative at the end of the decay
+        self.alpha = nonneg_float("alpha", alpha)
         self.name = name
-        self.warmup_target = None if warmup_target is None else _nonneg("warmup_target", warmup_target)
+        self.warmup_target = None if warmup_target is None else _rate("warmup_target", warmup_target)
         self.warmup_steps = _nonneg("warmup_steps", warmup_steps)
 
     def native(self):
@@ -151,11 +167,11 @@ class CosineDecayRestarts(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0,
                  name="SGDRDecay"):
-        self.initial_learning_rate = _nonneg("initial_learning_rate", initial_learning_rate)
+        self.initial_learning_rate = _rate("initial_learning_rate", initial_learning_rate)
         self.first_decay_steps = _positive("first_decay_steps", first_decay_steps)
         self.t_mul = _positive("t_mul", t_mul)
         self.m_mul = _nonneg("m_mul", m_mul)
-        self.alpha = float(alpha)
+        self.alpha = nonneg_float("alpha", alpha)
         self.name = name
 
     def native(self):
@@ -168,15 +184,15 @@ class CosineDecayRestarts(LearningRateSchedule):
                 "m_mul": self.m_mul, "alpha": self.alpha, "name": self.name}
 
 
-_CLASSES = {c.__name__: c for c in (ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
-                                    InverseTimeDecay, CosineDecay, CosineDecayRestarts)}
+_REGISTRY = Registry("learning rate schedule")
+for _cls in (ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay, InverseTimeDecay, CosineDecay,
+             CosineDecayRestarts):
+    _REGISTRY.register(_cls)
 
 
 def serialize(s: LearningRateSchedule) -> dict:
-    return {"class_name": type(s).__name__, "config": s.get_config()}
+    return _REGISTRY.serialize(s)
 
 
 def deserialize(d: dict) -> LearningRateSchedule:
-    if d.get("class_name") not in _CLASSES:
-        raise ValueError(f"learning rate schedule: unknown class {d.get('class_name')!r}")
-    return _CLASSES[d["class_name"]](**d["config"])
+    return _REGISTRY.deserialize(d)
