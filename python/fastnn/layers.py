@@ -362,9 +362,11 @@ class Dense(Layer):
     def _native_add(self, net, seed_for):
         kr = self.kernel_regularizer.penalty() if self.kernel_regularizer else (0.0, 0.0)
         br = self.bias_regularizer.penalty() if self.bias_regularizer else (0.0, 0.0)
-        net.add_dense(self.units, self.use_bias, self.activation.spec(),
-                      self.kernel_initializer.spec(seed_for("kernel")),
-                      self.bias_initializer.spec(seed_for("bias")), kr[0], kr[1], br[0], br[1])
+        net.add_layer("dense", {"units": self.units, "use_bias": self.use_bias,
+                                "activation": self.activation.spec(),
+                                "kernel_initializer": self.kernel_initializer.spec(seed_for("kernel")),
+                                "bias_initializer": self.bias_initializer.spec(seed_for("bias")),
+                                "kernel_regularizer": kr, "bias_regularizer": br})
         return True
 
     @property
@@ -405,7 +407,7 @@ class Activation(Layer):
         return input_shape
 
     def _native_add(self, net, seed_for):
-        net.add_activation(self.activation.spec())
+        net.add_layer("activation", {"activation": self.activation.spec()})
         return True
 
     def get_config(self):
@@ -432,7 +434,7 @@ class Dropout(Layer):
         self.seed = seed
 
     def _native_add(self, net, seed_for):
-        net.add_dropout(self.rate)
+        net.add_layer("dropout", {"rate": self.rate})
         return True
 
     def get_config(self):
@@ -479,7 +481,9 @@ class BatchNormalization(Layer):
         inits.append(self.moving_variance_initializer.spec(seed_for("moving_variance")))
         g = self.gamma_regularizer.penalty() if self.gamma_regularizer else (0.0, 0.0)
         b = self.beta_regularizer.penalty() if self.beta_regularizer else (0.0, 0.0)
-        net.add_batchnorm(self.momentum, self.epsilon, self.center, self.scale, inits, g[0], g[1], b[0], b[1])
+        net.add_layer("batch_normalization", {"momentum": self.momentum, "epsilon": self.epsilon,
+                                              "center": self.center, "scale": self.scale, "initializers": inits,
+                                              "gamma_regularizer": g, "beta_regularizer": b})
         return True
 
     def get_config(self):
@@ -529,7 +533,8 @@ class LayerNormalization(Layer):
             inits.append(self.beta_initializer.spec(seed_for("beta")))
         g = self.gamma_regularizer.penalty() if self.gamma_regularizer else (0.0, 0.0)
         b = self.beta_regularizer.penalty() if self.beta_regularizer else (0.0, 0.0)
-        net.add_layernorm(self.epsilon, self.center, self.scale, inits, g[0], g[1], b[0], b[1])
+        net.add_layer("layer_normalization", {"epsilon": self.epsilon, "center": self.center, "scale": self.scale,
+                                              "initializers": inits, "gamma_regularizer": g, "beta_regularizer": b})
         return True
 
     def get_config(self):

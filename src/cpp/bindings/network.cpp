@@ -48,46 +48,6 @@ class PyNetwork {
   Network<T>& net() { return net_; }
   Trainer<T>& trainer() { return trainer_; }
 
-  void add_dense(size_t units, bool use_bias, const py::tuple& act, const py::tuple& kinit,
-                 const py::tuple& binit, double kl1, double kl2, double bl1, double bl2) {
-    auto l = std::make_unique<Dense<T>>(net_.output_dim(), units, use_bias, to_activation(act));
-    l->params[0].init = to_initializer(kinit, &l->params[0].seed);
-    l->params[0].l1 = kl1;
-    l->params[0].l2 = kl2;
-    if (use_bias) {
-      l->params[1].init = to_initializer(binit, &l->params[1].seed);
-      l->params[1].l1 = bl1;
-      l->params[1].l2 = bl2;
-    }
-    net_.add_layer(std::move(l));
-  }
-  void add_activation(const py::tuple& act) {
-    net_.add_layer(std::make_unique<ActivationLayer<T>>(net_.output_dim(), to_activation(act)));
-  }
-  void add_dropout(double rate) {
-    if (!(rate >= 0 && rate < 1)) throw ValueError("Dropout rate must be in [0, 1)");
-    net_.add_layer(std::make_unique<Dropout<T>>(net_.output_dim(), rate));
-  }
-  void add_batchnorm(double momentum, double eps, bool center, bool scale, py::list inits,
-                     double gl1, double gl2, double bl1, double bl2) {
-    auto l = std::make_unique<BatchNorm<T>>(net_.output_dim(), momentum, eps, center, scale);
-    apply_inits(*l, inits);
-    for (auto& p : l->params) {
-      if (p.name == "gamma") p.l1 = gl1, p.l2 = gl2;
-      if (p.name == "beta") p.l1 = bl1, p.l2 = bl2;
-    }
-    net_.add_layer(std::move(l));
-  }
-  void add_layernorm(double eps, bool center, bool scale, py::list inits, double gl1, double gl2,
-                     double bl1, double bl2) {
-    auto l = std::make_unique<LayerNorm<T>>(net_.output_dim(), eps, center, scale);
-    apply_inits(*l, inits);
-    for (auto& p : l->params) {
-      if (p.name == "gamma") p.l1 = gl1, p.l2 = gl2;
-      if (p.name == "beta") p.l1 = bl1, p.l2 = bl2;
-    }
-    net_.add_layer(std::move(l));
-  }
   // The one layer factory: kind and named attributes as ModelSpec describes a layer.
   //   dense: units, use_bias, activation, kernel_initializer, bias_initializer,
   //          [kernel_regularizer, bias_regularizer: (l1, l2)]
@@ -408,11 +368,6 @@ void bind_network(py::module_& m, const char* name) {
   py::class_<N>(m, name)
       .def(py::init<size_t, uint64_t>(), py::arg("input_dim"), py::arg("seed") = 0)
       .def("add_layer", &N::add_layer, py::arg("kind"), py::arg("attrs"))
-      .def("add_dense", &N::add_dense)
-      .def("add_activation", &N::add_activation)
-      .def("add_dropout", &N::add_dropout)
-      .def("add_batchnorm", &N::add_batchnorm)
-      .def("add_layernorm", &N::add_layernorm)
       .def("build", &N::build)
       .def("set_layer_trainable",
            [](N& n, size_t i, bool t) {
