@@ -56,7 +56,7 @@ def test_out_of_range_optimizer_kind_raises(kind):
     with pytest.raises(ValueError, match="optimizer kind"):
         net.set_optimizer({"kind": kind, "schedule": {"kind": 0, "initial": 0.1}}, True)
     with pytest.raises(ValueError, match="optimizer kind"):
-        _testing.OptimizerF32({"kind": kind, "schedule": {"initial": 0.1}}, 4)
+        _core.OptimizerF32({"kind": kind, "schedule": {"initial": 0.1}}, 4)
 
 
 def test_out_of_range_schedule_kind_raises():
@@ -104,7 +104,7 @@ def test_decoders_take_named_fields_and_the_engines_defaults():
     np.testing.assert_array_equal(named, positional)
     np.testing.assert_array_equal(named, np.where(z >= 0, z, 0.3 * z))
     # an optimizer config with only a kind and a schedule uses the engine's defaults
-    opt = _testing.OptimizerF64({"kind": int(_core.OptKind.Adam), "schedule": {"initial": 0.01}}, 2)
+    opt = _core.OptimizerF64({"kind": int(_core.OptKind.Adam), "schedule": {"initial": 0.01}}, 2)
     p = np.array([1.0, -2.0])
     opt.step(p, np.array([0.5, -0.25]))
     # Keras Adam first step: p -= lr * sqrt(1 - b2) / (1 - b1) * m / (sqrt(v) + eps)

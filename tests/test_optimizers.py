@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import _core, _testing, layers
+from fastnn import _core, layers
 from fastnn import optimizers as O
 from fastnn import schedules as S
 
@@ -58,7 +58,7 @@ def _run(opt, kind, ref_kw, gscale, dtype, ref_cls, steps=STEPS, seed=0, opt_kw=
     """Runs the native optimizer and the reference side by side; returns (native, reference) params."""
     rng = np.random.default_rng(seed)
     p0 = rng.normal(0, 1, NPARAM).astype(dtype)
-    native = (_testing.OptimizerF64 if dtype == np.float64 else _testing.OptimizerF32)(opt.native_config(), NPARAM)
+    native = (_core.OptimizerF64 if dtype == np.float64 else _core.OptimizerF32)(opt.native_config(), NPARAM)
     p = p0.copy()
     ref = ref_cls(kind, [(NPARAM,)], **(ref_extra or {}), **ref_kw)
     q = [p0.astype(np.float64)]
@@ -106,7 +106,7 @@ def test_weight_decay(name, keras_ref_optimizer):
 def test_weight_decay_is_decoupled_and_first():
     """With a zero gradient, SGD with weight decay only shrinks: p_t = p_0 (1 - wd lr)^t."""
     opt = O.SGD(0.1, weight_decay=0.5)
-    native = _testing.OptimizerF64(opt.native_config(), 4)
+    native = _core.OptimizerF64(opt.native_config(), 4)
     p = np.array([1.0, -2.0, 3.0, 0.5])
     for _ in range(3):
         native.step(p, np.zeros(4))
@@ -131,7 +131,7 @@ def test_gradient_clipping(name, clip, keras_ref_optimizer):
 
 
 def test_sgd_clipvalue_step_is_exact():
-    native = _testing.OptimizerF64(O.SGD(1.0, clipvalue=0.25).native_config(), 4)
+    native = _core.OptimizerF64(O.SGD(1.0, clipvalue=0.25).native_config(), 4)
     p = np.zeros(4)
     native.step(p, np.array([1.0, -0.1, -3.0, 0.25]))
     np.testing.assert_array_equal(p, [-0.25, 0.1, 0.25, -0.25])
@@ -300,7 +300,7 @@ def test_schedules_match_keras(keras_module):
 def test_schedule_drives_the_step_size(dtype):
     sched = S.ExponentialDecay(0.1, 2, 0.5, staircase=True)
     opt = O.SGD(learning_rate=sched)
-    native = (_testing.OptimizerF64 if dtype == np.float64 else _testing.OptimizerF32)(opt.native_config(), 3)
+    native = (_core.OptimizerF64 if dtype == np.float64 else _core.OptimizerF32)(opt.native_config(), 3)
     p = np.zeros(3, dtype=dtype)
     g = np.array([1.0, -2.0, 0.5], dtype=dtype)
     steps = []
@@ -353,7 +353,7 @@ def _torch_run(torch_opt_cls, kw, grads, p0):
 
 
 def _native_run(opt, grads, p0):
-    native = _testing.OptimizerF64(opt.native_config(), p0.size)
+    native = _core.OptimizerF64(opt.native_config(), p0.size)
     p = p0.copy()
     for g in grads:
         native.step(p, g)
@@ -442,7 +442,7 @@ def test_optimizers_match_keras(keras_module):
         p0 = rng.normal(size=NPARAM).astype(np.float32)
         var = keras.Variable(p0.copy())
         kopt = getattr(keras.optimizers, name)(**kw, **extra)
-        native = _testing.OptimizerF32(getattr(O, name)(**kw, **extra).native_config(), NPARAM)
+        native = _core.OptimizerF32(getattr(O, name)(**kw, **extra).native_config(), NPARAM)
         p = p0.copy()
         for _ in range(20):
             g = rng.normal(0, 0.6, NPARAM).astype(np.float32)

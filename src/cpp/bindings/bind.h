@@ -5,8 +5,8 @@
 
 namespace fastnn_py {
 
-void bind_enums(pybind11::module_& m);     // enums.cpp: kinds, their names and the decoders' defaults
-void bind_ops(pybind11::module_& m);       // ops.cpp: stateless functions the Python face uses
+void bind_enums(pybind11::module_& m);  // enums.cpp: kinds, their names and the decoders' defaults
+void bind_ops(pybind11::module_& m);    // ops.cpp: functions over user arrays
 void bind_networks(pybind11::module_& m);  // network.cpp: NetworkF32 / NetworkF64
 void bind_testing(pybind11::module_& m);   // testing.cpp: entry points only the tests use
 

@@ -13,12 +13,13 @@ using namespace fastnn;
 namespace {
 
 template <typename E, size_t N>
-E kind_of(const py::handle& v, const char* const (&names)[N], const char* what) {
+E kind_of(const py::handle& v, const char* const (&)[N], const char* what) {
   return checked_kind<E>(v, N, what);
 }
 
 // A spec as named fields: a dict as it is, a tuple mapped onto `fields` in order.
-py::dict named(const py::handle& spec, std::initializer_list<const char*> fields, const char* what) {
+py::dict named(const py::handle& spec, std::initializer_list<const char*> fields,
+               const char* what) {
   if (py::isinstance<py::dict>(spec)) return py::reinterpret_borrow<py::dict>(spec);
   if (!py::isinstance<py::tuple>(spec) && !py::isinstance<py::list>(spec))
     throw ValueError(std::string(what) + ": expected a dict or a tuple");
@@ -61,8 +62,8 @@ Initializer to_initializer(const py::handle& spec, uint64_t* seed) {
   i.b = get_or<double>(d, "b", i.b);
   if (has(d, "mode")) i.mode = kind_of<FanMode>(d["mode"], kFanModeNames, "initializer mode");
   if (has(d, "distribution"))
-    i.distribution = kind_of<Distribution>(d["distribution"], kDistributionNames,
-                                           "initializer distribution");
+    i.distribution =
+        kind_of<Distribution>(d["distribution"], kDistributionNames, "initializer distribution");
   *seed = get_or<uint64_t>(d, "seed", 0);
   return i;
 }
@@ -113,7 +114,8 @@ OptimizerConfig to_optimizer(const py::dict& d) {
   c.nesterov = get_or<bool>(d, "nesterov", c.nesterov);
   c.rho = get_or<double>(d, "rho", c.rho);
   c.centered = get_or<bool>(d, "centered", c.centered);
-  c.initial_accumulator_value = get_or<double>(d, "initial_accumulator_value", c.initial_accumulator_value);
+  c.initial_accumulator_value =
+      get_or<double>(d, "initial_accumulator_value", c.initial_accumulator_value);
   c.weight_decay = get_or<double>(d, "weight_decay", c.weight_decay);
   c.clipnorm = get_or<double>(d, "clipnorm", c.clipnorm);
   c.clipvalue = get_or<double>(d, "clipvalue", c.clipvalue);
@@ -124,23 +126,25 @@ OptimizerConfig to_optimizer(const py::dict& d) {
 py::dict defaults() {
   py::dict out;
   const Activation a;
-  out["activation"] = py::dict(py::arg("kind") = int(a.kind), py::arg("alpha") = a.alpha,
-                               py::arg("max_value") = a.max_value, py::arg("threshold") = a.threshold);
+  out["activation"] =
+      py::dict(py::arg("kind") = int(a.kind), py::arg("alpha") = a.alpha,
+               py::arg("max_value") = a.max_value, py::arg("threshold") = a.threshold);
   const Initializer i;
-  out["initializer"] = py::dict(py::arg("kind") = int(i.kind), py::arg("a") = i.a, py::arg("b") = i.b,
-                                py::arg("mode") = int(i.mode),
+  out["initializer"] = py::dict(py::arg("kind") = int(i.kind), py::arg("a") = i.a,
+                                py::arg("b") = i.b, py::arg("mode") = int(i.mode),
                                 py::arg("distribution") = int(i.distribution), py::arg("seed") = 0);
   const Loss l;
-  out["loss"] = py::dict(py::arg("kind") = int(l.kind), py::arg("from_logits") = l.from_logits,
-                         py::arg("label_smoothing") = l.label_smoothing, py::arg("delta") = l.delta);
+  out["loss"] =
+      py::dict(py::arg("kind") = int(l.kind), py::arg("from_logits") = l.from_logits,
+               py::arg("label_smoothing") = l.label_smoothing, py::arg("delta") = l.delta);
   const Schedule s;
-  out["schedule"] = py::dict(
-      py::arg("kind") = int(s.kind), py::arg("initial") = s.initial,
-      py::arg("decay_steps") = s.decay_steps, py::arg("decay_rate") = s.decay_rate,
-      py::arg("staircase") = s.staircase, py::arg("end") = s.end, py::arg("power") = s.power,
-      py::arg("cycle") = s.cycle, py::arg("alpha") = s.alpha,
-      py::arg("warmup_target") = s.warmup_target, py::arg("warmup_steps") = s.warmup_steps,
-      py::arg("t_mul") = s.t_mul, py::arg("m_mul") = s.m_mul);
+  out["schedule"] =
+      py::dict(py::arg("kind") = int(s.kind), py::arg("initial") = s.initial,
+               py::arg("decay_steps") = s.decay_steps, py::arg("decay_rate") = s.decay_rate,
+               py::arg("staircase") = s.staircase, py::arg("end") = s.end,
+               py::arg("power") = s.power, py::arg("cycle") = s.cycle, py::arg("alpha") = s.alpha,
+               py::arg("warmup_target") = s.warmup_target, py::arg("warmup_steps") = s.warmup_steps,
+               py::arg("t_mul") = s.t_mul, py::arg("m_mul") = s.m_mul);
   const OptimizerConfig c;
   out["optimizer"] = py::dict(
       py::arg("kind") = int(c.kind), py::arg("beta_1") = c.beta_1, py::arg("beta_2") = c.beta_2,

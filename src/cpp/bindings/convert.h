@@ -34,8 +34,8 @@ template <typename E>
 E checked_kind(const py::handle& v, size_t count, const char* what) {
   const int64_t k = v.cast<int64_t>();
   if (k < 0 || uint64_t(k) >= count)
-    throw fastnn::ValueError(std::string(what) + ": expected a kind in [0, " + std::to_string(count) +
-                             "), got " + std::to_string(k));
+    throw fastnn::ValueError(std::string(what) + ": expected a kind in [0, " +
+                             std::to_string(count) + "), got " + std::to_string(k));
   return E(int(k));
 }
 
@@ -60,7 +60,8 @@ const T* rows_of(const Arr<T>& a, size_t cols, const char* name, size_t* rows_ou
 }
 
 template <typename T>
-const T* optional_rows(const py::object& o, size_t rows, size_t cols, const char* name, Arr<T>& keep) {
+const T* optional_rows(const py::object& o, size_t rows, size_t cols, const char* name,
+                       Arr<T>& keep) {
   if (o.is_none()) return nullptr;
   keep = o.cast<Arr<T>>();
   if (size_t(keep.size()) != rows * cols)

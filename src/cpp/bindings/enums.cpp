@@ -24,7 +24,8 @@ void bind_enums(py::module_& m) {
   bind_kind<ActKind>(m, "ActKind", kActivationNames, "Activation kinds (activations.h).");
   bind_kind<LossKind>(m, "LossKind", kLossNames, "Loss kinds (losses.h).");
   bind_kind<OptKind>(m, "OptKind", kOptimizerNames, "Optimizer kinds (optimizers.h).");
-  bind_kind<ScheduleKind>(m, "ScheduleKind", kScheduleNames, "Learning-rate schedules (optimizers.h).");
+  bind_kind<ScheduleKind>(m, "ScheduleKind", kScheduleNames,
+                          "Learning-rate schedules (optimizers.h).");
   bind_kind<InitKind>(m, "InitKind", kInitializerNames, "Initializer kinds (initializers.h).");
   bind_kind<FanMode>(m, "FanMode", kFanModeNames, "Variance-scaling fan modes (initializers.h).");
   bind_kind<Distribution>(m, "Distribution", kDistributionNames,

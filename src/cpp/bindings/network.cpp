@@ -54,7 +54,8 @@ class PyNetwork {
   //   activation: activation          dropout: rate
   //   batch_normalization: momentum, epsilon, center, scale, initializers (one per variable),
   //          [gamma_regularizer, beta_regularizer]
-  //   layer_normalization: epsilon, center, scale, initializers, [gamma_regularizer, beta_regularizer]
+  //   layer_normalization: epsilon, center, scale, initializers, [gamma_regularizer,
+  //   beta_regularizer]
   void add_layer(const std::string& kind, const py::dict& attrs) {
     auto reg = [&](const char* name, ParamSpec& p) {
       if (!attrs.contains(name) || attrs[name].is_none()) return;
@@ -71,42 +72,49 @@ class PyNetwork {
     };
     if (kind == "dense") {
       const int64_t units = attr_of(attrs, kind, "units").cast<int64_t>();
-      if (units < 1) throw ValueError("dense: units must be positive, got " + std::to_string(units));
+      if (units < 1)
+        throw ValueError("dense: units must be positive, got " + std::to_string(units));
       const bool use_bias = attr_of(attrs, kind, "use_bias").cast<bool>();
       Activation act;
       if (attrs.contains("activation") && !attrs["activation"].is_none())
         act = to_activation(attrs["activation"]);
       auto l = std::make_unique<Dense<T>>(net_.output_dim(), size_t(units), use_bias, act);
-      l->params[0].init = to_initializer(attr_of(attrs, kind, "kernel_initializer"), &l->params[0].seed);
+      l->params[0].init =
+          to_initializer(attr_of(attrs, kind, "kernel_initializer"), &l->params[0].seed);
       reg("kernel_regularizer", l->params[0]);
       if (use_bias) {
-        l->params[1].init = to_initializer(attr_of(attrs, kind, "bias_initializer"), &l->params[1].seed);
+        l->params[1].init =
+            to_initializer(attr_of(attrs, kind, "bias_initializer"), &l->params[1].seed);
         reg("bias_regularizer", l->params[1]);
       }
       net_.add_layer(std::move(l));
     } else if (kind == "activation") {
-      net_.add_layer(std::make_unique<ActivationLayer<T>>(net_.output_dim(),
-                                                          to_activation(attr_of(attrs, kind, "activation"))));
+      net_.add_layer(std::make_unique<ActivationLayer<T>>(
+          net_.output_dim(), to_activation(attr_of(attrs, kind, "activation"))));
     } else if (kind == "dropout") {
       const double rate = attr_of(attrs, kind, "rate").cast<double>();
       if (!(rate >= 0 && rate < 1)) throw ValueError("Dropout rate must be in [0, 1)");
       net_.add_layer(std::make_unique<Dropout<T>>(net_.output_dim(), rate));
     } else if (kind == "batch_normalization") {
-      auto l = std::make_unique<BatchNorm<T>>(net_.output_dim(), attr_of(attrs, kind, "momentum").cast<double>(),
-                                              attr_of(attrs, kind, "epsilon").cast<double>(),
-                                              attr_of(attrs, kind, "center").cast<bool>(), attr_of(attrs, kind, "scale").cast<bool>());
+      auto l = std::make_unique<BatchNorm<T>>(
+          net_.output_dim(), attr_of(attrs, kind, "momentum").cast<double>(),
+          attr_of(attrs, kind, "epsilon").cast<double>(),
+          attr_of(attrs, kind, "center").cast<bool>(), attr_of(attrs, kind, "scale").cast<bool>());
       apply_inits(*l, attr_of(attrs, kind, "initializers").cast<py::list>());
       reg_named(*l);
       net_.add_layer(std::move(l));
     } else if (kind == "layer_normalization") {
-      auto l = std::make_unique<LayerNorm<T>>(net_.output_dim(), attr_of(attrs, kind, "epsilon").cast<double>(),
-                                              attr_of(attrs, kind, "center").cast<bool>(), attr_of(attrs, kind, "scale").cast<bool>());
+      auto l = std::make_unique<LayerNorm<T>>(
+          net_.output_dim(), attr_of(attrs, kind, "epsilon").cast<double>(),
+          attr_of(attrs, kind, "center").cast<bool>(), attr_of(attrs, kind, "scale").cast<bool>());
       apply_inits(*l, attr_of(attrs, kind, "initializers").cast<py::list>());
       reg_named(*l);
       net_.add_layer(std::move(l));
     } else {
-      throw ValueError("add_layer: kind must be one of 'dense', 'activation', 'dropout', "
-                       "'batch_normalization', 'layer_normalization', got '" + kind + "'");
+      throw ValueError(
+          "add_layer: kind must be one of 'dense', 'activation', 'dropout', "
+          "'batch_normalization', 'layer_normalization', got '" +
+          kind + "'");
     }
   }
 
@@ -248,7 +256,7 @@ class PyNetwork {
       py::gil_scoped_release nogil;
       std::unique_lock<std::shared_mutex> lk(net_.mutex());
       r = trainer_.train(x, Y.data(), w, n, idx, batch_size, first_batch, num_batches, pout,
-                     loss_sum_start);
+                         loss_sum_start);
     }
     return py::make_tuple(r.loss_sum, r.samples, r.batches, r.last_batch_loss, r.nonfinite, pred);
   }
@@ -353,8 +361,7 @@ class PyNetwork {
 
  private:
   void apply_inits(Layer<T>& l, py::list inits) {
-    if (inits.size() != l.params.size())
-      throw ValueError("expected one initializer per variable");
+    if (inits.size() != l.params.size()) throw ValueError("expected one initializer per variable");
     for (size_t i = 0; i < l.params.size(); ++i)
       l.params[i].init = to_initializer(inits[i].cast<py::tuple>(), &l.params[i].seed);
   }
@@ -376,8 +383,6 @@ void bind_network(py::module_& m, const char* name) {
            })
       .def_property_readonly("input_dim", [](N& n) { return n.net().input_dim(); })
       .def_property_readonly("output_dim", [](N& n) { return n.net().output_dim(); })
-      .def_property_readonly("num_layers", [](N& n) { return n.net().num_layers(); })
-      .def_property_readonly("fused_loss", [](N& n) { return n.net().fused_loss(); })
       .def_property_readonly("flops_per_row", [](N& n) { return n.net().flops_per_row(); })
       .def("variables", &N::variables)
       .def("get_variable", &N::get_variable, py::arg("index"), py::arg("grad") = false)
@@ -395,7 +400,8 @@ void bind_network(py::module_& m, const char* name) {
           [](N& n, int64_t it) { n.trainer().optimizer().set_iterations(it); })
       .def_property_readonly("optimizer_scalar",
                              [](N& n) { return n.trainer().optimizer().scalar_state(); })
-      .def("current_learning_rate", [](N& n) { return n.trainer().optimizer().current_learning_rate(); })
+      .def("current_learning_rate",
+           [](N& n) { return n.trainer().optimizer().current_learning_rate(); })
       .def("rng_state", &N::rng_state)
       .def("set_rng_state", &N::set_rng_state)
       .def("shuffle", &N::shuffle)

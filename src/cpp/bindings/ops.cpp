@@ -1,15 +1,18 @@
-// Stateless native functions the Python face uses: activations and losses on numpy arrays,
-// initializers, schedules, the GEMM (also timed by the benchmarks), the thread count.
+// Native functions over user arrays that the Python face uses: activations (forward and
+// derivative) and losses on numpy arrays, initializers, schedules, a standalone optimizer, the
+// GEMM (also timed by the benchmarks), the thread count.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "bind.h"
 #include "convert.h"
 #include "fastnn/fpmode.h"
 #include "fastnn/gemm.h"
+#include "fastnn/optimizers.h"
 #include "fastnn/threadpool.h"
 
 namespace fastnn_py {
@@ -30,13 +33,14 @@ py::array_t<T> py_activation_forward(const py::object& act, const Arr<T>& z) {
 }
 
 template <typename T>
-py::tuple py_loss(const py::object& spec, const Arr<T>& pred, const Arr<T>& y, const py::object& W) {
+py::tuple py_loss(const py::object& spec, const Arr<T>& pred, const Arr<T>& y,
+                  const py::object& W) {
   Loss l = to_loss(spec);
   if (pred.ndim() != 2) throw ValueError("y_pred: expected a 2-D array");
   size_t rows = size_t(pred.shape(0)), cols = size_t(pred.shape(1));
   if (size_t(y.size()) != rows * l.label_cols(cols))
-    throw ValueError("y_true: expected " + std::to_string(rows * l.label_cols(cols)) + " values, got " +
-                     std::to_string(y.size()));
+    throw ValueError("y_true: expected " + std::to_string(rows * l.label_cols(cols)) +
+                     " values, got " + std::to_string(y.size()));
   Arr<T> wkeep;
   const T* w = optional_rows<T>(W, rows, 1, "sample_weight", wkeep);
   py::array_t<T> grad = new_array<T>({rows, cols});
@@ -99,18 +103,67 @@ py::array_t<T> py_initialize(const py::object& spec, size_t rows, size_t cols, b
   return out;
 }
 
+template <typename T>
+py::array_t<T> py_activation_backward(const py::object& act, const Arr<T>& z, const Arr<T>& da) {
+  Activation a = to_activation(act);
+  if (z.size() != da.size()) throw ValueError("z and da must have the same shape");
+  size_t rows = z.ndim() == 2 ? size_t(z.shape(0)) : 1;
+  size_t cols = z.ndim() == 2 ? size_t(z.shape(1)) : size_t(z.size());
+  std::vector<T> y(z.size());
+  FlushDenormals fp_mode;
+  activation_forward(a, z.data(), cols, y.data(), cols, rows, cols);
+  py::array_t<T> out(std::vector<py::ssize_t>(z.shape(), z.shape() + z.ndim()));
+  activation_backward(a, z.data(), y.data(), da.data(), out.mutable_data(), rows, cols, cols);
+  return out;
+}
+
+// --- standalone optimizer (tests and the manual loop over user arrays) --------------------------
+template <typename T>
+class PyOptimizer {
+ public:
+  PyOptimizer(const py::dict& cfg, size_t n) : n_(n) { opt_.configure(to_optimizer(cfg), n, true); }
+  void step(py::array_t<T, py::array::c_style> params, Arr<T> grads) {
+    if (size_t(params.size()) != n_ || size_t(grads.size()) != n_)
+      throw ValueError("params and grads must each have " + std::to_string(n_) + " values");
+    std::vector<T> g(grads.data(), grads.data() + n_);
+    std::vector<Segment> segs{Segment{0, n_, true}};
+    FlushDenormals fp_mode;
+    opt_.step(params.mutable_data(), g.data(), segs);
+  }
+  Optimizer<T> opt_;
+  size_t n_;
+};
+
+template <typename T>
+void bind_optimizer(py::module_& m, const char* name) {
+  using O = PyOptimizer<T>;
+  py::class_<O>(m, name)
+      .def(py::init<const py::dict&, size_t>())
+      .def("step", &O::step)
+      .def_property_readonly("iterations", [](O& o) { return o.opt_.iterations(); })
+      .def("current_learning_rate", [](O& o) { return o.opt_.current_learning_rate(); });
+}
+
 }  // namespace
 
 void bind_ops(py::module_& m) {
   m.def("activation_forward", &py_activation_forward<float>);
   m.def("activation_forward", &py_activation_forward<double>);
+  m.def("activation_backward", &py_activation_backward<float>);
+  m.def("activation_backward", &py_activation_backward<double>);
+  bind_optimizer<float>(m, "OptimizerF32");
+  bind_optimizer<double>(m, "OptimizerF64");
   m.def("loss_f32", &py_loss<float>);
   m.def("loss_f64", &py_loss<double>);
-  m.def("gemm", [](py::array a, py::array b, bool ta, bool tb, py::object bias, bool relu,
-                   double beta, py::object c) -> py::object {
+  m.def(
+      "gemm",
+      [](py::array a, py::array b, bool ta, bool tb, py::object bias, bool relu, double beta,
+         py::object c) -> py::object {
         if (a.dtype().is(py::dtype::of<double>()))
-          return py_gemm<double>(a.cast<Arr<double>>(), b.cast<Arr<double>>(), ta, tb, bias, relu, beta, c);
-        return py_gemm<float>(a.cast<Arr<float>>(), b.cast<Arr<float>>(), ta, tb, bias, relu, beta, c);
+          return py_gemm<double>(a.cast<Arr<double>>(), b.cast<Arr<double>>(), ta, tb, bias, relu,
+                                 beta, c);
+        return py_gemm<float>(a.cast<Arr<float>>(), b.cast<Arr<float>>(), ta, tb, bias, relu, beta,
+                              c);
       },
       py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false,
       py::arg("bias") = py::none(), py::arg("relu") = false, py::arg("beta") = 0.0,

@@ -109,10 +109,11 @@ void Dense<T>::backward(const LayerCtx<T>& c, const T* x, const T* out, const T*
     if (rows == 0) {
       if (!accumulate) std::fill(dW, dW + in * n, T(0));
     } else {
-      c.backend->gemm(true, false, in, n, rows, x, in, dz, n, accumulate ? T(1) : T(0), dW, n, nullptr,
-              c.pool);
+      c.backend->gemm(true, false, in, n, rows, x, in, dz, n, accumulate ? T(1) : T(0), dW, n,
+                      nullptr, c.pool);
     }
-    if (use_bias_) c.backend->column_sums(dz, rows, n, c.grads + this->params[1].offset, accumulate);
+    if (use_bias_)
+      c.backend->column_sums(dz, rows, n, c.grads + this->params[1].offset, accumulate);
   }
   if (dx && rows) {
     const T* W = c.params + this->params[0].offset;
@@ -371,7 +372,8 @@ void LayerNorm<T>::backward(const LayerCtx<T>& c, const T*, const T*, const T* a
       for (size_t r = 0; r < rows; ++r)
         for (size_t j = 0; j < d; ++j) dg[j] += dout[r * d + j] * aux[r * la + j];
     }
-    if (beta_ >= 0) c.backend->column_sums(dout, rows, d, c.grads + this->params[beta_].offset, accumulate);
+    if (beta_ >= 0)
+      c.backend->column_sums(dout, rows, d, c.grads + this->params[beta_].offset, accumulate);
   }
   if (!dx) return;
   for (size_t r = 0; r < rows; ++r) {

@@ -291,10 +291,11 @@ void Network<T>::predict(const T* X, size_t n, T* out) {
   if (n == 0) return;
   const size_t dout = output_dim();
   const size_t block = inference_block(n, pool_ ? pool_->num_threads() : 1, flops_per_row_);
-  for_row_blocks(n, block, false, [&](Workspace<T>& ws, size_t, size_t start, size_t rows, ThreadPool* inner) {
-    const T* o = forward(ws, X + start * input_dim_, rows, false, inner);
-    std::memcpy(out + start * dout, o, sizeof(T) * rows * dout);
-  });
+  for_row_blocks(n, block, false,
+                 [&](Workspace<T>& ws, size_t, size_t start, size_t rows, ThreadPool* inner) {
+                   const T* o = forward(ws, X + start * input_dim_, rows, false, inner);
+                   std::memcpy(out + start * dout, o, sizeof(T) * rows * dout);
+                 });
 }
 
 template <typename T>
@@ -307,15 +308,16 @@ double Network<T>::evaluate(const T* X, const T* Y, const T* W, size_t n, T* pre
   const size_t block = inference_block(n, pool_ ? pool_->num_threads() : 1, flops_per_row_);
   const Loss eff = effective_loss(loss_, true);
   std::vector<double> sums((n + block - 1) / block, 0.0);
-  for_row_blocks(n, block, false, [&](Workspace<T>& ws, size_t b, size_t start, size_t rows, ThreadPool* inner) {
-    const T* x = X + start * input_dim_;
-    const T* o = forward(ws, x, rows, false, inner);
-    const T* lin = fused_ ? loss_input(ws, x) : o;
-    sums[b] = backend_->loss(eff, lin, Y + start * yc, W ? W + start : nullptr, rows, dout,
-                                    1.0, static_cast<T*>(nullptr),
-                                    per_sample_out ? per_sample_out + start : nullptr);
-    if (pred_out) std::memcpy(pred_out + start * dout, o, sizeof(T) * rows * dout);
-  });
+  for_row_blocks(n, block, false,
+                 [&](Workspace<T>& ws, size_t b, size_t start, size_t rows, ThreadPool* inner) {
+                   const T* x = X + start * input_dim_;
+                   const T* o = forward(ws, x, rows, false, inner);
+                   const T* lin = fused_ ? loss_input(ws, x) : o;
+                   sums[b] = backend_->loss(eff, lin, Y + start * yc, W ? W + start : nullptr, rows,
+                                            dout, 1.0, static_cast<T*>(nullptr),
+                                            per_sample_out ? per_sample_out + start : nullptr);
+                   if (pred_out) std::memcpy(pred_out + start * dout, o, sizeof(T) * rows * dout);
+                 });
   double total = 0;
   for (double s : sums) total += s;  // fixed order: identical for any thread count
   return total;
@@ -328,19 +330,19 @@ void Network<T>::input_gradient(const T* X, const T* weights, size_t n, T* out) 
   if (n == 0) return;
   const size_t din = input_dim_, dout = output_dim();
   // Forward and backward per block: about three times a forward pass's work.
-  const size_t block =
-      inference_block(n, pool_ ? pool_->num_threads() : 1, 3.0 * flops_per_row_);
+  const size_t block = inference_block(n, pool_ ? pool_->num_threads() : 1, 3.0 * flops_per_row_);
   BackwardFlags flags;
   flags.input_grad = true;
   flags.param_grads = false;
   flags.training = false;
-  for_row_blocks(n, block, true, [&](Workspace<T>& ws, size_t, size_t start, size_t rows, ThreadPool* inner) {
-    const T* x = X + start * din;
-    forward(ws, x, rows, false, inner);
-    std::memcpy(ws.g0.data(), weights + start * dout, sizeof(T) * rows * dout);
-    const T* dx = backward(ws, x, rows, false, flags, inner);
-    std::memcpy(out + start * din, dx, sizeof(T) * rows * din);
-  });
+  for_row_blocks(n, block, true,
+                 [&](Workspace<T>& ws, size_t, size_t start, size_t rows, ThreadPool* inner) {
+                   const T* x = X + start * din;
+                   forward(ws, x, rows, false, inner);
+                   std::memcpy(ws.g0.data(), weights + start * dout, sizeof(T) * rows * dout);
+                   const T* dx = backward(ws, x, rows, false, flags, inner);
+                   std::memcpy(out + start * din, dx, sizeof(T) * rows * din);
+                 });
 }
 
 template <typename T>

@@ -83,7 +83,8 @@ ChunkResult Trainer<T>::train(const T* X, const T* Y, const T* W, size_t n, cons
     double bl = s / double(rows) + net.regularization_loss();
     if (!std::isfinite(bl)) res.nonfinite = true;
     if (pred_out)
-      std::memcpy(pred_out + (start - first_batch * batch_size) * dout, out, sizeof(T) * rows * dout);
+      std::memcpy(pred_out + (start - first_batch * batch_size) * dout, out,
+                  sizeof(T) * rows * dout);
     net.backward(ws, x, rows, fused, flags, pool);
     update();
     res.loss_sum += bl * double(rows);

@@ -29,7 +29,7 @@ struct GatherArgs {
   size_t din = 0, yc = 0;
   const int64_t* index = nullptr;  // `rows` entries
   size_t rows = 0;
-  const int64_t* next = nullptr;   // the next batch's indices (a hint: may be prefetched)
+  const int64_t* next = nullptr;  // the next batch's indices (a hint: may be prefetched)
   size_t next_rows = 0;
   T *x = nullptr, *y = nullptr, *w = nullptr;  // destinations (w unused when W is null)
 };

@@ -16,7 +16,8 @@
 #pragma once
 #include <cstdint>
 
-#if defined(__x86_64__) || defined(_M_X64) || ((defined(__i386__) || defined(_M_IX86)) && defined(__SSE__))
+#if defined(__x86_64__) || defined(_M_X64) || \
+    ((defined(__i386__) || defined(_M_IX86)) && defined(__SSE__))
 #include <xmmintrin.h>
 #define FASTNN_FP_X86 1
 #elif defined(__aarch64__)

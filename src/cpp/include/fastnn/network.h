@@ -27,7 +27,7 @@ class ThreadPool;
 template <typename T>
 struct Workspace {
   size_t cap = 0;
-  bool training = false;  // inference workspaces hold no gradient or batch buffers
+  bool training = false;                 // inference workspaces hold no gradient or batch buffers
   std::vector<std::vector<T>> out, aux;  // per layer
   std::vector<T> x, y, w;                // gathered batch
   std::vector<T> g0, g1;                 // ping-pong gradient buffers
@@ -35,10 +35,10 @@ struct Workspace {
 
 // What a backward pass computes besides propagating the gradient through the layers.
 struct BackwardFlags {
-  bool input_grad = false;   // dL/dx for the network's input (returned by backward)
-  bool param_grads = true;   // parameter gradients into grads() (trainable variables only)
-  bool accumulate = false;   // add parameter gradients to grads() instead of overwriting them
-  bool training = true;      // the mode of the forward pass being differentiated
+  bool input_grad = false;  // dL/dx for the network's input (returned by backward)
+  bool param_grads = true;  // parameter gradients into grads() (trainable variables only)
+  bool accumulate = false;  // add parameter gradients to grads() instead of overwriting them
+  bool training = true;     // the mode of the forward pass being differentiated
 };
 
 template <typename T>
@@ -141,7 +141,7 @@ class Network {
   Rng rng_;
   ThreadPool* pool_ = nullptr;
   const Backend<T>* backend_ = &cpu_backend<T>();
-  Workspace<T> ws_;         // training / manual loop
+  Workspace<T> ws_;  // training / manual loop
   size_t cached_rows_ = 0;
   bool cached_fused_ = false;
   bool cached_training_ = false;
