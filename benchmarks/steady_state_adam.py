@@ -39,7 +39,7 @@ def main() -> None:
         t0 = time.perf_counter()
         m.fit(x, y, epochs=1, batch_size=32, verbose=0)
         dt = time.perf_counter() - t0
-        state = m._net.optimizer_state()
+        state = m._engine.optimizer_state()
         sub = int(np.count_nonzero((state != 0) & (np.abs(state) < tiny)))
         label = "fresh" if epoch == 0 else f"after epoch {epoch}"
         print(f"{label:>15}: {steps / dt:8.0f} steps/s   subnormal Adam state entries: "

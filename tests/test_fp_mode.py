@@ -103,7 +103,7 @@ def test_adam_state_flushes_like_a_flushing_reference(dtype):
     x[:, 0] = rng.normal(size=8)
     y = rng.normal(size=(8, 2)).astype(dtype)
     k0 = m.get_weights()[0].astype(np.float64)
-    net = m._net
+    net = m._engine
     state = np.full(net.optimizer_state().size, tiny / 8, dtype=dtype)
     assert np.all(state != 0)
     net.set_optimizer_state(state, 0, 1.0)

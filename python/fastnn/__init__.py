@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 
 from . import _core
 from . import activations, callbacks, initializers, layers, losses, metrics, optimizers, regularizers
-from . import models, schedules, utils
+from . import mixed_precision, models, schedules, utils
 from .models import Model, Sequential, load_model
 from .layers import Input
 
@@ -46,7 +46,7 @@ def __getattr__(name):
 
 __all__ = ["Sequential", "Model", "Input", "load_model", "layers", "activations", "losses",
            "optimizers", "metrics", "callbacks", "initializers", "regularizers", "schedules", "utils",
-           "set_num_threads", "get_num_threads", "kernel_name", "__version__"]
+           "set_num_threads", "get_num_threads", "kernel_name", "mixed_precision", "__version__"]
 
 
 class _RandomNamespace:

@@ -101,7 +101,10 @@ def as_float_matrix(a, name, dtype, n_features=None, input_shape=None):
             f"{name}: expected a 2-D array (samples, features), got shape {arr.shape}; "
             "reshape a single sample with x.reshape(1, -1) or a single feature with x.reshape(-1, 1)")
     if input_shape is not None and tuple(arr.shape[1:]) != tuple(input_shape):
-        if int(math.prod(arr.shape[1:])) != int(math.prod(input_shape)) or arr.ndim == 2 and len(input_shape) == 1:
+        # As Keras, a model declared with flat samples refuses samples of another shape even with as
+        # many values (a (2, 4) sample is not an (8,) one). Flat rows of a multi-dimensional sample
+        # are accepted (the engine runs on flat rows).
+        if int(math.prod(arr.shape[1:])) != int(math.prod(input_shape)) or len(input_shape) == 1:
             raise ValueError(f"{name}: expected samples of shape {tuple(input_shape)}, got {tuple(arr.shape[1:])}")
     if arr.ndim > 2:
         arr = arr.reshape(arr.shape[0], -1)

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import _core
 from ._registry import Registry
+from .manual import LossValue
 
 # Native kinds, from the engine (LossKind in src/cpp/include/fastnn/losses.h)
 _KIND = {name: int(kind) for name, kind in _core.LossKind.__members__.items()}
@@ -28,26 +29,6 @@ _ALIASES = {
     "huber_loss": "huber", "logcosh": "log_cosh", "bce": "binary_crossentropy",
     "cce": "categorical_crossentropy", "scce": "sparse_categorical_crossentropy",
 }
-
-
-class LossValue(float):
-    """A reduced loss value (a float) that can run the backward pass of the model that produced it."""
-
-    def __new__(cls, value, backward=None):
-        obj = super().__new__(cls, value)
-        obj._backward = backward
-        return obj
-
-    def backward(self):
-        if self._backward is None:
-            raise RuntimeError(
-                "backward(): this loss was not computed from a model's output; call the loss on "
-                "the value returned by model(x, training=True)"
-            )
-        self._backward()
-
-    def item(self) -> float:
-        return float(self)
 
 
 class Loss:

@@ -93,7 +93,7 @@ class Optimizer:
 
     def zero_grad(self):
         """Sets the gradients of the bound model to zero (the manual loop)."""
-        self._require_model()._net.zero_grad()
+        self._require_model()._engine.zero_grad()
 
     def step(self):
         """Applies one update from the gradients accumulated by loss.backward() (the manual loop)."""
@@ -112,8 +112,8 @@ class Optimizer:
     def learning_rate(self):
         """The current rate (a float). Assigning a float or a schedule takes effect at the next step."""
         m = self._model
-        if m is not None and m._net is not None:
-            return float(m._net.current_learning_rate())
+        if m is not None and m.built:
+            return m._engine.current_learning_rate()
         lr = self._learning_rate
         return lr(self._iterations) if isinstance(lr, LearningRateSchedule) else lr
 
@@ -121,16 +121,16 @@ class Optimizer:
     def learning_rate(self, value):
         self._learning_rate = _check_rate("learning_rate", value)
         m = self._model
-        if m is not None and m._net is not None:
-            m._net.set_learning_rate_schedule(self._schedule_native())
+        if m is not None and m.built:
+            m._engine.set_learning_rate_schedule(self._schedule_native())
 
     lr = learning_rate
 
     @property
     def iterations(self) -> int:
         m = self._model
-        if m is not None and m._net is not None:
-            return int(m._net.iterations)
+        if m is not None and m.built:
+            return m._engine.iterations
         return self._iterations
 
     def _schedule_native(self) -> dict:

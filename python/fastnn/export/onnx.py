@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from .. import activations as _activations
-from ..interop._spec import model_spec
+from ..spec import model_spec
 
 MIN_OPSET = 17
 _SELU_ALPHA = 1.6732632423543772848170429916717

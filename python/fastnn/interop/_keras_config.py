@@ -12,7 +12,7 @@ from .. import activations as _activations
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
 from . import _naming
-from ._spec import ModelSpec
+from ..spec import ModelSpec
 
 _KERAS_CLASS = {"dense": "Dense", "activation": "Activation", "dropout": "Dropout",
                 "batch_normalization": "BatchNormalization", "layer_normalization": "LayerNormalization",

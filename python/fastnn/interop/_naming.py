@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import re
 
-from ._spec import LayerSpec, VariableSpec
+from ..spec import LayerSpec, VariableSpec
 
 # The per-sample output shape of each kind, from its input shape and config.
 _SHAPE_PRESERVING = ("activation", "dropout", "batch_normalization", "layer_normalization")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _keras_config
-from ._spec import ModelSpec, build_model, model_spec
+from ..spec import ModelSpec, build_model, model_spec
 
 
 def _keras():

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import __version__ as _fastnn_version
 from . import _keras_config
-from ._spec import build_model, model_spec
+from ..spec import build_model, model_spec
 
 _MAX_CONFIG = 64 << 20
 _KERAS_VERSION = "3.0.0"   # the oldest Keras 3 that reads what save_keras writes

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import activations as _activations
 from . import _naming
-from ._spec import ModelSpec, build_model, model_spec
+from ..spec import ModelSpec, build_model, model_spec
 
 _SOFTPLUS_THRESHOLD = 20.0   # torch's default; above it softplus(x) is x (a difference under 2e-9)
 

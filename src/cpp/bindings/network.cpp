@@ -10,10 +10,12 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <type_traits>
 
 #include "bind.h"
 #include "convert.h"
 #include "fastnn/fpmode.h"
+#include "fastnn/gemm.h"
 #include "fastnn/layers.h"
 #include "fastnn/network.h"
 #include "fastnn/threadpool.h"
@@ -172,6 +174,19 @@ class PyNetwork {
     auto lk = lock_nogil<std::unique_lock<std::shared_mutex>>(net_.mutex());
     net_.set_loss(to_loss(l));
   }
+  // "float32" or "bfloat16": the precision of the Dense layers' matrix products.
+  void set_matmul_precision(const std::string& p) {
+    if (p != "float32" && p != "bfloat16")
+      throw ValueError("matmul precision must be 'float32' or 'bfloat16', got '" + p + "'");
+    const bool bf16 = p == "bfloat16";
+    if (bf16 && !std::is_same_v<T, float>)
+      throw ValueError("bfloat16 matrix products need a float32 network");
+    if (bf16 && !gemm_bf16_available()) throw std::runtime_error(gemm_bf16_unavailable_reason());
+    auto lk = lock_nogil<std::unique_lock<std::shared_mutex>>(net_.mutex());
+    net_.set_bf16_matmul(bf16);
+  }
+  std::string matmul_precision() const { return net_.bf16_matmul() ? "bfloat16" : "float32"; }
+
   void set_optimizer(const py::dict& d, bool reset) {
     OptimizerConfig c = to_optimizer(d);
     auto lk = lock_nogil<std::unique_lock<std::shared_mutex>>(net_.mutex());
@@ -392,6 +407,8 @@ void bind_network(py::module_& m, const char* name) {
       .def("set_arena", &N::set_arena)
       .def("set_loss", &N::set_loss)
       .def("set_optimizer", &N::set_optimizer, py::arg("config"), py::arg("reset"))
+      .def("set_matmul_precision", &N::set_matmul_precision)
+      .def("matmul_precision", &N::matmul_precision)
       .def("set_learning_rate_schedule", &N::set_learning_rate_schedule)
       .def("optimizer_state", &N::optimizer_state)
       .def("set_optimizer_state", &N::set_optimizer_state)

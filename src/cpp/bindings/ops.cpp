@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "bind.h"
@@ -53,7 +54,7 @@ py::tuple py_loss(const py::object& spec, const Arr<T>& pred, const Arr<T>& y,
 
 template <typename T>
 py::array_t<T> py_gemm(const Arr<T>& a, const Arr<T>& b, bool ta, bool tb, const py::object& bias,
-                       bool relu, double beta, const py::object& c) {
+                       bool relu, double beta, const py::object& c, bool bf16 = false) {
   if (a.ndim() != 2 || b.ndim() != 2) throw ValueError("gemm: a and b must be 2-D");
   size_t M = ta ? a.shape(1) : a.shape(0), K = ta ? a.shape(0) : a.shape(1);
   size_t Kb = tb ? b.shape(1) : b.shape(0), N = tb ? b.shape(0) : b.shape(1);
@@ -89,6 +90,12 @@ py::array_t<T> py_gemm(const Arr<T>& a, const Arr<T>& b, bool ta, bool tb, const
   {
     py::gil_scoped_release nogil;
     FlushDenormals fp_mode;
+    if constexpr (std::is_same_v<T, float>) {
+      if (bf16) {
+        gemm_bf16(ta, tb, M, N, K, ad, lda, bd, ldb, T(beta), o, N, &ep, &ThreadPool::global());
+        return out;
+      }
+    }
     gemm<T>(ta, tb, M, N, K, ad, lda, bd, ldb, T(beta), o, N, &ep, &ThreadPool::global());
   }
   return out;
@@ -158,16 +165,24 @@ void bind_ops(py::module_& m) {
   m.def(
       "gemm",
       [](py::array a, py::array b, bool ta, bool tb, py::object bias, bool relu, double beta,
-         py::object c) -> py::object {
-        if (a.dtype().is(py::dtype::of<double>()))
+         py::object c, const std::string& precision) -> py::object {
+        if (precision != "float32" && precision != "bfloat16")
+          throw ValueError("gemm: precision must be 'float32' or 'bfloat16', got '" + precision +
+                           "'");
+        const bool bf16 = precision == "bfloat16";
+        if (bf16 && !gemm_bf16_available())
+          throw std::runtime_error(std::string("gemm: ") + gemm_bf16_unavailable_reason());
+        if (!bf16 && a.dtype().is(py::dtype::of<double>()))
           return py_gemm<double>(a.cast<Arr<double>>(), b.cast<Arr<double>>(), ta, tb, bias, relu,
                                  beta, c);
         return py_gemm<float>(a.cast<Arr<float>>(), b.cast<Arr<float>>(), ta, tb, bias, relu, beta,
-                              c);
+                              c, bf16);
       },
       py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false,
       py::arg("bias") = py::none(), py::arg("relu") = false, py::arg("beta") = 0.0,
-      py::arg("c") = py::none());
+      py::arg("c") = py::none(), py::arg("precision") = "float32");
+  m.def("bf16_available", []() { return gemm_bf16_available(); });
+  m.def("bf16_unavailable_reason", []() { return std::string(gemm_bf16_unavailable_reason()); });
   m.def("initialize_f32", &py_initialize<float>, py::arg("spec"), py::arg("rows"), py::arg("cols"),
         py::arg("one_dim") = false);
   m.def("initialize_f64", &py_initialize<double>, py::arg("spec"), py::arg("rows"), py::arg("cols"),

@@ -159,7 +159,7 @@ Workspace<T>& Network<T>::train_workspace(size_t rows) {
 template <typename T>
 const T* Network<T>::forward(Workspace<T>& ws, const T* x, size_t rows, bool training,
                              ThreadPool* pool) {
-  LayerCtx<T> c{params_.data(), grads_.data(), pool, &rng_, backend_};
+  LayerCtx<T> c{params_.data(), grads_.data(), pool, &rng_, backend_, bf16_};
   const T* in = x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     T* aux = ws.aux[i].empty() ? nullptr : ws.aux[i].data();
@@ -179,7 +179,7 @@ const T* Network<T>::loss_input(const Workspace<T>& ws, const T* x) const {
 template <typename T>
 const T* Network<T>::backward(Workspace<T>& ws, const T* x, size_t rows, bool preact,
                               const BackwardFlags& f, ThreadPool* pool) {
-  LayerCtx<T> c{params_.data(), grads_.data(), pool, &rng_, backend_};
+  LayerCtx<T> c{params_.data(), grads_.data(), pool, &rng_, backend_, bf16_};
   c.param_grads = f.param_grads;
   c.training = f.training;
   const bool accumulate = f.accumulate;

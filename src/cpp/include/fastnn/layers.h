@@ -46,6 +46,7 @@ struct LayerCtx {
   ThreadPool* pool = nullptr;
   Rng* rng = nullptr;  // dropout masks (training only)
   const Backend<T>* backend = nullptr;
+  bool bf16 = false;  // float networks: Dense products through gemm_bf16 (mixed precision)
   // backward only: write parameter gradients (off for input gradients); `training` is the mode of
   // the forward pass being differentiated (BatchNorm: batch or moving statistics).
   bool param_grads = true;

@@ -72,6 +72,10 @@ class Network {
   // Estimated forward cost per sample (flop), for sizing work between returns to the caller.
   double flops_per_row() const { return flops_per_row_; }
   Rng& rng() { return rng_; }
+  // Mixed precision: Dense layers' matrix products with bfloat16 inputs and float32 accumulation
+  // (gemm_bf16); parameters, gradients, optimizer state and the loss stay in T.
+  void set_bf16_matmul(bool on) { bf16_ = on; }
+  bool bf16_matmul() const { return bf16_; }
   void set_pool(ThreadPool* pool) { pool_ = pool; }
   ThreadPool* pool() const { return pool_; }
   const Backend<T>& backend() const { return *backend_; }
@@ -139,6 +143,7 @@ class Network {
   Loss loss_;
   bool fused_ = false;
   Rng rng_;
+  bool bf16_ = false;
   ThreadPool* pool_ = nullptr;
   const Backend<T>* backend_ = &cpu_backend<T>();
   Workspace<T> ws_;  // training / manual loop
