@@ -3,12 +3,12 @@
 // Cache blocks sized for Zen 3 / recent Intel cores: a kc x NR panel of B (16 KiB) stays in the 32 KiB
 // L1d, the mc x kc block of A (144 KiB float) in L2, the kc x nc block of B in L3.
 #include <cstring>
-#include "fastnn/gemm_kernels.h"
+#include "gemm_kernels.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
 #define FASTNN_KNS kern_avx2
-#include "fastnn/gemm_simd.h"
-#include "fastnn/gemm_transpose.h"
+#include "gemm_simd.h"
+#include "gemm_transpose.h"
 
 namespace fastnn {
 namespace kern_avx2 {

@@ -14,7 +14,7 @@
 #pragma once
 #include <cstddef>
 #include <immintrin.h>
-#include "fastnn/gemm_driver.h"
+#include "gemm_driver.h"
 
 #ifndef FASTNN_KNS
 #error "define FASTNN_KNS before including gemm_simd.h"

@@ -1,9 +1,11 @@
-// A sequential network: owns its layers, the parameter / gradient arenas and the optimizer, and runs
-// whole chunks of training natively (gather, forward, loss, backward, optimizer step) with no
-// allocation per batch and no call back into the caller.
+// A sequential network: the plan. It owns its layers and the parameter / gradient arenas, and runs
+// forward and backward passes (backward with flags: the input gradient, parameter gradients) with
+// no allocation per batch and no call back into the caller. Training chunks, the optimizer and the
+// gradient-reduce hook live in the Trainer beside it (trainer.h). The arithmetic goes through a
+// Backend (backend.h; the CPU one by default).
 //
 // Threading: the network itself is not locked; callers that share one network between threads take
-// mutex() (shared for predict/evaluate, exclusive for anything that writes).
+// mutex() (shared for predict/evaluate/input_gradient, exclusive for anything that writes).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -12,9 +14,9 @@
 #include <shared_mutex>
 #include <vector>
 
+#include "fastnn/backend.h"
 #include "fastnn/layers.h"
 #include "fastnn/losses.h"
-#include "fastnn/optimizers.h"
 #include "fastnn/rng.h"
 
 namespace fastnn {
@@ -25,18 +27,18 @@ class ThreadPool;
 template <typename T>
 struct Workspace {
   size_t cap = 0;
-  bool training = false;  // inference workspaces hold no gradient or batch buffers
+  bool training = false;                 // inference workspaces hold no gradient or batch buffers
   std::vector<std::vector<T>> out, aux;  // per layer
   std::vector<T> x, y, w;                // gathered batch
   std::vector<T> g0, g1;                 // ping-pong gradient buffers
 };
 
-struct ChunkResult {
-  double loss_sum = 0;   // sum over batches of (batch loss * batch rows)
-  size_t samples = 0;
-  size_t batches = 0;
-  double last_batch_loss = 0;
-  bool nonfinite = false;  // some batch had a NaN or infinite loss
+// What a backward pass computes besides propagating the gradient through the layers.
+struct BackwardFlags {
+  bool input_grad = false;  // dL/dx for the network's input (returned by backward)
+  bool param_grads = true;  // parameter gradients into grads() (trainable variables only)
+  bool accumulate = false;  // add parameter gradients to grads() instead of overwriting them
+  bool training = true;     // the mode of the forward pass being differentiated
 };
 
 template <typename T>
@@ -69,29 +71,17 @@ class Network {
   bool fused_loss() const { return fused_; }
   // Estimated forward cost per sample (flop), for sizing work between returns to the caller.
   double flops_per_row() const { return flops_per_row_; }
-  Optimizer<T>& optimizer() { return opt_; }
-  void set_optimizer(const OptimizerConfig& c, bool reset) { opt_.configure(c, params_.size(), reset); }
   Rng& rng() { return rng_; }
   // Mixed precision: Dense layers' matrix products with bfloat16 inputs and float32 accumulation
   // (gemm_bf16); parameters, gradients, optimizer state and the loss stay in T.
   void set_bf16_matmul(bool on) { bf16_ = on; }
   bool bf16_matmul() const { return bf16_; }
-  void set_pool(ThreadPool* pool) {
-    pool_ = pool;
-    opt_.set_pool(pool);
-  }
+  void set_pool(ThreadPool* pool) { pool_ = pool; }
+  ThreadPool* pool() const { return pool_; }
+  const Backend<T>& backend() const { return *backend_; }
 
   // Fisher-Yates permutation of [0, n) from the network's generator.
   void shuffle(int64_t* perm, size_t n);
-
-  // Trains on batches [first_batch, first_batch + num_batches) of the row order `index` (null: rows
-  // in order). Batch b holds rows index[b*bs ... min(n, (b+1)*bs)). Y has loss().label_cols(out)
-  // columns; W (per-sample weights) may be null. pred_out, if set, receives each batch's outputs
-  // (before its update) in batch order. The returned loss_sum continues from loss_sum_start, so an
-  // epoch's running sum is the same sequence of additions however the epoch is cut into chunks.
-  ChunkResult train(const T* X, const T* Y, const T* W, size_t n, const int64_t* index,
-                    size_t batch_size, size_t first_batch, size_t num_batches, T* pred_out,
-                    double loss_sum_start = 0.0);
 
   // Inference on n rows into out (n x output_dim). Rows are independent: the result for a row does
   // not depend on the other rows or on the thread count.
@@ -102,6 +92,13 @@ class Network {
                   T* per_sample_out = nullptr);
   // Sum of the regularizers' penalties at the current weights.
   double regularization_loss() const;
+  // Adds the regularizers' gradients to grads() (trainable variables only).
+  void add_regularization_grads();
+
+  // The gradient of sum(output * weights) with respect to the input, for n rows (inference mode,
+  // no parameter gradients written): out is n x input_dim, weights n x output_dim. Rows are
+  // independent, as for predict.
+  void input_gradient(const T* X, const T* weights, size_t n, T* out);
 
   // The step in pieces (the manual training loop): forward with the inputs cached, the loss and its
   // gradient on the cached outputs, backward accumulating into grads(), then the optimizer step.
@@ -110,7 +107,18 @@ class Network {
   double loss_cached(const Loss& loss, const T* Y, const T* W, bool use_fusion);
   void backward_cached(const T* dout, bool accumulate);  // dout null: the gradient of loss_cached
   void zero_grad();
-  void apply_gradients();  // regularizer gradients + one optimizer step
+  void invalidate_cache() { cached_rows_ = 0; }
+
+  // The passes, for the Trainer: the training workspace sized for `rows`; forward on it; the loss's
+  // input (the logits when the loss is fused, else the outputs); backward from ws.g0, which holds
+  // dL/d(output) (dL/dz of the last layer when `preact`). backward returns the input gradient
+  // (inside ws) when flags.input_grad, else null.
+  Workspace<T>& train_workspace(size_t rows);
+  const T* forward(Workspace<T>& ws, const T* x, size_t rows, bool training, ThreadPool* pool);
+  const T* backward(Workspace<T>& ws, const T* x, size_t rows, bool preact, const BackwardFlags& f,
+                    ThreadPool* pool);
+  const T* loss_input(const Workspace<T>& ws, const T* x) const;
+  Loss effective_loss(const Loss& l, bool use_fusion) const;
 
   std::shared_mutex& mutex() const { return mu_; }
   void reset_locks_after_fork();
@@ -121,12 +129,7 @@ class Network {
   std::unique_ptr<Workspace<T>> acquire_workspace();
   void release_workspace(std::unique_ptr<Workspace<T>> ws);
   template <typename F>
-  void for_row_blocks(size_t n, size_t block, F&& f);
-  const T* forward(Workspace<T>& ws, const T* x, size_t rows, bool training, ThreadPool* pool);
-  void backward(Workspace<T>& ws, const T* x, size_t rows, bool preact, bool accumulate);
-  const T* loss_input(const Workspace<T>& ws, const T* x) const;
-  void add_regularization_grads();
-  Loss effective_loss(const Loss& l, bool use_fusion) const;
+  void for_row_blocks(size_t n, size_t block, bool training_buffers, F&& f);
   bool fusable(const Loss& l) const;
 
   size_t input_dim_;
@@ -139,13 +142,14 @@ class Network {
   double flops_per_row_ = 0;  // forward cost estimate, to decide when threads pay off
   Loss loss_;
   bool fused_ = false;
-  Optimizer<T> opt_;
   Rng rng_;
   bool bf16_ = false;
   ThreadPool* pool_ = nullptr;
-  Workspace<T> ws_;         // training / manual loop
+  const Backend<T>* backend_ = &cpu_backend<T>();
+  Workspace<T> ws_;  // training / manual loop
   size_t cached_rows_ = 0;
   bool cached_fused_ = false;
+  bool cached_training_ = false;
   mutable std::shared_mutex mu_;
   std::mutex ws_pool_mu_;
   std::vector<std::unique_ptr<Workspace<T>>> ws_pool_;

@@ -1,7 +1,7 @@
 // GEMM entry points: argument checks, then the kernel table picked at run time.
 // The kernels themselves live in kernels_<isa>.cpp (see fastnn/gemm_kernels.h).
 #include "fastnn/gemm.h"
-#include "fastnn/gemm_kernels.h"
+#include "gemm_kernels.h"
 #include <atomic>
 #include <cstdlib>
 #include <cstring>

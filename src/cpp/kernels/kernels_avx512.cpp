@@ -1,12 +1,12 @@
 // GEMM kernels for x86-64 with AVX-512F (built with -mavx512f -mfma, run only where the CPU has it).
 // Register tiles: float 12 x 32, double 12 x 16 (24 accumulator registers of the 32). Panels of
 // transposed operands are packed by 8 x 8 vector transposes.
-#include "fastnn/gemm_kernels.h"
+#include "gemm_kernels.h"
 
 #if defined(__AVX512F__) && defined(__FMA__)
 #define FASTNN_KNS kern_avx512
-#include "fastnn/gemm_simd.h"
-#include "fastnn/gemm_transpose.h"
+#include "gemm_simd.h"
+#include "gemm_transpose.h"
 
 namespace fastnn {
 namespace kern_avx512 {

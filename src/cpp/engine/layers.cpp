@@ -1,12 +1,12 @@
 // Layers: Dense (GEMM with fused bias and activation), Activation, Dropout, BatchNormalization,
 // LayerNormalization. See layers.h for the contract.
-#include <type_traits>
 #include "fastnn/layers.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "fastnn/backend.h"
 #include "fastnn/common.h"
 #include "fastnn/threadpool.h"
 
@@ -42,16 +42,6 @@ void apply_dx_epilogue(const Epilogue<T>* ep, T* dx, size_t rows, size_t cols) {
   if (ep && ep->fn && rows) ep->fn(ep->ctx, dx, cols, 0, 0, rows, cols);
 }
 
-// Column sums of a rows x cols matrix, in row order (fixed reduction order).
-template <typename T>
-void column_sums(const T* m, size_t rows, size_t cols, T* out, bool accumulate) {
-  if (!accumulate) std::fill(out, out + cols, T(0));
-  for (size_t r = 0; r < rows; ++r) {
-    const T* row = m + r * cols;
-    for (size_t j = 0; j < cols; ++j) out[j] += row[j];
-  }
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------- Dense
@@ -84,10 +74,8 @@ template <typename T>
 void dense_gemm(const LayerCtx<T>& c, bool ta, bool tb, size_t M, size_t N, size_t K, const T* A,
                 size_t lda, const T* B, size_t ldb, T beta, T* C, size_t ldc,
                 const Epilogue<T>* ep) {
-  if constexpr (std::is_same_v<T, float>) {
-    if (c.bf16) return gemm_bf16(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, ep, c.pool);
-  }
-  gemm<T>(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, ep, c.pool);
+  if (c.bf16) return c.backend->gemm_bf16(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, ep, c.pool);
+  c.backend->gemm(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, ep, c.pool);
 }
 
 template <typename T>
@@ -110,10 +98,10 @@ void Dense<T>::forward(const LayerCtx<T>& c, const T* x, size_t rows, T* out, T*
     if (act_.is_identity())
       std::memcpy(out, aux, sizeof(T) * rows * n);
     else if (act_.rowwise())
-      activation_forward(act_, aux, n, out, n, rows, n);
+      c.backend->activation_forward(act_, aux, n, out, n, rows, n);
   } else {
     dense_gemm(c, false, false, rows, n, in, x, in, W, n, T(0), out, n, &ep);
-    if (act_.rowwise()) activation_forward(act_, out, n, out, n, rows, n);
+    if (act_.rowwise()) c.backend->activation_forward(act_, out, n, out, n, rows, n);
   }
 }
 
@@ -123,9 +111,9 @@ void Dense<T>::backward(const LayerCtx<T>& c, const T* x, const T* out, const T*
                         bool accumulate) {
   const size_t in = this->in_, n = this->out_;
   if (!dout_is_preact && !act_.is_identity())
-    activation_backward(act_, keep_z_ ? aux : nullptr, out, dout, dout, rows, n, n);
+    c.backend->activation_backward(act_, keep_z_ ? aux : nullptr, out, dout, dout, rows, n, n);
   const T* dz = dout;
-  if (this->trainable) {
+  if (this->trainable && c.param_grads) {
     T* dW = c.grads + this->params[0].offset;
     if (rows == 0) {
       if (!accumulate) std::fill(dW, dW + in * n, T(0));
@@ -133,7 +121,8 @@ void Dense<T>::backward(const LayerCtx<T>& c, const T* x, const T* out, const T*
       dense_gemm(c, true, false, in, n, rows, x, in, dz, n, accumulate ? T(1) : T(0), dW, n,
                  static_cast<const Epilogue<T>*>(nullptr));
     }
-    if (use_bias_) column_sums(dz, rows, n, c.grads + this->params[1].offset, accumulate);
+    if (use_bias_)
+      c.backend->column_sums(dz, rows, n, c.grads + this->params[1].offset, accumulate);
   }
   if (dx && rows) {
     const T* W = c.params + this->params[0].offset;
@@ -158,12 +147,12 @@ bool Dense<T>::grad_epilogue(const T* out, const T* aux, Epilogue<T>& ep,
 
 // ----------------------------------------------------------------------------------- Activation
 template <typename T>
-void ActivationLayer<T>::forward(const LayerCtx<T>&, const T* x, size_t rows, T* out, T*, bool) {
-  activation_forward(act_, x, this->in_, out, this->out_, rows, this->out_);
+void ActivationLayer<T>::forward(const LayerCtx<T>& c, const T* x, size_t rows, T* out, T*, bool) {
+  c.backend->activation_forward(act_, x, this->in_, out, this->out_, rows, this->out_);
 }
 
 template <typename T>
-void ActivationLayer<T>::backward(const LayerCtx<T>&, const T* x, const T* out, const T*, T* dout,
+void ActivationLayer<T>::backward(const LayerCtx<T>& c, const T* x, const T* out, const T*, T* dout,
                                   bool dout_is_preact, T* dx, const Epilogue<T>* dx_ep, size_t rows,
                                   bool) {
   if (!dx) return;
@@ -171,7 +160,7 @@ void ActivationLayer<T>::backward(const LayerCtx<T>&, const T* x, const T* out, 
   if (dout_is_preact)
     std::memcpy(dx, dout, sizeof(T) * rows * n);
   else
-    activation_backward(act_, x, out, dout, dx, rows, n, n);
+    c.backend->activation_backward(act_, x, out, dout, dx, rows, n, n);
   apply_dx_epilogue(dx_ep, dx, rows, n);
 }
 
@@ -285,6 +274,23 @@ void BatchNorm<T>::backward(const LayerCtx<T>& c, const T*, const T*, const T* a
                             T* dx, const Epilogue<T>* dx_ep, size_t rows, bool accumulate) {
   const size_t d = this->out_;
   const T* gamma = gamma_ >= 0 ? c.params + this->params[gamma_].offset : nullptr;
+  // Differentiating an inference-mode pass uses the moving statistics, whatever the last training
+  // batch did.
+  const bool batch_stats = c.training && last_used_batch_stats_;
+  const bool param_grads = this->trainable && c.param_grads;
+  if (!param_grads && !batch_stats) {
+    // Input gradient only (attributions): no per-feature sums, so no shared scratch is written and
+    // several of these may run at once on one network.
+    if (!dx) return;
+    const T* mv = c.params + this->params[var_].offset;
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t j = 0; j < d; ++j) {
+        T inv = T(1.0 / std::sqrt(double(mv[j]) + eps_));
+        dx[r * d + j] = dout[r * d + j] * (gamma ? gamma[j] : T(1)) * inv;
+      }
+    apply_dx_epilogue(dx_ep, dx, rows, d);
+    return;
+  }
   s0_.assign(d, 0.0);
   s1_.assign(d, 0.0);
   std::vector<double>& sum_dy = s0_;
@@ -295,7 +301,7 @@ void BatchNorm<T>::backward(const LayerCtx<T>& c, const T*, const T*, const T* a
       sum_dy[j] += g;
       sum_dy_xh[j] += g * double(aux[r * d + j]);
     }
-  if (this->trainable) {
+  if (param_grads) {
     if (gamma_ >= 0) {
       T* dg = c.grads + this->params[gamma_].offset;
       for (size_t j = 0; j < d; ++j) dg[j] = (accumulate ? dg[j] : T(0)) + T(sum_dy_xh[j]);
@@ -306,7 +312,7 @@ void BatchNorm<T>::backward(const LayerCtx<T>& c, const T*, const T*, const T* a
     }
   }
   if (!dx) return;
-  if (last_used_batch_stats_) {
+  if (batch_stats) {
     const double n = double(rows);
     for (size_t r = 0; r < rows; ++r)
       for (size_t j = 0; j < d; ++j) {
@@ -368,14 +374,15 @@ void LayerNorm<T>::backward(const LayerCtx<T>& c, const T*, const T*, const T* a
                             T* dx, const Epilogue<T>* dx_ep, size_t rows, bool accumulate) {
   const size_t d = this->out_, la = d + 1;
   const T* gamma = gamma_ >= 0 ? c.params + this->params[gamma_].offset : nullptr;
-  if (this->trainable) {
+  if (this->trainable && c.param_grads) {
     if (gamma_ >= 0) {
       T* dg = c.grads + this->params[gamma_].offset;
       if (!accumulate) std::fill(dg, dg + d, T(0));
       for (size_t r = 0; r < rows; ++r)
         for (size_t j = 0; j < d; ++j) dg[j] += dout[r * d + j] * aux[r * la + j];
     }
-    if (beta_ >= 0) column_sums(dout, rows, d, c.grads + this->params[beta_].offset, accumulate);
+    if (beta_ >= 0)
+      c.backend->column_sums(dout, rows, d, c.grads + this->params[beta_].offset, accumulate);
   }
   if (!dx) return;
   for (size_t r = 0; r < rows; ++r) {

@@ -2,10 +2,10 @@
 // NEON on AArch64). Built with floating-point contraction off, so every element is computed with a
 // separate multiply and add everywhere: acc = acc + a*b for k = 0..K-1 in order, then
 // acc = acc + beta*C_old (beta != 0), acc = acc + bias, then relu.
-#include "fastnn/gemm_kernels.h"
+#include "gemm_kernels.h"
 
 #define FASTNN_KNS kern_generic
-#include "fastnn/gemm_driver.h"
+#include "gemm_driver.h"
 
 // GCC vectorises the k loop of the small-path tile across iterations (shuffles everywhere); the
 // loops over the tile's columns vectorise far better on their own.

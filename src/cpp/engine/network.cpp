@@ -1,4 +1,5 @@
-// The network: arenas, the fused training loop, inference and the manual-loop pieces.
+// The network: arenas, forward and backward passes, inference, input gradients and the manual-loop
+// pieces (the training loop is in trainer.cpp).
 #include "fastnn/network.h"
 
 #include <algorithm>
@@ -6,6 +7,8 @@
 #include <cstring>
 
 #include "fastnn/common.h"
+#include "fastnn/fpmode.h"
+#include "fastnn/math/optimizer_fn.h"
 #include "fastnn/threadpool.h"
 
 namespace fastnn {
@@ -48,7 +51,6 @@ void Network<T>::build() {
   grads_.assign(off, T(0));
   for (const ParamSpec* p : specs_)
     initialize(p->init, params_.data() + p->offset, p->rows, p->cols, p->seed, p->name != "kernel");
-  opt_.configure(opt_.config(), off, true);
   built_ = true;
   set_loss(loss_);
 }
@@ -149,9 +151,15 @@ void Network<T>::release_workspace(std::unique_ptr<Workspace<T>> ws) {
 }
 
 template <typename T>
+Workspace<T>& Network<T>::train_workspace(size_t rows) {
+  ensure(ws_, rows);
+  return ws_;
+}
+
+template <typename T>
 const T* Network<T>::forward(Workspace<T>& ws, const T* x, size_t rows, bool training,
                              ThreadPool* pool) {
-  LayerCtx<T> c{params_.data(), grads_.data(), pool, &rng_, bf16_};
+  LayerCtx<T> c{params_.data(), grads_.data(), pool, &rng_, backend_, bf16_};
   const T* in = x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     T* aux = ws.aux[i].empty() ? nullptr : ws.aux[i].data();
@@ -169,8 +177,12 @@ const T* Network<T>::loss_input(const Workspace<T>& ws, const T* x) const {
 }
 
 template <typename T>
-void Network<T>::backward(Workspace<T>& ws, const T* x, size_t rows, bool preact, bool accumulate) {
-  LayerCtx<T> c{params_.data(), grads_.data(), pool_, &rng_, bf16_};
+const T* Network<T>::backward(Workspace<T>& ws, const T* x, size_t rows, bool preact,
+                              const BackwardFlags& f, ThreadPool* pool) {
+  LayerCtx<T> c{params_.data(), grads_.data(), pool, &rng_, backend_, bf16_};
+  c.param_grads = f.param_grads;
+  c.training = f.training;
+  const bool accumulate = f.accumulate;
   T* dcur = ws.g0.data();
   T* dnext = ws.g1.data();
   for (size_t i = layers_.size(); i-- > 0;) {
@@ -184,11 +196,13 @@ void Network<T>::backward(Workspace<T>& ws, const T* x, size_t rows, bool preact
       const T* aux_b = ws.aux[i - 1].empty() ? nullptr : ws.aux[i - 1].data();
       below_fused = layers_[i - 1]->grad_epilogue(ws.out[i - 1].data(), aux_b, ep, gctx);
     }
-    ly.backward(c, xin, ws.out[i].data(), aux, dcur, preact, i == 0 ? nullptr : dnext,
-                below_fused ? &ep : nullptr, rows, accumulate);
+    T* dx = i == 0 && !f.input_grad ? nullptr : dnext;
+    ly.backward(c, xin, ws.out[i].data(), aux, dcur, preact, dx, below_fused ? &ep : nullptr, rows,
+                accumulate);
     preact = below_fused;
     std::swap(dcur, dnext);
   }
+  return f.input_grad ? dcur : nullptr;
 }
 
 template <typename T>
@@ -217,10 +231,7 @@ void Network<T>::add_regularization_grads() {
     const T* w = params_.data() + p->offset;
     T* g = grads_.data() + p->offset;
     const T l1 = T(p->l1), l2x2 = T(2 * p->l2);
-    for (size_t i = 0; i < p->size(); ++i) {
-      T s = w[i] > T(0) ? T(1) : (w[i] < T(0) ? T(-1) : T(0));
-      g[i] += l1 * s + l2x2 * w[i];
-    }
+    for (size_t i = 0; i < p->size(); ++i) math::regularizer_grad(g[i], w[i], l1, l2x2);
   }
 }
 
@@ -231,90 +242,6 @@ void Network<T>::shuffle(int64_t* perm, size_t n) {
     size_t j = size_t(rng_.below(i));
     std::swap(perm[i - 1], perm[j]);
   }
-}
-
-template <typename T>
-ChunkResult Network<T>::train(const T* X, const T* Y, const T* W, size_t n, const int64_t* index,
-                              size_t batch_size, size_t first_batch, size_t num_batches,
-                              T* pred_out, double loss_sum_start) {
-  FASTNN_CHECK(built_, "network is not built");
-  FASTNN_CHECK(batch_size > 0, "batch_size must be positive");
-  ChunkResult res;
-  res.loss_sum = loss_sum_start;
-  const size_t din = input_dim_, dout = output_dim();
-  const size_t yc = loss_.label_cols(dout);
-  ensure(ws_, std::min(batch_size, n));
-  const Loss eff = effective_loss(loss_, true);
-  for (size_t b = first_batch; b < first_batch + num_batches; ++b) {
-    const size_t start = b * batch_size;
-    if (start >= n) break;
-    const size_t rows = std::min(batch_size, n - start);
-    const T *x, *y, *w = nullptr;
-    if (index) {
-      T* xb = ws_.x.data();
-      T* ybuf = ws_.y.data();
-      // The next batch's rows are scattered over the data: ask for them now, so their cache misses
-      // overlap this batch's arithmetic.
-      const size_t next = start + batch_size;
-      const size_t next_rows = next < n ? std::min(batch_size, n - next) : 0;
-      for (size_t r = 0; r < next_rows; ++r) {
-        const size_t src = size_t(index[next + r]);
-        const char* p = reinterpret_cast<const char*>(X + src * din);
-        for (size_t off = 0; off < sizeof(T) * din; off += 64) __builtin_prefetch(p + off);
-        __builtin_prefetch(Y + src * yc);
-      }
-      auto gather = [&](size_t r0, size_t r1) {
-        for (size_t r = r0; r < r1; ++r) {
-          const size_t src = size_t(index[start + r]);
-          const T* xs = X + src * din;
-          T* xd = xb + r * din;
-          if (din <= 16)  // short rows: a plain loop beats a call to memcpy
-            for (size_t j = 0; j < din; ++j) xd[j] = xs[j];
-          else
-            std::memcpy(xd, xs, sizeof(T) * din);
-          if (yc == 1)
-            ybuf[r] = Y[src];
-          else
-            std::memcpy(ybuf + r * yc, Y + src * yc, sizeof(T) * yc);
-          if (W) ws_.w[r] = W[src];
-        }
-      };
-      // Rows scattered over a large data set cost memory latency more than bandwidth: several
-      // threads keep more of them in flight.
-      const int nt = pool_ ? pool_->num_threads() : 1;
-      if (nt > 1 && rows * din * sizeof(T) >= (size_t(128) << 10)) {
-        const size_t per = (rows + size_t(nt) - 1) / size_t(nt);
-        pool_->parallel_for(size_t(nt), [&](size_t t) {
-          gather(std::min(rows, t * per), std::min(rows, (t + 1) * per));
-        });
-      } else {
-        gather(0, rows);
-      }
-      x = ws_.x.data();
-      y = ws_.y.data();
-      if (W) w = ws_.w.data();
-    } else {
-      x = X + start * din;
-      y = Y + start * yc;
-      if (W) w = W + start;
-    }
-    const T* out = forward(ws_, x, rows, true, pool_);
-    const T* lin = fused_ ? loss_input(ws_, x) : out;
-    double s = loss_forward_backward(eff, lin, y, w, rows, dout, double(rows), ws_.g0.data());
-    double bl = s / double(rows) + regularization_loss();
-    if (!std::isfinite(bl)) res.nonfinite = true;
-    if (pred_out)
-      std::memcpy(pred_out + (start - first_batch * batch_size) * dout, out, sizeof(T) * rows * dout);
-    backward(ws_, x, rows, fused_, false);
-    add_regularization_grads();
-    opt_.step(params_.data(), grads_.data(), segments_);
-    res.loss_sum += bl * double(rows);
-    res.samples += rows;
-    res.batches += 1;
-    res.last_batch_loss = bl;
-  }
-  cached_rows_ = 0;  // the manual loop's cache no longer matches
-  return res;
 }
 
 namespace {
@@ -331,7 +258,7 @@ inline size_t inference_block(size_t n, int threads, double flops_per_row) {
 // workspace per task, GEMMs single-threaded); a single block uses the GEMM's own threads.
 template <typename T>
 template <typename F>
-void Network<T>::for_row_blocks(size_t n, size_t block, F&& f) {
+void Network<T>::for_row_blocks(size_t n, size_t block, bool training_buffers, F&& f) {
   const size_t nblocks = (n + block - 1) / block;
   const size_t ntasks = std::min<size_t>(nblocks, size_t(pool_ ? pool_->num_threads() : 1));
   ThreadPool* inner = ntasks > 1 ? nullptr : pool_;
@@ -339,7 +266,7 @@ void Network<T>::for_row_blocks(size_t n, size_t block, F&& f) {
   const size_t nt = std::min<size_t>(ntasks, 64);
   for (size_t t = 0; t < nt; ++t) {
     local[t] = acquire_workspace();
-    ensure(*local[t], std::min(block, n), false);
+    ensure(*local[t], std::min(block, n), training_buffers);
   }
   auto task = [&](size_t t) {
     for (size_t b = t; b < nblocks; b += nt)
@@ -360,58 +287,87 @@ void Network<T>::for_row_blocks(size_t n, size_t block, F&& f) {
 template <typename T>
 void Network<T>::predict(const T* X, size_t n, T* out) {
   FASTNN_CHECK(built_, "network is not built");
+  FlushDenormals fp_mode;
   if (n == 0) return;
   const size_t dout = output_dim();
   const size_t block = inference_block(n, pool_ ? pool_->num_threads() : 1, flops_per_row_);
-  for_row_blocks(n, block, [&](Workspace<T>& ws, size_t, size_t start, size_t rows, ThreadPool* inner) {
-    const T* o = forward(ws, X + start * input_dim_, rows, false, inner);
-    std::memcpy(out + start * dout, o, sizeof(T) * rows * dout);
-  });
+  for_row_blocks(n, block, false,
+                 [&](Workspace<T>& ws, size_t, size_t start, size_t rows, ThreadPool* inner) {
+                   const T* o = forward(ws, X + start * input_dim_, rows, false, inner);
+                   std::memcpy(out + start * dout, o, sizeof(T) * rows * dout);
+                 });
 }
 
 template <typename T>
 double Network<T>::evaluate(const T* X, const T* Y, const T* W, size_t n, T* pred_out,
                             T* per_sample_out) {
   FASTNN_CHECK(built_, "network is not built");
+  FlushDenormals fp_mode;
   if (n == 0) return 0.0;
   const size_t dout = output_dim(), yc = loss_.label_cols(dout);
   const size_t block = inference_block(n, pool_ ? pool_->num_threads() : 1, flops_per_row_);
   const Loss eff = effective_loss(loss_, true);
   std::vector<double> sums((n + block - 1) / block, 0.0);
-  for_row_blocks(n, block, [&](Workspace<T>& ws, size_t b, size_t start, size_t rows, ThreadPool* inner) {
-    const T* x = X + start * input_dim_;
-    const T* o = forward(ws, x, rows, false, inner);
-    const T* lin = fused_ ? loss_input(ws, x) : o;
-    sums[b] = loss_forward_backward(eff, lin, Y + start * yc, W ? W + start : nullptr, rows, dout,
-                                    1.0, static_cast<T*>(nullptr),
-                                    per_sample_out ? per_sample_out + start : nullptr);
-    if (pred_out) std::memcpy(pred_out + start * dout, o, sizeof(T) * rows * dout);
-  });
+  for_row_blocks(n, block, false,
+                 [&](Workspace<T>& ws, size_t b, size_t start, size_t rows, ThreadPool* inner) {
+                   const T* x = X + start * input_dim_;
+                   const T* o = forward(ws, x, rows, false, inner);
+                   const T* lin = fused_ ? loss_input(ws, x) : o;
+                   sums[b] = backend_->loss(eff, lin, Y + start * yc, W ? W + start : nullptr, rows,
+                                            dout, 1.0, static_cast<T*>(nullptr),
+                                            per_sample_out ? per_sample_out + start : nullptr);
+                   if (pred_out) std::memcpy(pred_out + start * dout, o, sizeof(T) * rows * dout);
+                 });
   double total = 0;
   for (double s : sums) total += s;  // fixed order: identical for any thread count
   return total;
 }
 
 template <typename T>
+void Network<T>::input_gradient(const T* X, const T* weights, size_t n, T* out) {
+  FASTNN_CHECK(built_, "network is not built");
+  FlushDenormals fp_mode;
+  if (n == 0) return;
+  const size_t din = input_dim_, dout = output_dim();
+  // Forward and backward per block: about three times a forward pass's work.
+  const size_t block = inference_block(n, pool_ ? pool_->num_threads() : 1, 3.0 * flops_per_row_);
+  BackwardFlags flags;
+  flags.input_grad = true;
+  flags.param_grads = false;
+  flags.training = false;
+  for_row_blocks(n, block, true,
+                 [&](Workspace<T>& ws, size_t, size_t start, size_t rows, ThreadPool* inner) {
+                   const T* x = X + start * din;
+                   forward(ws, x, rows, false, inner);
+                   std::memcpy(ws.g0.data(), weights + start * dout, sizeof(T) * rows * dout);
+                   const T* dx = backward(ws, x, rows, false, flags, inner);
+                   std::memcpy(out + start * din, dx, sizeof(T) * rows * din);
+                 });
+}
+
+template <typename T>
 const T* Network<T>::forward_cached(const T* X, size_t n, bool training) {
   FASTNN_CHECK(built_, "network is not built");
+  FlushDenormals fp_mode;
   FASTNN_CHECK(n > 0, "forward needs at least one row");
   ensure(ws_, n);
   std::memcpy(ws_.x.data(), X, sizeof(T) * n * input_dim_);
   const T* out = forward(ws_, ws_.x.data(), n, training, pool_);
   cached_rows_ = n;
+  cached_training_ = training;
   return out;
 }
 
 template <typename T>
 double Network<T>::loss_cached(const Loss& loss, const T* Y, const T* W, bool use_fusion) {
   FASTNN_CHECK(cached_rows_ > 0, "no cached forward pass: call forward first");
+  FlushDenormals fp_mode;
   const size_t n = cached_rows_, dout = output_dim();
   // The fused path needs the logits, which the last layer keeps only when the compiled loss fuses.
   const bool fuse = use_fusion && fusable(loss);
   const Loss eff = effective_loss(loss, fuse);
   const T* lin = fuse ? loss_input(ws_, ws_.x.data()) : ws_.out.back().data();
-  double s = loss_forward_backward(eff, lin, Y, W, n, dout, double(n), ws_.g0.data());
+  double s = backend_->loss(eff, lin, Y, W, n, dout, double(n), ws_.g0.data(), nullptr);
   cached_fused_ = fuse;
   return s / double(n);
 }
@@ -419,13 +375,17 @@ double Network<T>::loss_cached(const Loss& loss, const T* Y, const T* W, bool us
 template <typename T>
 void Network<T>::backward_cached(const T* dout, bool accumulate) {
   FASTNN_CHECK(cached_rows_ > 0, "no cached forward pass: call forward first");
+  FlushDenormals fp_mode;
   const size_t n = cached_rows_;
   bool preact = cached_fused_;
   if (dout) {
     std::memcpy(ws_.g0.data(), dout, sizeof(T) * n * output_dim());
     preact = false;
   }
-  backward(ws_, ws_.x.data(), n, preact, accumulate);
+  BackwardFlags flags;
+  flags.accumulate = accumulate;
+  flags.training = cached_training_;
+  backward(ws_, ws_.x.data(), n, preact, flags, pool_);
 }
 
 template <typename T>
@@ -438,13 +398,6 @@ void Network<T>::reset_locks_after_fork() {
 template <typename T>
 void Network<T>::zero_grad() {
   std::fill(grads_.begin(), grads_.end(), T(0));
-}
-
-template <typename T>
-void Network<T>::apply_gradients() {
-  FASTNN_CHECK(built_, "network is not built");
-  add_regularization_grads();
-  opt_.step(params_.data(), grads_.data(), segments_);
 }
 
 template class Network<float>;

@@ -8,7 +8,7 @@
 // Each 32 x 32 block of C is four 16 x 16 float32 tiles accumulated over all of K in order (k is never
 // blocked or split), so an element never depends on the rows or columns computed beside it nor on the
 // thread count; beta * C_old, the bias and relu are then applied as in the float path.
-#include "fastnn/gemm_kernels.h"
+#include "gemm_kernels.h"
 
 #if defined(__AMX_TILE__) && defined(__AMX_BF16__) && defined(__AVX512BF16__)
 #include <immintrin.h>

@@ -1,10 +1,12 @@
-// Optimizer updates and learning-rate schedules (Keras 3 formulas; see optimizers.h).
+// Optimizer steps over the arenas and learning-rate schedules (Keras 3 formulas; see optimizers.h);
+// the per-element updates are in math/optimizer_fn.h.
 #include "fastnn/optimizers.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "fastnn/common.h"
+#include "fastnn/math/optimizer_fn.h"
 #include "fastnn/threadpool.h"
 
 namespace fastnn {
@@ -12,155 +14,98 @@ namespace fastnn {
 namespace {
 constexpr double kPi = 3.14159265358979323846;
 
-// The element-wise updates. Each is a plain loop over restrict-qualified arrays so that the compiler
-// vectorises it (the same formula runs on every element, vector body or scalar tail).
+// The loops over the element-wise updates of math/optimizer_fn.h. Each is a plain loop over
+// restrict-qualified arrays so that the compiler vectorises it (the same formula runs on every
+// element, vector body or scalar tail); the step's scalars are copied to a local first so that no
+// store through the arrays can be assumed to change them.
 template <typename T>
 void clip_values(size_t n, T* __restrict g, T v) {
-  for (size_t i = 0; i < n; ++i) g[i] = std::min(std::max(g[i], -v), v);
+  for (size_t i = 0; i < n; ++i) math::clip_value(g[i], v);
 }
 
 template <typename T>
 void decay(size_t n, T* __restrict p, T wd) {
-  for (size_t i = 0; i < n; ++i) p[i] -= p[i] * wd;
+  for (size_t i = 0; i < n; ++i) math::weight_decay(p[i], wd);
 }
 
 template <typename T>
-void sgd(size_t n, T* __restrict p, const T* __restrict g, const StepScalars<T>& k) {
-  const T lr = k.lr;
-  for (size_t i = 0; i < n; ++i) p[i] -= g[i] * lr;
+void sgd(size_t n, T* __restrict p, const T* __restrict g, const StepScalars<T>& ks) {
+  const StepScalars<T> k = ks;
+  for (size_t i = 0; i < n; ++i) math::sgd_update(p[i], g[i], k);
 }
 
 template <typename T, bool kNesterov>
 void sgd_momentum(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0,
-                  const StepScalars<T>& k) {
-  const T lr = k.lr, mom = k.mom;
-  for (size_t i = 0; i < n; ++i) {
-    T m = s0[i] * mom - g[i] * lr;
-    s0[i] = m;
-    p[i] += kNesterov ? m * mom - g[i] * lr : m;
-  }
-}
-
-// Keras's moment updates, shared by Adam and Nadam: m += (g - m) * (1 - beta_1), likewise v with g^2.
-template <typename T>
-inline void update_moments(T gi, T& m, T& v, T omb1, T omb2) {
-  m = m + (gi - m) * omb1;
-  v = v + (gi * gi - v) * omb2;
+                  const StepScalars<T>& ks) {
+  const StepScalars<T> k = ks;
+  for (size_t i = 0; i < n; ++i) math::sgd_momentum_update<T, kNesterov>(p[i], g[i], s0[i], k);
 }
 
 // s2: the running maximum of v (kAmsgrad only).
 template <typename T, bool kAmsgrad>
 void adam(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, T* __restrict s1,
-          T* __restrict s2, const StepScalars<T>& k) {
-  const T omb1 = k.omb1, omb2 = k.omb2, alpha = k.alpha, eps = k.eps;
+          T* __restrict s2, const StepScalars<T>& ks) {
+  const StepScalars<T> k = ks;
   for (size_t i = 0; i < n; ++i) {
-    T m = s0[i], v = s1[i];
-    update_moments(g[i], m, v, omb1, omb2);
-    s0[i] = m;
-    s1[i] = v;
-    if (kAmsgrad) {
-      v = s2[i] < v ? v : s2[i];  // std::max(s2, v)
-      s2[i] = v;
-    }
-    p[i] -= alpha * m / (std::sqrt(v) + eps);
+    if constexpr (kAmsgrad)
+      math::amsgrad_update(p[i], g[i], s0[i], s1[i], s2[i], k);
+    else
+      math::adam_update(p[i], g[i], s0[i], s1[i], k);
   }
 }
 
 // s0: velocity; mv: momentum buffer (kMomentum); ag: average gradient (kCentered).
 template <typename T, bool kMomentum, bool kCentered>
 void rmsprop(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, T* __restrict mv,
-             T* __restrict ag, const StepScalars<T>& k) {
-  const T rho = k.rho, omrho = k.omrho, eps = k.eps, lr = k.lr, mom = k.mom;
+             T* __restrict ag, const StepScalars<T>& ks) {
+  const StepScalars<T> k = ks;
   for (size_t i = 0; i < n; ++i) {
-    T gi = g[i];
-    T vel = rho * s0[i] + omrho * gi * gi;
-    s0[i] = vel;
-    T den = vel + eps;
-    if (kCentered) {
-      T a = rho * ag[i] + omrho * gi;
-      ag[i] = a;
-      den = vel - a * a + eps;
-    }
-    T inc = lr * gi / std::sqrt(den);
-    if (kMomentum) {
-      T m = mom * mv[i] + inc;
-      mv[i] = m;
-      p[i] -= m;
-    } else {
-      p[i] -= inc;
-    }
+    T unused = T(0);
+    math::rmsprop_update<T, kMomentum, kCentered>(p[i], g[i], s0[i], kMomentum ? mv[i] : unused,
+                                                  kCentered ? ag[i] : unused, k);
   }
 }
 
 template <typename T>
-void adagrad(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, const StepScalars<T>& k) {
-  const T lr = k.lr, eps = k.eps;
-  for (size_t i = 0; i < n; ++i) {
-    T a = s0[i] + g[i] * g[i];
-    s0[i] = a;
-    p[i] -= lr * g[i] / std::sqrt(a + eps);
-  }
+void adagrad(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0,
+             const StepScalars<T>& ks) {
+  const StepScalars<T> k = ks;
+  for (size_t i = 0; i < n; ++i) math::adagrad_update(p[i], g[i], s0[i], k);
 }
 
 template <typename T>
 void adadelta(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, T* __restrict s1,
-              const StepScalars<T>& k) {
-  const T rho = k.rho, omrho = k.omrho, eps = k.eps, lr = k.lr;
-  for (size_t i = 0; i < n; ++i) {
-    T a = rho * s0[i] + omrho * g[i] * g[i];
-    s0[i] = a;
-    T d = -std::sqrt(s1[i] + eps) * g[i] / std::sqrt(a + eps);
-    s1[i] = rho * s1[i] + omrho * d * d;
-    p[i] += lr * d;
-  }
+              const StepScalars<T>& ks) {
+  const StepScalars<T> k = ks;
+  for (size_t i = 0; i < n; ++i) math::adadelta_update(p[i], g[i], s0[i], s1[i], k);
 }
 
 template <typename T>
 void adamax(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, T* __restrict s1,
-            const StepScalars<T>& k) {
-  const T omb1 = k.omb1, b2 = k.b2, alpha = k.alpha, eps = k.eps;
-  for (size_t i = 0; i < n; ++i) {
-    T m = s0[i] + (g[i] - s0[i]) * omb1;
-    T a = b2 * s1[i], b = std::abs(g[i]);
-    T u = a < b ? b : a;  // std::max(a, b)
-    s0[i] = m;
-    s1[i] = u;
-    p[i] -= alpha * m / (u + eps);
-  }
+            const StepScalars<T>& ks) {
+  const StepScalars<T> k = ks;
+  for (size_t i = 0; i < n; ++i) math::adamax_update(p[i], g[i], s0[i], s1[i], k);
 }
 
 template <typename T>
 void nadam(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, T* __restrict s1,
-           const StepScalars<T>& k) {
-  const T omb1 = k.omb1, omb2 = k.omb2, c1 = k.c1, c2 = k.c2, c3 = k.c3, lr = k.lr, eps = k.eps;
-  for (size_t i = 0; i < n; ++i) {
-    T gi = g[i], m = s0[i], v = s1[i];
-    update_moments(gi, m, v, omb1, omb2);
-    s0[i] = m;
-    s1[i] = v;
-    T mh = c1 * m + c2 * gi;
-    T vh = v * c3;
-    p[i] -= lr * mh / (std::sqrt(vh) + eps);
-  }
+           const StepScalars<T>& ks) {
+  const StepScalars<T> k = ks;
+  for (size_t i = 0; i < n; ++i) math::nadam_update(p[i], g[i], s0[i], s1[i], k);
 }
 
 template <typename T>
-void lion(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, const StepScalars<T>& k) {
-  const T b1 = k.b1, b2 = k.b2, omb1 = k.omb1, omb2 = k.omb2, lr = k.lr;
-  for (size_t i = 0; i < n; ++i) {
-    T u = s0[i] * b1 + g[i] * omb1;
-    T sgn = u > T(0) ? T(1) : (u < T(0) ? T(-1) : T(0));
-    p[i] -= lr * sgn;
-    s0[i] = s0[i] * b2 + g[i] * omb2;
-  }
+void lion(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0,
+          const StepScalars<T>& ks) {
+  const StepScalars<T> k = ks;
+  for (size_t i = 0; i < n; ++i) math::lion_update(p[i], g[i], s0[i], k);
 }
-}
+}  // namespace
 
 double Schedule::operator()(int64_t step_i) const {
   const double step = double(step_i);
   switch (kind) {
-    case ScheduleKind::Constant:
-      return initial;
+    case ScheduleKind::Constant: return initial;
     case ScheduleKind::ExponentialDecay: {
       double p = step / decay_steps;
       if (staircase) p = std::floor(p);
@@ -190,8 +135,7 @@ double Schedule::operator()(int64_t step_i) const {
     case ScheduleKind::CosineDecay: {
       double target = initial;
       if (warmup_target >= 0) {
-        if (step < warmup_steps)
-          return initial + (warmup_target - initial) * (step / warmup_steps);
+        if (step < warmup_steps) return initial + (warmup_target - initial) * (step / warmup_steps);
         target = warmup_target;
       }
       double s = std::min(step - (warmup_target >= 0 ? warmup_steps : 0.0), decay_steps);
@@ -234,7 +178,8 @@ int optimizer_slots(const OptimizerConfig& c) {
 
 template <typename T>
 void Optimizer<T>::configure(const OptimizerConfig& c, size_t nparams, bool reset) {
-  bool changed = c.kind != cfg_.kind || optimizer_slots(c) != optimizer_slots(cfg_) || nparams != n_;
+  bool changed =
+      c.kind != cfg_.kind || optimizer_slots(c) != optimizer_slots(cfg_) || nparams != n_;
   cfg_ = c;
   n_ = nparams;
   if (changed || reset || state_.size() != size_t(optimizer_slots(c)) * n_) reset_state();
@@ -338,21 +283,11 @@ void Optimizer<T>::update_range(T* params, T* grads, size_t offset, size_t n) {
           rmsprop<T, false, false>(n, p, g, s0, nullptr, nullptr, k);
       }
       break;
-    case OptKind::Adagrad:
-      adagrad(n, p, g, s0, k);
-      break;
-    case OptKind::Adadelta:
-      adadelta(n, p, g, s0, s1, k);
-      break;
-    case OptKind::Adamax:
-      adamax(n, p, g, s0, s1, k);
-      break;
-    case OptKind::Nadam:
-      nadam(n, p, g, s0, s1, k);
-      break;
-    case OptKind::Lion:
-      lion(n, p, g, s0, k);
-      break;
+    case OptKind::Adagrad: adagrad(n, p, g, s0, k); break;
+    case OptKind::Adadelta: adadelta(n, p, g, s0, s1, k); break;
+    case OptKind::Adamax: adamax(n, p, g, s0, s1, k); break;
+    case OptKind::Nadam: nadam(n, p, g, s0, s1, k); break;
+    case OptKind::Lion: lion(n, p, g, s0, k); break;
   }
 }
 
@@ -400,8 +335,9 @@ void Optimizer<T>::step(T* params, T* grads, const std::vector<Segment>& segs) {
       for (size_t o = 0; o < sg.size; o += kPiece)
         pieces_.push_back({sg.offset + o, std::min(kPiece, sg.size - o)});
     }
-    pool_->parallel_for(pieces_.size(),
-                        [&](size_t i) { update_range(params, grads, pieces_[i].first, pieces_[i].second); });
+    pool_->parallel_for(pieces_.size(), [&](size_t i) {
+      update_range(params, grads, pieces_[i].first, pieces_[i].second);
+    });
   } else {
     // Adjacent trainable variables form one range: one long loop instead of several short ones.
     size_t lo = 0, len = 0;
