@@ -76,6 +76,9 @@ _OUTPUT = {"softmax": ("softmax", _losses.CategoricalCrossentropy),
            "logistic": ("sigmoid", _losses.BinaryCrossentropy),
            "identity": ("linear", _losses.MeanSquaredError)}
 _PREDICT_ROWS = 8192   # rows per predict call on sparse input (each chunk is densified)
+# "sgd" and "adam" on dense input train natively, one engine call per epoch (_NativeEpochs); False
+# keeps the per-batch Python loop (tests compare the two, benchmarks time both).
+_NATIVE_EPOCHS = True
 
 
 def _pack(coefs, intercepts):
@@ -512,7 +515,7 @@ class _BaseMLP(BaseEstimator):
                               "clipped")
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
         native = None
-        if type(opt) in (_SGD, _Adam) and not sp.issparse(X_train):
+        if _NATIVE_EPOCHS and type(opt) in (_SGD, _Adam) and not sp.issparse(X_train):
             native = _NativeEpochs(self, model, opt, theta, X_train, y_train, sw_train, batch_size)
         try:
             self.n_iter_ = 0
