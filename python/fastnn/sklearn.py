@@ -17,7 +17,11 @@ What is the same, and how:
   native forward and backward passes (the manual loop: forward, loss, backward, gradients), on a
   float64 network, so one batch's gradient equals scikit-learn's to rounding.
 - "sgd" and "adam" apply scikit-learn's update formulas (Nesterov momentum, the "constant",
-  "invscaling" and "adaptive" schedules, Adam's bias correction) to one flat float64 vector;
+  "invscaling" and "adaptive" schedules, Adam's bias correction). On dense input a whole epoch runs
+  natively in one engine call (the batch objective above, scikit-learn's SGD and Adam in the
+  engine, the shuffled order drawn in Python from scikit-learn's generator); on sparse input each
+  batch is one round through the manual loop, with the update in numpy on one flat vector. The
+  two agree to about 1e-12 relative (the order of a few float64 sums differs);
   fastnn's other optimizer names ("rmsprop", "nadam", "adamw", ...) use fastnn's native update with
   learning_rate_init as the rate.
 - "lbfgs" hands the full-batch objective and its native gradient to scipy.optimize's L-BFGS-B, as
