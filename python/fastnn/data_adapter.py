@@ -98,7 +98,7 @@ def check_exact_labels(y, name, out_dim, dtype):
         back = arr.astype(dtype).astype(arr.dtype)
     bad = arr[back != arr]
     if bad.size:
-        raise ValueError(f"{name}: sparse label {bad[0]!r} cannot be held exactly by a {np.dtype(dtype).name} "
+        raise ValueError(f"{name}: sparse label {bad[0].item()!r} cannot be held exactly by a {np.dtype(dtype).name} "
                          f"model (integers above {limit} round to a neighbouring class); build the model "
                          "with dtype='float64' to carry labels that large")
 

@@ -238,6 +238,8 @@ class Trainer:
                             chunk = _da.batches_per_call(c.batch_size, None, previous=chunk, batches=batches,
                                                          seconds=dt)
                             ep.hint(chunk)
+                if ep.ran_out and step == 0 and epoch == initial_epoch:
+                    raise ValueError(f"fit: the {_da.describe(train.data)} yielded no batches")
                 if ep.ran_out:
                     warnings.warn("fit: the input ran out of data; training stops. A generator or iterator is "
                                   "read once: give steps_per_epoch and make it yield at least "
@@ -254,9 +256,14 @@ class Trainer:
                     (val_epochs is not None and (epoch + 1) in val_epochs))
                 if do_val:
                     cbks.on_test_begin()
-                    vlogs = self._evaluate_data(val, val_bs, cbks=cbks)
-                    cbks.on_test_end(vlogs)
-                    epoch_logs.update({"val_" + k: v for k, v in vlogs.items()})
+                    vlogs = self._evaluate_data(val, val_bs, cbks=cbks, allow_empty=True)
+                    cbks.on_test_end(vlogs or {})
+                    if vlogs is None:
+                        warnings.warn(f"fit: validation_data ran out of data in epoch {epoch + 1} (a generator is "
+                                      "read once; give validation_steps and one that repeats, or a re-iterable "
+                                      "dataset); no validation for this epoch", UserWarning, stacklevel=3)
+                    else:
+                        epoch_logs.update({"val_" + k: v for k, v in vlogs.items()})
                 cbks.on_epoch_end(epoch, epoch_logs)
                 logs = epoch_logs
                 if self.stop_training:
@@ -314,14 +321,14 @@ class Trainer:
                 cbks.on_test_chunk_end((end + batch_size - 1) // batch_size, logs)
         return logs
 
-    def _evaluate_data(self, data, batch_size=None, cbks=None):
+    def _evaluate_data(self, data, batch_size=None, cbks=None, allow_empty=False):
         """Loss and metrics over EvalArrays or one pass of a StreamFeed."""
         if isinstance(data, _da.EvalArrays):
             X, Y, W = data.arrays()
             return self._evaluate_arrays(X, Y, W, batch_size=data.batch_size, cbks=cbks)
-        return self._evaluate_stream(data, cbks)
+        return self._evaluate_stream(data, cbks, allow_empty)
 
-    def _evaluate_stream(self, feed, cbks=None):
+    def _evaluate_stream(self, feed, cbks=None, allow_empty=False):
         """As _evaluate_arrays, over streamed blocks: the per-sample losses are kept in one buffer and
         summed as the in-memory path sums them, so both give the same bits."""
         engine = self._engine
@@ -354,6 +361,8 @@ class Trainer:
                         cbks.on_test_batch_end(ep.batches - 1, logs)
                     cbks.on_test_chunk_end(ep.batches, logs)
         if end == 0:
+            if allow_empty:
+                return None
             raise ValueError(f"{feed.what}: the {_da.describe(feed.data)} yielded no batches")
         return self._stream_eval_logs(per_sample, end, reg, entries)
 
