@@ -4,6 +4,9 @@ rules for steps_per_epoch; producer errors surface in fit with their traceback; 
 fit; class_weight and sparse-label bounds (issue 10)."""
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 import traceback
 import warnings
@@ -517,3 +520,40 @@ def test_no_warning_for_plain_array_fit():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _reference(x, y)
+
+
+_SIGINT_CHILD = r"""
+import json, os, signal, sys, threading, time
+import numpy as np
+import fastnn
+from fastnn import layers
+m = fastnn.Sequential([layers.Input(shape=(4,)), layers.Dense(3), layers.Dense(1)], seed=0)
+m.compile("sgd", "mse")
+def slow():
+    rng = np.random.default_rng(0)
+    while True:
+        time.sleep(0.01)
+        yield rng.random((8, 4), dtype=np.float32), rng.random((8, 1), dtype=np.float32)
+threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+t = time.perf_counter()
+try:
+    m.fit(slow(), steps_per_epoch=10 ** 6, epochs=1, verbose=0)
+    out = {"interrupted": False}
+except KeyboardInterrupt:
+    out = {"interrupted": True}
+out["seconds"] = time.perf_counter() - t
+time.sleep(0.05)
+out["threads"] = [th.name for th in threading.enumerate() if th is not threading.main_thread()]
+out["usable"] = float(m.evaluate(np.ones((2, 4), np.float32), np.ones((2, 1), np.float32), verbose=0))
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_while_waiting_for_a_slow_generator():
+    r = subprocess.run([sys.executable, "-c", _SIGINT_CHILD], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["interrupted"] and out["seconds"] < 10
+    assert out["threads"] == []
+    assert np.isfinite(out["usable"])
