@@ -5,6 +5,8 @@ of batches in one native call each.
 
     python examples/streaming.py
 """
+import os
+
 import numpy as np
 
 import fastnn
@@ -12,6 +14,7 @@ from fastnn import layers
 
 BATCH = 64
 STEPS = 50  # batches per epoch: a generator that never ends needs steps_per_epoch
+EPOCHS = int(os.environ.get("FASTNN_EXAMPLE_EPOCHS", "20"))
 
 
 def batches(seed):
@@ -33,7 +36,7 @@ def main():
         layers.Dense(1, activation="sigmoid"),
     ])
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-    history = model.fit(batches(seed=1), steps_per_epoch=STEPS, epochs=20, verbose=0,
+    history = model.fit(batches(seed=1), steps_per_epoch=STEPS, epochs=EPOCHS, verbose=0,
                         validation_data=batches(seed=2), validation_steps=10)
     loss, acc = model.evaluate(batches(seed=3), steps=20, verbose=0)
     print(f"epochs: {len(history.history['loss'])}, final training loss {history.history['loss'][-1]:.3f}, "

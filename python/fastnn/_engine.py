@@ -76,21 +76,9 @@ class _RWLock:
 def _add_layer(net, kind: str, attrs: dict) -> None:
     """The one place that turns a layer description into a native layer (the bindings' factory
     takes (kind, attrs) in the same form)."""
-    if kind == "dense":
-        net.add_dense(attrs["units"], attrs["use_bias"], attrs["activation"], attrs["kernel_initializer"],
-                      attrs["bias_initializer"], *attrs["kernel_regularizer"], *attrs["bias_regularizer"])
-    elif kind == "activation":
-        net.add_activation(attrs["activation"])
-    elif kind == "dropout":
-        net.add_dropout(attrs["rate"])
-    elif kind == "batch_normalization":
-        net.add_batchnorm(attrs["momentum"], attrs["epsilon"], attrs["center"], attrs["scale"],
-                          list(attrs["initializers"]), *attrs["gamma_regularizer"], *attrs["beta_regularizer"])
-    elif kind == "layer_normalization":
-        net.add_layernorm(attrs["epsilon"], attrs["center"], attrs["scale"], list(attrs["initializers"]),
-                          *attrs["gamma_regularizer"], *attrs["beta_regularizer"])
-    else:
+    if kind not in _LAYER_KINDS:
         raise ValueError(f"native layer kind: expected one of {_LAYER_KINDS}, got {kind!r}")
+    net.add_layer(kind, attrs)
 
 
 _pass_ids = itertools.count(1)
@@ -380,6 +368,11 @@ class NativeNet:
     def evaluate(self, X, Y, W, want_pred):
         with self._lock.shared():
             return self._handle("evaluate").evaluate(X, Y, W, want_pred)
+
+    def input_gradient(self, X, output_weights):
+        """d sum(output * output_weights) / dX in inference mode (no parameter gradients)."""
+        with self._lock.shared():
+            return self._handle("input_gradient").input_gradient(X, output_weights)
 
     # ------------------------------------------------------------------------------ manual loop
     def _invalidate_pass(self, why):
