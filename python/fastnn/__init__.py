@@ -33,10 +33,10 @@ def kernel_name() -> str:
 
 
 def __getattr__(name):
-    if name == "datasets":
+    if name in ("datasets", "explain"):
         import importlib
 
-        return importlib.import_module(__name__ + ".datasets")
+        return importlib.import_module(__name__ + "." + name)
     if name == "keras":
         import importlib
 
