@@ -92,34 +92,36 @@ def main():
     cases = [("8-10-10-1 relu/relu/sigmoid", (8, 10, 10, 1), ("relu", "relu", "sigmoid"), None),
              ("784-512-512-10 relu/relu/softmax", (784, 512, 512, 10), ("relu", "relu", "softmax"), 0)]
     for name, widths, acts, target in cases:
-        model = _model(widths, acts, seed=1)
-        x = np.random.default_rng(0).standard_normal((args.rows, widths[0])).astype(np.float32)
-        tmodel = _torch_twin(model, torch)
-        ig = IntegratedGradients(tmodel)
-        # captum's rows per call: fastnn's interpolated rows per native call, whole rows of steps
-        per_call = max(1, explain._CALL_ELEMENTS // widths[0] // args.steps)
-        xt = torch.from_numpy(x)
-
-        def ours():
-            return explain.integrated_gradients(model, x, target=target, n_steps=args.steps)
-
-        def theirs():
-            parts = []
-            for s in range(0, args.rows, per_call):
-                a = ig.attribute(xt[s:s + per_call], baselines=0.0, target=target, n_steps=args.steps,
-                                 method="gausslegendre")
-                parts.append(a.detach().numpy())
-            return np.concatenate(parts)
-
-        got, want = [None], [None]
-        t_ours = _best(ours, args.repeats, got)
-        t_theirs = _best(theirs, args.repeats, want)
-        t_theirs = min(t_theirs, _best(theirs, args.repeats, want))
-        t_ours = min(t_ours, _best(ours, args.repeats, got))
-        diff = float(np.abs(got[0] - want[0]).max() / np.abs(want[0]).max())
+        t_ours, t_theirs, diff = _case(widths, acts, target, args, torch, IntegratedGradients)
         print(f"| {name} | {t_ours:.3f} | {t_theirs:.3f} | {t_theirs / t_ours:.2f}x | "
               f"{args.rows / t_ours:,.0f} | {diff:.1e} |", flush=True)
 
+
+def _case(widths, acts, target, args, torch, IntegratedGradients):
+    model = _model(widths, acts, seed=1)
+    x = np.random.default_rng(0).standard_normal((args.rows, widths[0])).astype(np.float32)
+    ig = IntegratedGradients(_torch_twin(model, torch))
+    # captum's rows per call: fastnn's interpolated rows per native call, whole rows of steps
+    per_call = max(1, explain._CALL_ELEMENTS // widths[0] // args.steps)
+    xt = torch.from_numpy(x)
+
+    def ours():
+        return explain.integrated_gradients(model, x, target=target, n_steps=args.steps)
+
+    def theirs():
+        parts = []
+        for s in range(0, args.rows, per_call):
+            a = ig.attribute(xt[s:s + per_call], baselines=0.0, target=target, n_steps=args.steps,
+                             method="gausslegendre")
+            parts.append(a.detach().numpy())
+        return np.concatenate(parts)
+
+    got, want = [None], [None]
+    t_ours = _best(ours, args.repeats, got)
+    t_theirs = _best(theirs, args.repeats, want)
+    t_theirs = min(t_theirs, _best(theirs, args.repeats, want))
+    t_ours = min(t_ours, _best(ours, args.repeats, got))
+    return t_ours, t_theirs, float(np.abs(got[0] - want[0]).max() / np.abs(want[0]).max())
 
 if __name__ == "__main__":
     main()

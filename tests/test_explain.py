@@ -372,6 +372,47 @@ def test_an_estimator_holding_a_model_is_accepted():
         explain.input_gradients(_FakeEstimator(), x, target=0)
 
 
+@pytest.mark.parametrize("module", ["sklearn.neural_network", "fastnn.sklearn"])
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regressor"])
+def test_fitted_mlp_estimators_are_accepted(module, kind):
+    """scikit-learn-style MLPs (coefs_, intercepts_): gradients of their predict_proba / predict."""
+    import importlib
+    import warnings
+
+    pytest.importorskip("sklearn")
+    mod = importlib.import_module(module)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 4))
+    if kind == "regressor":
+        est = mod.MLPRegressor(hidden_layer_sizes=(5,), activation="tanh", max_iter=30, random_state=0)
+        y = x[:, 0] - x[:, 1] ** 2
+    else:
+        est = mod.MLPClassifier(hidden_layer_sizes=(5,), activation="tanh", max_iter=30, random_state=0)
+        y = (x[:, 0] > 0).astype(int) + (kind == "multiclass") * (x[:, 1] > 0.5).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(x, y)
+    if kind == "regressor":
+        f = est.predict
+    elif kind == "binary":
+        def f(z):
+            return est.predict_proba(z)[:, 1]
+    else:
+        def f(z):
+            return est.predict_proba(z)[:, 2]
+    xs = x[:5]
+    fd = np.zeros_like(xs)
+    for c in range(4):
+        xp, xm = xs.copy(), xs.copy()
+        xp[:, c] += 1e-6
+        xm[:, c] -= 1e-6
+        fd[:, c] = (f(xp) - f(xm)) / 2e-6
+    got = explain.input_gradients(est, xs, target=2 if kind == "multiclass" else None)
+    np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-9)
+    with pytest.raises(TypeError, match="not fitted"):
+        explain.input_gradients(mod.MLPRegressor(), xs)
+
+
 # ------------------------------------------------------------------------------------------ bad input
 def test_bad_arguments_give_clear_errors():
     m = _net("tanh", final="sigmoid")

@@ -25,6 +25,8 @@ import numbers
 
 import numpy as np
 
+from . import _random
+from . import layers as _layers
 from ._validation import as_array, as_float_matrix
 
 __all__ = ["input_gradients", "input_x_gradient", "integrated_gradients", "smoothgrad"]
@@ -40,7 +42,10 @@ _CALL_ELEMENTS = 1 << 22
 
 # ------------------------------------------------------------------------------------------ plumbing
 def _as_model(obj):
-    """A built fastnn Model: obj itself, or the model an estimator keeps in `model_` (or `_model`)."""
+    """A built fastnn Model: obj itself; the model an estimator keeps in `model_` (fastnn's Keras-style
+    wrappers) or `_model`; or, for a fitted multilayer perceptron estimator in scikit-learn's form
+    (coefs_, intercepts_, activation, out_activation_: fastnn.sklearn's MLPClassifier / MLPRegressor, and
+    scikit-learn's own), a float64 fastnn network holding its weights."""
     from .models import Model
 
     if isinstance(obj, Model):
@@ -52,14 +57,41 @@ def _as_model(obj):
             if isinstance(inner, Model):
                 model = inner
                 break
+        if model is None and hasattr(obj, "coefs_") and hasattr(obj, "out_activation_"):
+            model = _from_mlp_estimator(obj)
         if model is None:
             hint = (" (an estimator that is not fitted yet has no model: call fit first)"
                     if hasattr(obj, "fit") else "")
-            raise TypeError(f"model: expected a fastnn Model or an object holding one in `model_`, got "
-                            f"{type(obj).__name__}{hint}")
+            raise TypeError(f"model: expected a fastnn Model, an estimator holding one in `model_`, or a fitted "
+                            f"MLP estimator (coefs_, intercepts_), got {type(obj).__name__}{hint}")
     if not model.built:
         raise ValueError("model: the model is not built yet; call build() or fit() first, or give the "
                          "first layer an input shape")
+    return model
+
+
+# scikit-learn's activation names; fastnn's own names pass through
+_SKLEARN_ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
+                        "softmax": "softmax"}
+
+
+def _from_mlp_estimator(est):
+    """The network of a fitted scikit-learn-style MLP: Dense layers with its coefs_ and intercepts_.
+    A binary classifier has one logistic output, the probability of classes_[1]."""
+    from .models import Sequential
+
+    coefs, intercepts = list(est.coefs_), list(est.intercepts_)
+    if not coefs or len(coefs) != len(intercepts):
+        raise ValueError(f"model: {type(est).__name__} has {len(coefs)} coefs_ and {len(intercepts)} "
+                         "intercepts_; expected one of each per layer")
+    hidden = _SKLEARN_ACTIVATIONS.get(est.activation, est.activation)
+    last = _SKLEARN_ACTIVATIONS.get(est.out_activation_, est.out_activation_)
+    body = [_layers.Input(shape=(int(np.shape(coefs[0])[0]),))]
+    for i, c in enumerate(coefs):
+        body.append(_layers.Dense(int(np.shape(c)[1]), activation=last if i == len(coefs) - 1 else hidden))
+    with _random.seeded(0):   # the weights are set below: no draw from the global stream is spent
+        model = Sequential(body, dtype="float64")
+    model.set_weights([w for pair in zip(coefs, intercepts) for w in pair])
     return model
 
 
