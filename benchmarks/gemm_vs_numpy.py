@@ -1,9 +1,10 @@
-"""fastnn GEMM against numpy's matmul (OpenBLAS), float32 by default, with 1 and 2 threads.
+"""fastnn GEMM against numpy's matmul (OpenBLAS) and torch.matmul, float32 by default, 1 and 2 threads.
 
 Shapes: square 64..2048 and those of a 784-512-512-10 network at batch 128 (forward, weight gradient
 through trans_a, input gradient through trans_b). numpy and fastnn are timed alternately, shape by
 shape, several rounds each, and the best time of each is kept, so that load from other processes
-hurts both alike.
+hurts both alike. PyTorch (when installed) is timed in the same rounds; the last column is fastnn
+against the better of the two.
 
 fastnn is timed through the Python binding (fastnn._core.gemm) when it can be imported, else through
 the C++ benchmark binary (benchmarks/cpp/bench_gemm.cpp, built with -DFASTNN_BENCHMARKS=ON):
@@ -12,7 +13,8 @@ the C++ benchmark binary (benchmarks/cpp/bench_gemm.cpp, built with -DFASTNN_BEN
     cmake --build build/bench
     python benchmarks/gemm_vs_numpy.py --bench build/bench/bench_gemm
 
-Prints a markdown table with GFLOP/s and the ratio fastnn / numpy.
+Prints a markdown table with GFLOP/s and the ratios fastnn / numpy and fastnn / best; --output FILE
+also writes it to FILE.
 """
 
 from __future__ import annotations
@@ -99,6 +101,27 @@ class NumpyRunner:
             return best_time(fn, min_time, reps)
 
 
+class TorchRunner:
+    def __init__(self):
+        import torch
+
+        self.torch = torch
+
+    def time(self, M, N, K, ta, tb, dtype, threads, min_time, reps):
+        torch = self.torch
+        rng = np.random.default_rng(0)
+        a, b = operands(M, N, K, ta, tb, dtype, rng)
+        A = torch.from_numpy(a).T if ta else torch.from_numpy(a)
+        B = torch.from_numpy(b).T if tb else torch.from_numpy(b)
+        c = torch.empty((M, N), dtype=A.dtype)
+        old = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            return best_time(lambda: torch.matmul(A, B, out=c), min_time, reps)
+        finally:
+            torch.set_num_threads(old)
+
+
 class BindingRunner:
     name = "fastnn._core"
 
@@ -162,6 +185,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="alternating numpy/fastnn rounds per shape")
     ap.add_argument("--min-time", type=float, default=0.3, help="seconds per timing")
     ap.add_argument("--max-size", type=int, default=2048)
+    ap.add_argument("--no-torch", action="store_true", help="skip torch.matmul")
+    ap.add_argument("--output", help="also write the table to this file")
     ap.add_argument("--cpu-time", action="store_true",
                     help="time with process CPU time (steadier on a loaded machine; 1 thread only)")
     args = ap.parse_args()
@@ -195,22 +220,44 @@ def main():
     if args.shapes in ("all", "net"):
         shapes += NET
     npr = NumpyRunner()
+    tor = None
+    if not args.no_torch and not args.cpu_time:
+        try:
+            tor = TorchRunner()
+        except ImportError:
+            pass
 
-    print(f"fastnn via {runner.name}, kernel {runner.kernel()}; numpy {np.__version__}; {args.dtype}; "
-          f"best of {args.rounds} alternating rounds"
-          f"{'; process CPU time' if args.cpu_time else ''}\n")
-    print("| shape | M | N | K | op | threads | numpy GFLOP/s | fastnn GFLOP/s | fastnn / numpy |")
-    print("|---|---:|---:|---:|---|---:|---:|---:|---:|")
+    lines = []
+
+    def emit(line):
+        print(line, flush=True)
+        lines.append(line)
+
+    emit(f"fastnn via {runner.name}, kernel {runner.kernel()}; numpy {np.__version__}"
+         f"{'; torch ' + tor.torch.__version__ if tor else ''}; {args.dtype}; "
+         f"best of {args.rounds} alternating rounds"
+         f"{'; process CPU time' if args.cpu_time else ''}\n")
+    emit("| shape | M | N | K | op | threads | numpy GFLOP/s | torch GFLOP/s | fastnn GFLOP/s | "
+         "fastnn / numpy | fastnn / best |")
+    emit("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
     for t in threads:
         for tag, M, N, K, ta, tb in shapes:
-            tn = tf = float("inf")
+            tn = tt = tf = float("inf")
             for _ in range(args.rounds):
                 tn = min(tn, npr.time(M, N, K, ta, tb, dtype, t, args.min_time, 3))
+                if tor:
+                    tt = min(tt, tor.time(M, N, K, ta, tb, dtype, t, args.min_time, 3))
                 tf = min(tf, runner.time(M, N, K, ta, tb, dtype, t, args.min_time, 3))
             fl = 2.0 * M * N * K
             op = ("Aᵀ" if ta else "A") + ("Bᵀ" if tb else "B")
-            print(f"| {tag} | {M} | {N} | {K} | {op} | {t} | {fl / tn * 1e-9:.1f} | "
-                  f"{fl / tf * 1e-9:.1f} | {tn / tf:.2f} |", flush=True)
+            torch_cell = f"{fl / tt * 1e-9:.1f}" if tor else "—"
+            emit(f"| {tag} | {M} | {N} | {K} | {op} | {t} | {fl / tn * 1e-9:.1f} | {torch_cell} | "
+                 f"{fl / tf * 1e-9:.1f} | {tn / tf:.2f} | {min(tn, tt) / tf:.2f} |")
+    if args.output:
+        tmp = args.output + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.replace(tmp, args.output)
 
 
 if __name__ == "__main__":

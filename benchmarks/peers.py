@@ -1,8 +1,9 @@
 """One measurement of one framework on one workload, run in its own process by benchmarks/run.py.
 
     python benchmarks/peers.py FRAMEWORK WORKLOAD --threads T [--quick] [--memory]
+                               [--precision mixed_bfloat16]
 
-FRAMEWORK is fastnn, torch, keras or sklearn; WORKLOAD is w1, w2 or w3; ``peak`` as FRAMEWORK
+FRAMEWORK is fastnn, torch, keras or sklearn; WORKLOAD is w1, w2, w3 or w4; ``peak`` as FRAMEWORK
 with WORKLOAD ``numpy`` times a large float32 matmul instead. The process prints one line
 ``RESULT {json}`` on stdout. run.py sets the thread environment variables (OMP_NUM_THREADS and
 friends) before this process starts; the code here also sets each library's own thread count.
@@ -62,7 +63,21 @@ WORKLOADS = {
         rows=dict(full=4096, quick=1024), repeats=dict(full=2, quick=1),
         predict_repeats=dict(full=0, quick=0), latency_calls=dict(full=0, quick=0),
     ),
+    # Wide enough that many of Adam's second moments decay into float32's subnormal range after a
+    # few epochs (a CPU without flush-to-zero then takes a slow path on every update of them): the
+    # steady-state rate shows whether that slows a library down.
+    "w4": dict(
+        title="W4 subnormal-prone 8-256-256-1",
+        data="seed_task", n_features=8, units=[256, 256, 1], acts=["relu", "relu", "sigmoid"],
+        loss="binary_crossentropy", batch_size=32, lr=1e-3,
+        rows=dict(full=64000, quick=16000), repeats=dict(full=3, quick=1),
+        predict_repeats=dict(full=0, quick=0), latency_calls=dict(full=0, quick=0),
+    ),
 }
+# Epochs from this one on count as steady state (the model has trained for a while: Adam's moments
+# have decayed, subnormals may have appeared); the epochs before it, after the warm-up, are "fresh".
+STEADY_FROM_EPOCH = 5
+PRECISIONS = ("float32", "mixed_bfloat16")
 PREDICT_BATCH = 1024
 LATENCY_ROWS = 32
 # Timed fit epochs (and predict passes) go on past `repeats` until they add up to this many seconds
@@ -168,20 +183,24 @@ def import_fastnn():
                               f"{second!r}. Build it with `pip install .`") from second
 
 
-def make_fastnn(spec, x, y, threads):
-    """fastnn's Keras-like API, exactly as a user writes it."""
+def make_fastnn(spec, x, y, threads, precision="float32"):
+    """fastnn's Keras-like API, exactly as a user writes it; mixed_bfloat16 through compile's
+    dtype_policy (bfloat16 matrix products, float32 weights, optimizer state and loss)."""
     fn, where = import_fastnn()
     fn.set_num_threads(threads)
     model = fn.Sequential([fn.layers.Input(shape=(spec["n_features"],))]
                           + [fn.layers.Dense(u, activation=a)
                              for u, a in zip(spec["units"], spec["acts"])])
-    model.compile(optimizer=fn.optimizers.Adam(learning_rate=spec["lr"]), loss=spec["loss"])
+    policy = {} if precision == "float32" else dict(dtype_policy=precision)
+    model.compile(optimizer=fn.optimizers.Adam(learning_rate=spec["lr"]), loss=spec["loss"],
+                  **policy)
     info = dict(version=getattr(fn, "__version__", "?"), imported_from=where,
                 module_file=os.path.relpath(fn.__file__, REPO) if fn.__file__.startswith(REPO)
                 else "site-packages", threads=fn.get_num_threads() if hasattr(fn, "get_num_threads")
                 else threads)
     if hasattr(fn, "kernel_name"):
         info["kernel"] = fn.kernel_name()
+    info["precision"] = precision
     return Adapter(
         fit_epoch=lambda: model.fit(x, y, batch_size=spec["batch_size"], epochs=1, verbose=0,
                                     shuffle=True),
@@ -190,11 +209,20 @@ def make_fastnn(spec, x, y, threads):
         info=info)
 
 
-def make_torch(spec, x, y, threads):
+def make_torch(spec, x, y, threads, precision="float32"):
     """An eager PyTorch loop: nn.Sequential, torch.optim.Adam, a permuted index per epoch,
     batches sliced from tensors (no DataLoader); loss on logits (BCEWithLogitsLoss,
-    CrossEntropyLoss) and the sigmoid/softmax applied at prediction, as PyTorch recommends."""
+    CrossEntropyLoss) and the sigmoid/softmax applied at prediction, as PyTorch recommends.
+    mixed_bfloat16: forward and loss under torch.autocast("cpu", dtype=torch.bfloat16), as
+    PyTorch's documentation writes mixed precision on the CPU (float32 parameters and Adam)."""
+    import contextlib
+
     import torch
+
+    def autocast():
+        if precision == "float32":
+            return contextlib.nullcontext()
+        return torch.autocast("cpu", dtype=torch.bfloat16)
 
     torch.set_num_threads(threads)
     dims = [spec["n_features"]] + spec["units"]
@@ -224,7 +252,8 @@ def make_torch(spec, x, y, threads):
             idx = perm[i:i + bs]
             xb, yb = xt[idx], yt[idx]
             opt.zero_grad()
-            loss = loss_fn(model(xb), yb)
+            with autocast():
+                loss = loss_fn(model(xb), yb)
             loss.backward()
             opt.step()
 
@@ -232,15 +261,16 @@ def make_torch(spec, x, y, threads):
         model.eval()
         with torch.inference_mode():
             xs = torch.from_numpy(xs)
-            return torch.cat([out_fn(model(xs[i:i + PREDICT_BATCH]))
-                              for i in range(0, len(xs), PREDICT_BATCH)]).numpy()
+            with autocast():
+                return torch.cat([out_fn(model(xs[i:i + PREDICT_BATCH])).float()
+                                  for i in range(0, len(xs), PREDICT_BATCH)]).numpy()
 
     def predict_small(xs):
-        with torch.inference_mode():
-            return out_fn(model(torch.from_numpy(xs))).numpy()
+        with torch.inference_mode(), autocast():
+            return out_fn(model(torch.from_numpy(xs))).float().numpy()
 
     info = dict(version=torch.__version__, threads=torch.get_num_threads(),
-                loss=type(loss_fn).__name__,
+                loss=type(loss_fn).__name__, precision=precision,
                 parallel=torch.__config__.parallel_info().splitlines()[:6])
     return Adapter(fit_epoch=fit_epoch, predict=predict, predict_small=predict_small, info=info)
 
@@ -371,24 +401,36 @@ def scaled_rows(spec, mode, scale):
     return max(spec["batch_size"] * 2, int(spec["rows"][mode] * scale))
 
 
-def run_timing(framework, wl, threads, quick, seed, scale=1.0):
+def run_timing(framework, wl, threads, quick, seed, scale=1.0, precision="float32"):
     spec = WORKLOADS[wl]
     mode = "quick" if quick else "full"
     x, y = make_data(spec, scaled_rows(spec, mode, scale), seed)
     t0 = time.perf_counter()
-    ad = MAKERS[framework](spec, x, y, threads)
-    out = dict(info=ad.info, rows=len(x), setup_s=time.perf_counter() - t0)
+    if precision == "float32":
+        ad = MAKERS[framework](spec, x, y, threads)
+    elif framework in ("fastnn", "torch"):
+        ad = MAKERS[framework](spec, x, y, threads, precision=precision)
+    else:
+        raise NotImplementedError(f"{framework} is run in float32 only here")
+    out = dict(info=ad.info, rows=len(x), setup_s=time.perf_counter() - t0, precision=precision)
     repeats = spec["repeats"][mode]
     min_s = MIN_TIMED_S[mode]
-    # A warm-up epoch first, then `repeats` timed epochs, and more until they add up to min_s
-    # (short epochs are noisy); report the best (and all).
-    times = ad.fit_epochs(1 + repeats)
-    while sum(times[1:]) < min_s and len(times) - 1 < MAX_TIMED:
-        more = math.ceil((min_s - sum(times[1:])) / max(min(times[1:]), 1e-6))
-        times += ad.fit_epochs(max(1, min(more, MAX_TIMED - (len(times) - 1))))
+    # Epoch 1 is a warm-up; epochs 2 .. 1+repeats (at most epoch 4) are the fresh ones; epochs
+    # STEADY_FROM_EPOCH and later, timed until they add up to min_s (short epochs are noisy), are
+    # the steady state. Each figure is the best epoch of its group (all are kept).
+    fresh_n = min(repeats, STEADY_FROM_EPOCH - 2)
+    times = ad.fit_epochs(1 + fresh_n)
+    times += ad.fit_epochs(STEADY_FROM_EPOCH - 1 - len(times) + max(1, repeats))
+    steady = lambda: times[STEADY_FROM_EPOCH - 1:]  # noqa: E731
+    while sum(steady()) < min_s and len(steady()) < MAX_TIMED:
+        more = math.ceil((min_s - sum(steady())) / max(min(steady()), 1e-6))
+        times += ad.fit_epochs(max(1, min(more, MAX_TIMED - len(steady()))))
     out["warmup_epoch_s"] = times[0]
     out["epoch_s"] = times[1:]
-    out["fit_samples_per_s"] = len(x) / min(times[1:])
+    out["fresh_epochs"] = [2, 1 + fresh_n]
+    out["steady_from_epoch"] = STEADY_FROM_EPOCH
+    out["fit_samples_per_s"] = len(x) / min(times[1:1 + fresh_n])
+    out["steady_samples_per_s"] = len(x) / min(steady())
     if spec["predict_repeats"][mode] and ad.predict is not None:
         ad.predict(x[:PREDICT_BATCH * 2])  # warm-up (graph tracing, allocations)
         ptimes = []
@@ -537,6 +579,8 @@ def main(argv=None):
     ap.add_argument("--shape", default=None,
                     help="peak only: M,K,N of one matmul shape repeated for --seconds")
     ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--precision", default="float32", choices=PRECISIONS,
+                    help="fastnn: compile(dtype_policy=...); PyTorch: torch.autocast bfloat16")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     try:
@@ -550,7 +594,7 @@ def main(argv=None):
                                 args.seed, args.scale)
         else:
             result = run_timing(args.framework, args.workload, args.threads, args.quick,
-                                args.seed, args.scale)
+                                args.seed, args.scale, args.precision)
         result["ok"] = True
     except Exception as e:  # noqa: BLE001  (reported to run.py, which prints it in the table)
         # Paths relative to the checkout: the results may be committed.

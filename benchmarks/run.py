@@ -1,6 +1,6 @@
 """Side-by-side training and inference benchmark: fastnn against PyTorch, Keras and scikit-learn.
 
-    pip install . && python benchmarks/run.py [--quick] [--threads 2] [--out benchmarks/results]
+    pip install . && python benchmarks/run.py [--quick] [--threads 2] [--output DIR]
 
 Every measurement runs in its own process (benchmarks/peers.py) with the same thread count for
 every library and the same generated data, so no library's thread pool or allocator state leaks
@@ -34,8 +34,12 @@ NAMES = dict(fastnn="fastnn", torch="PyTorch", keras="Keras", sklearn="scikit-le
 PEERS = ["torch", "keras", "sklearn"]
 # Which frameworks run which workload, and which also run it at 1 thread (W1: to show that a
 # second thread never slows the tiny network down; W2: the 2-thread / 1-thread ratio).
-RUNS_ON = dict(w1=FRAMEWORKS, w2=FRAMEWORKS, w3=["fastnn", "torch"])
-ONE_THREAD_TOO = dict(w1=("fastnn",), w2=("fastnn", "torch"), w3=())
+RUNS_ON = dict(w1=FRAMEWORKS, w2=FRAMEWORKS, w3=["fastnn", "torch"], w4=FRAMEWORKS)
+ONE_THREAD_TOO = dict(w1=("fastnn",), w2=("fastnn", "torch"), w3=(), w4=("fastnn",))
+# Workloads also run in mixed precision (fastnn: dtype_policy="mixed_bfloat16"; PyTorch:
+# torch.autocast("cpu", dtype=torch.bfloat16)), at the main thread count.
+MIXED_ON = dict(w3=("fastnn", "torch"))
+MIXED = "mixed_bfloat16"
 MEMORY_RUNS = [("fastnn", "w1"), ("fastnn", "w2"), ("torch", "w1"), ("torch", "w2")]
 # Environment variables that may be set on a machine to pin OpenBLAS's kernel choice or cache
 # size; they can make numpy much slower, so the benchmark processes run without them.
@@ -104,7 +108,7 @@ def machine_info() -> dict:
         cpu_model=lscpu.get("Model name") or fields.get("model name") or platform.processor(),
         vendor=fields.get("vendor_id"), cpu_family=fields.get("cpu family"),
         cpu_model_number=fields.get("model"),
-        isa={f: f in flags for f in ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16")},
+        isa={f: f in flags for f in ISA_FLAGS},
         logical_cpus=os.cpu_count(), usable_cpus=usable,
         caches={k: lscpu[k] for k in ("L1d cache", "L2 cache", "L3 cache") if k in lscpu},
         hypervisor=lscpu.get("Hypervisor vendor"),
@@ -139,22 +143,27 @@ def installed(framework: str) -> bool:
 # ----------------------------------------------------------------------------------------------
 # peak float32 throughput
 # ----------------------------------------------------------------------------------------------
-FMA_SOURCE = r"""
+PEAK_SOURCE = r"""
 #include <immintrin.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#if MODE == 3
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
-/* 12 independent chains of 8-wide float32 FMAs per thread, in named variables so that they stay
-   in registers: enough chains to cover the FMA latency on both FMA pipes, few enough to fit in
-   the 16 ymm registers with the two constants. */
-#define CHAINS 12
+/* One loop per unit, chosen at compile time by MODE:
+     0: 8-wide float32 FMA (AVX2), 16 flops per instruction;
+     1: 16-wide float32 FMA (AVX-512), 32 flops per instruction;
+     2: vdpbf16ps on zmm (AVX512-BF16): 16 lanes x 2 bfloat16 products added, 64 flops;
+     3: tdpbf16ps (AMX-BF16): 16x16 float32 tile += 16x32 by 32x16 bfloat16, 16384 flops.
+   The vector loops run 12 independent accumulator chains, in named variables so that they stay in
+   registers: enough to cover the latency on two pipes. The AMX loop runs 4 independent tiles. */
 static long iters;
 static float sink[256];
 static double cpu_s[256];
-
-#define FMA(v) v = _mm256_fmadd_ps(v, m, a)
 
 static double cpu_now(void) {
   struct timespec t;
@@ -162,29 +171,87 @@ static double cpu_now(void) {
   return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
+#if MODE == 0
+typedef __m256 vec;
+#define SET1(x) _mm256_set1_ps(x)
+#define ADD(a, b) _mm256_add_ps(a, b)
+#define OP(v) v = _mm256_fmadd_ps(v, m, a)
+#define FLOPS_PER_OP (2.0 * 8)
+#define LANE0(s) _mm256_cvtss_f32(s)
+#elif MODE == 1
+typedef __m512 vec;
+#define SET1(x) _mm512_set1_ps(x)
+#define ADD(a, b) _mm512_add_ps(a, b)
+#define OP(v) v = _mm512_fmadd_ps(v, m, a)
+#define FLOPS_PER_OP (2.0 * 16)
+#define LANE0(s) _mm512_cvtss_f32(s)
+#elif MODE == 2
+typedef __m512 vec;
+#define SET1(x) _mm512_set1_ps(x)
+#define ADD(a, b) _mm512_add_ps(a, b)
+#define OP(v) v = _mm512_dpbf16_ps(v, mb, ab)
+#define FLOPS_PER_OP (4.0 * 16)
+#define LANE0(s) _mm512_cvtss_f32(s)
+#endif
+
+#if MODE <= 2
 static void *work(void *arg) {
   long id = (long)arg;
   double t0 = cpu_now();
   const float s0 = 0.001f * (float)(1 + id);
-  __m256 c0 = _mm256_set1_ps(s0), c1 = _mm256_set1_ps(2 * s0), c2 = _mm256_set1_ps(3 * s0);
-  __m256 c3 = _mm256_set1_ps(4 * s0), c4 = _mm256_set1_ps(5 * s0), c5 = _mm256_set1_ps(6 * s0);
-  __m256 c6 = _mm256_set1_ps(7 * s0), c7 = _mm256_set1_ps(8 * s0), c8 = _mm256_set1_ps(9 * s0);
-  __m256 c9 = _mm256_set1_ps(10 * s0), c10 = _mm256_set1_ps(11 * s0);
-  __m256 c11 = _mm256_set1_ps(12 * s0);
-  const __m256 m = _mm256_set1_ps(0.9999999f), a = _mm256_set1_ps(1e-7f);
+  vec c0 = SET1(s0), c1 = SET1(2 * s0), c2 = SET1(3 * s0), c3 = SET1(4 * s0);
+  vec c4 = SET1(5 * s0), c5 = SET1(6 * s0), c6 = SET1(7 * s0), c7 = SET1(8 * s0);
+  vec c8 = SET1(9 * s0), c9 = SET1(10 * s0), c10 = SET1(11 * s0), c11 = SET1(12 * s0);
+#if MODE == 2
+  const __m512bh mb = _mm512_cvtne2ps_pbh(SET1(0.5f), SET1(0.25f));
+  const __m512bh ab = _mm512_cvtne2ps_pbh(SET1(1e-7f), SET1(1e-7f));
+#else
+  const vec m = SET1(0.9999999f), a = SET1(1e-7f);
+#endif
   for (long k = 0; k < iters; k++) {
-    FMA(c0); FMA(c1); FMA(c2); FMA(c3); FMA(c4); FMA(c5);
-    FMA(c6); FMA(c7); FMA(c8); FMA(c9); FMA(c10); FMA(c11);
+    OP(c0); OP(c1); OP(c2); OP(c3); OP(c4); OP(c5);
+    OP(c6); OP(c7); OP(c8); OP(c9); OP(c10); OP(c11);
   }
-  __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3)),
-                           _mm256_add_ps(_mm256_add_ps(c4, c5), _mm256_add_ps(c6, c7)));
-  s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(c8, c9), _mm256_add_ps(c10, c11)));
-  float f[8];
-  _mm256_storeu_ps(f, s);
-  sink[id & 255] = f[0] + f[7];
+  vec s = ADD(ADD(ADD(c0, c1), ADD(c2, c3)), ADD(ADD(c4, c5), ADD(c6, c7)));
+  s = ADD(s, ADD(ADD(c8, c9), ADD(c10, c11)));
+  sink[id & 255] = LANE0(s);
   cpu_s[id & 255] = cpu_now() - t0;
   return NULL;
 }
+#define OPS_PER_ITER 12
+#else
+#define FLOPS_PER_OP (2.0 * 16 * 16 * 32)
+#define OPS_PER_ITER 4
+struct tilecfg {
+  unsigned char palette, start;
+  unsigned char pad[14];
+  unsigned short colsb[16];
+  unsigned char rows[16];
+};
+static void *work(void *arg) {
+  long id = (long)arg;
+  static __thread unsigned short buf[16 * 32] __attribute__((aligned(64)));
+  static __thread float out[16 * 16] __attribute__((aligned(64)));
+  struct tilecfg cfg = {0};
+  double t0 = cpu_now();
+  cfg.palette = 1;
+  for (int t = 0; t < 8; t++) { cfg.colsb[t] = 64; cfg.rows[t] = 16; }
+  _tile_loadconfig(&cfg);
+  for (int i = 0; i < 16 * 32; i++) buf[i] = 0x3c00; /* bfloat16 0.0078125 */
+  _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+  _tile_loadd(4, buf, 64); _tile_loadd(5, buf, 64);
+  _tile_loadd(6, buf, 64); _tile_loadd(7, buf, 64);
+  for (long k = 0; k < iters; k++) {
+    _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
+  }
+  _tile_stored(0, out, 64);
+  _tile_release();
+  sink[id & 255] = out[0];
+  cpu_s[id & 255] = cpu_now() - t0;
+  return NULL;
+}
+#endif
 
 static double now(void) {
   struct timespec t;
@@ -199,9 +266,16 @@ int main(int argc, char **argv) {
   iters = argc > 2 ? atol(argv[2]) : 100000000L;
   int repeats = argc > 3 ? atoi(argv[3]) : 3;
   if (threads < 1 || threads > 256) return 2;
+#if MODE == 3
+  /* Linux hands out the AMX tile state only on request (ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA). */
+  if (syscall(SYS_arch_prctl, 0x1023, 18) != 0) {
+    fprintf(stderr, "the kernel refused AMX tile data (arch_prctl)\n");
+    return 3;
+  }
+#endif
   pthread_t tid[256];
   double best = 1e30, best_cpu_rate = 0;
-  const double per_thread = 2.0 * 8 * CHAINS * (double)iters;
+  const double per_thread = FLOPS_PER_OP * OPS_PER_ITER * (double)iters;
   for (int r = 0; r < repeats; r++) {
     double t0 = now();
     for (long i = 0; i < threads; i++) pthread_create(&tid[i], NULL, work, (void *)i);
@@ -218,33 +292,93 @@ int main(int argc, char **argv) {
 }
 """
 
+# name: (MODE, compiler flags, /proc/cpuinfo flags needed, description, iterations full/quick)
+PEAK_LOOPS = {
+    "avx2": (0, ["-mavx2", "-mfma"], ["avx2", "fma"],
+             "12 independent 8-wide float32 FMA chains per thread, 16 flops per instruction",
+             (150_000_000, 50_000_000)),
+    "avx512": (1, ["-mavx512f", "-mfma"], ["avx512f"],
+               "12 independent 16-wide float32 FMA chains per thread, 32 flops per instruction",
+               (100_000_000, 30_000_000)),
+    "avx512_bf16": (2, ["-mavx512f", "-mavx512bf16"], ["avx512_bf16"],
+                    "12 independent vdpbf16ps chains per thread (16 float32 lanes, each adding "
+                    "2 bfloat16 products), 64 flops per instruction",
+                    (100_000_000, 30_000_000)),
+    "amx_bf16": (3, ["-mamx-tile", "-mamx-bf16"], ["amx_tile", "amx_bf16"],
+                 "4 independent tdpbf16ps tiles per thread (16x16 float32 += 16x32 by 32x16 "
+                 "bfloat16), 16384 flops per instruction",
+                 (4_000_000, 1_000_000)),
+}
+ISA_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
+             "avx512_bf16", "avx512_fp16", "avx_vnni", "amx_tile", "amx_bf16", "amx_int8")
 
-def fma_peak(thread_counts, quick: bool) -> dict:
-    """GFLOP/s of a C loop of independent AVX2 FMAs (compiled here with the system C compiler)."""
+
+def cpu_flags() -> set:
+    for line in read_text("/proc/cpuinfo").splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def fastnn_kernel() -> str | None:
+    """The GEMM path fastnn picks on this machine (its kernel_name), asked in a child process so
+    that this one never loads fastnn's native library."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import peers; "
+            "print(peers.import_fastnn()[0].kernel_name())")
+    try:
+        proc = subprocess.run([sys.executable, "-c", code, HERE],
+                              capture_output=True, text=True, timeout=120, cwd=REPO)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    out = proc.stdout.strip().splitlines()
+    return out[-1] if proc.returncode == 0 and out else None
+
+
+def peak_loop(name, thread_counts, quick: bool) -> dict:
+    """GFLOP/s of one of PEAK_LOOPS (compiled here with the system C compiler)."""
+    mode, flags, needs, method, (it_full, it_quick) = PEAK_LOOPS[name]
+    have = cpu_flags()
+    missing = [f for f in needs if f not in have]
+    if missing:
+        return dict(ok=False, error=f"the CPU lacks {', '.join(missing)}")
     cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc") or shutil.which("clang")
     if not cc:
         return dict(ok=False, error="no C compiler found")
     with tempfile.TemporaryDirectory() as tmp:
-        src, exe = os.path.join(tmp, "fma.c"), os.path.join(tmp, "fma")
+        src, exe = os.path.join(tmp, "peak.c"), os.path.join(tmp, "peak")
         with open(src, "w") as f:
-            f.write(FMA_SOURCE)
-        cmd = [cc, "-O2", "-mavx2", "-mfma", "-pthread", src, "-o", exe]
+            f.write(PEAK_SOURCE)
+        cmd = [cc, "-O2", f"-DMODE={mode}", *flags, "-pthread", src, "-o", exe]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             return dict(ok=False, error="compile failed: " + proc.stderr[-500:])
-        iters = 50_000_000 if quick else 150_000_000
-        out = dict(ok=True, compiler=os.path.basename(cc), flags="-O2 -mavx2 -mfma",
-                   method=f"{iters:,} iterations x 12 independent 8-wide float32 FMA chains per "
-                          "thread, 16 flops per FMA instruction, best of 3 runs",
+        iters = it_quick if quick else it_full
+        out = dict(ok=True, compiler=os.path.basename(cc), flags=" ".join(["-O2", *flags]),
+                   method=f"{iters:,} iterations x {method}, best of 3 runs",
                    gflops={}, gflops_wall={})
         for t in thread_counts:
             proc = subprocess.run([exe, str(t), str(iters), "3"], capture_output=True, text=True)
             if proc.returncode != 0:
-                return dict(ok=False, error=f"fma loop failed: {proc.stderr[-300:]}")
+                return dict(ok=False, error=f"{name} loop failed: {proc.stderr[-300:].strip()}")
             fields = proc.stdout.split()
             out["gflops_wall"][str(t)] = float(fields[1])
             out["gflops"][str(t)] = float(fields[2])
         return out
+
+
+def measure_peaks(thread_counts, quick: bool, kernel: str | None) -> dict:
+    """The float32 FMA peak of the widest vector ISA fastnn's GEMM uses here (kernel "avx512":
+    AVX-512; otherwise AVX2), the other FMA loop for reference, and the bfloat16 units' peaks
+    where the CPU has them. peak["fma"] is the one the table's percentages divide by."""
+    fma_isa = "avx512" if kernel == "avx512" else "avx2"
+    loops = {"avx2": peak_loop("avx2", thread_counts, quick)}
+    if "avx512f" in cpu_flags():
+        loops["avx512"] = peak_loop("avx512", thread_counts, quick)
+    for name in ("avx512_bf16", "amx_bf16"):
+        loops[name] = peak_loop(name, thread_counts, quick)
+    fma = dict(loops.get(fma_isa) or loops["avx2"])
+    fma["isa"] = fma_isa
+    return dict(fma=fma, loops=loops, kernel=kernel)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -259,9 +393,9 @@ def parse_result(stdout: str):
     return result
 
 
-def measure(framework, workload, threads, args, memory=False) -> dict:
+def measure(framework, workload, threads, args, memory=False, precision="float32") -> dict:
     cmd = [sys.executable, os.path.join(HERE, "peers.py"), framework, workload,
-           "--threads", str(threads), "--seed", str(args.seed)]
+           "--threads", str(threads), "--seed", str(args.seed), "--precision", precision]
     if args.quick:
         cmd.append("--quick")
     if memory:
@@ -281,6 +415,7 @@ def measure(framework, workload, threads, args, memory=False) -> dict:
     if result is None:
         result = dict(ok=False, error=f"no result (exit {rc}): " + (stderr or "")[-800:].strip(),
                       framework=framework, workload=workload, threads=threads, memory=memory)
+    result.setdefault("precision", precision)
     result["process_wall_s"] = time.perf_counter() - t0
     result["loadavg_before"] = load_before
     return result
@@ -332,6 +467,8 @@ def describe(r: dict) -> str:
         return (f"peak RSS during fit {r['fit_peak_bytes'] / 2**20:.1f} MB, added by fit "
                 f"{r['fit_added_bytes'] / 2**20:.1f} MB")
     parts = [f"fit {r['fit_samples_per_s']:,.0f} samples/s"]
+    if "steady_samples_per_s" in r:
+        parts.append(f"steady state {r['steady_samples_per_s']:,.0f} samples/s")
     if "predict_samples_per_s" in r:
         parts.append(f"predict {r['predict_samples_per_s']:,.0f} samples/s")
     if "latency_us" in r:
@@ -356,11 +493,12 @@ def fmt_mb(v):
 
 def build_rows(results, peak, main_threads):
     """[(workload title, metric, {framework: value or None}, higher_is_better, formatter)]"""
-    def get(fw, wl, threads, key, memory=False):
+    def get(fw, wl, threads, key, memory=False, precision="float32"):
         # Several measurements of one configuration (A-B-B-A): the best of them.
         vals = [r.get(key) for r in results
                 if (r.get("framework") == fw and r.get("workload") == wl and r.get("ok")
                     and r.get("threads") == threads and bool(r.get("memory")) == memory
+                    and r.get("precision", "float32") == precision
                     and r.get(key) is not None)]
         if not vals:
             return None
@@ -371,19 +509,32 @@ def build_rows(results, peak, main_threads):
         g = (peak.get("fma") or {}).get("gflops", {})
         return g.get(str(threads))
 
+    def fmt_pct(v):
+        return f"{100 * v:.0f}%"
+
     rows = []
-    for wl in ("w1", "w2", "w3"):
+    for wl in peers.WORKLOADS:
         spec = peers.WORKLOADS[wl]
         title = spec["title"]
         flops_fit = peers.train_flops(spec)
         thread_list = sorted({main_threads} | ({1} if ONE_THREAD_TOO[wl] else set()))
-        for t in thread_list:
-            fws = [fw for fw in RUNS_ON[wl] if t == main_threads or fw in ONE_THREAD_TOO[wl]]
-            vals = {fw: get(fw, wl, t, "fit_samples_per_s") for fw in fws}
-            rows.append((title, f"fit samples/s, {t} thread{'s' * (t > 1)}", vals, True,
-                         fmt_rate))
+        runs = [(t, "float32") for t in thread_list]
+        if MIXED_ON.get(wl):
+            runs.append((main_threads, MIXED))
+        for t, prec in runs:
+            fws = [fw for fw in RUNS_ON[wl] if (t == main_threads or fw in ONE_THREAD_TOO[wl])
+                   and (prec == "float32" or fw in MIXED_ON.get(wl, ()))]
+            label = f"{t} thread{'s' * (t > 1)}" + ("" if prec == "float32" else f", {prec}")
+            vals = {fw: get(fw, wl, t, "fit_samples_per_s", precision=prec) for fw in fws}
+            rows.append((title, f"fit samples/s, {label}", vals, True, fmt_rate))
+            steady = {fw: get(fw, wl, t, "steady_samples_per_s", precision=prec) for fw in fws}
+            rows.append((title, f"fit samples/s in steady state (epoch {peers.STEADY_FROM_EPOCH}+)"
+                                f", {label}", steady, True, fmt_rate))
+            kept = {fw: (steady[fw] / vals[fw] if steady.get(fw) and vals.get(fw) else None)
+                    for fw in fws}
+            rows.append((title, f"steady state / fresh epochs, {label}", kept, None, fmt_pct))
             gvals = {fw: (v * flops_fit / 1e9 if v else None) for fw, v in vals.items()}
-            pk = peak_for(t)
+            pk = peak_for(t) if prec == "float32" else None
 
             def fmt_g(v, pk=pk):
                 shown = f"{v:,.1f}" if v >= 10 else f"{v:.3g}"
@@ -391,8 +542,16 @@ def build_rows(results, peak, main_threads):
                     return shown
                 pct = 100 * v / pk  # two significant digits, but never 1e+02
                 return f"{shown} ({pct:.0f}%)" if pct >= 10 else f"{shown} ({pct:.2g}%)"
-            rows.append((title, f"fit GFLOP/s (% of FMA peak), {t} thread{'s' * (t > 1)}", gvals,
+            rows.append((title, f"fit GFLOP/s{' (% of FMA peak)' if pk else ''}, {label}", gvals,
                          None, fmt_g))
+        if MIXED_ON.get(wl):
+            gain = {}
+            for fw in MIXED_ON[wl]:
+                a = get(fw, wl, main_threads, "fit_samples_per_s", precision=MIXED)
+                b = get(fw, wl, main_threads, "fit_samples_per_s")
+                gain[fw] = a / b if a and b else None
+            rows.append((title, f"fit speed-up of {MIXED} over float32, {main_threads} threads",
+                         gain, None, lambda v: f"{v:.2f}x"))
         if spec["predict_repeats"]["full"]:
             for t in thread_list:
                 fws = [fw for fw in RUNS_ON[wl] if t == main_threads or fw in ONE_THREAD_TOO[wl]]
@@ -427,12 +586,16 @@ def markdown(rows, results, machine, vers, peak, args, notes):
     lines.append(f"# fastnn benchmark ({'quick' if args.quick else 'full'} run, {stamp})")
     lines.append("")
     lines.append(f"Command: `python benchmarks/run.py{' --quick' if args.quick else ''} "
-                 f"--threads {mt}{' --omp-passive' if args.omp_passive else ''}`. Every library runs with {mt} thread{'s' * (mt > 1)} "
+                 f"--threads {mt}{' --omp-passive' if args.omp_passive else ''}"
+                 f"{' --frameworks ' + args.frameworks if args.frameworks != ','.join(FRAMEWORKS) else ''}"
+                 f"{' --workloads ' + args.workloads if args.workloads != ','.join(peers.WORKLOADS) else ''}`. Every library runs with {mt} thread{'s' * (mt > 1)} "
                  "(and 1 thread where a row says so), in its own process, on the same generated "
-                 "data. Throughput is training samples per second over a whole shuffled epoch, "
-                 "after a warm-up epoch, best of the timed epochs (timed until they add up to 2 s or "
-                 "more; 0.5 s with --quick); a library run at 1 and 2 threads is measured in the order 1, 2, 2, 1 and "
-                 "the best of each kept. The two ratio columns are "
+                 "data. Throughput is training samples per second over a whole shuffled epoch: "
+                 "\"fit samples/s\" is the best of the fresh epochs after a warm-up epoch (epochs "
+                 f"2-4), \"steady state\" the best of epochs {peers.STEADY_FROM_EPOCH} and later "
+                 "(timed until they add up to 2 s or more; 0.5 s with --quick), from the same "
+                 "process and model; a library run at 1 and 2 threads is measured in the order 1, "
+                 "2, 2, 1 and the best of each kept. The two ratio columns are "
                  "fastnn's advantage: fastnn/peer for throughput, peer/fastnn for latency and "
                  "memory, so above 1 always means fastnn is better. \"best peer\" is the best of "
                  "PyTorch, Keras and scikit-learn on that row.")
@@ -491,19 +654,30 @@ def markdown(rows, results, machine, vers, peak, args, notes):
                  "optimizer) is not counted.")
     lines.append("")
     # peak
-    lines.append("## Peak float32 throughput of this machine")
+    lines.append("## Peak throughput of this machine")
     lines.append("")
     fma = peak.get("fma") or {}
+    labels = dict(avx2="AVX2 float32 FMA loop", avx512="AVX-512 float32 FMA loop",
+                  avx512_bf16="AVX512-BF16 vdpbf16ps loop", amx_bf16="AMX-BF16 tdpbf16ps loop")
+    lines.append(f"fastnn's GEMM path on this machine: **{peak.get('kernel') or '?'}** "
+                 f"(`fastnn.kernel_name()`); the table's \"% of FMA peak\" divides by the "
+                 f"{labels.get(fma.get('isa'), 'FMA loop')} (the widest vector ISA that path "
+                 "uses).")
+    lines.append("")
+    for name, r in (peak.get("loops") or {}).items():
+        if not r.get("ok"):
+            lines.append(f"- {labels[name]}: not measured ({r.get('error', 'skipped')}).")
+            continue
+        for t, g in sorted(r["gflops"].items(), key=lambda kv: int(kv[0])):
+            lines.append(f"- {labels[name]}, {t} thread{'s' * (int(t) > 1)}: **{g:,.1f} GFLOP/s** "
+                         f"by each thread's CPU time, {r['gflops_wall'][t]:,.1f} GFLOP/s by "
+                         "wall time" + (" (the peak used below)" if name == fma.get("isa") else "")
+                         + ".")
+        lines.append(f"  The loop: {r['method']}; compiled here with {r['compiler']} "
+                     f"{r['flags']}.")
     if fma.get("ok"):
-        for t, g in sorted(fma["gflops"].items(), key=lambda kv: int(kv[0])):
-            lines.append(f"- FMA loop, {t} thread{'s' * (int(t) > 1)}: **{g:,.1f} GFLOP/s** "
-                         "by each thread's CPU time (the peak used below), "
-                         f"{fma['gflops_wall'][t]:,.1f} GFLOP/s by wall time.")
-        lines.append(f"  The loop: {fma['method']}; compiled here with {fma['compiler']} "
-                     f"{fma['flags']}. CPU time is not lowered by other processes sharing the "
-                     "cores, wall time is; the two agree on an idle machine.")
-    else:
-        lines.append(f"- FMA loop: not measured ({fma.get('error', 'skipped')}).")
+        lines.append("  CPU time is not lowered by other processes sharing the cores, wall time "
+                     "is; the two agree on an idle machine.")
     for t, r in sorted((peak.get("numpy") or {}).items(), key=lambda kv: int(kv[0])):
         if r.get("ok"):
             blas = ", ".join(f"{b.get('internal_api')} {b.get('version')} ({b.get('architecture')})"
@@ -701,12 +875,15 @@ def main(argv=None):
                        else os.cpu_count() or 1)
     ap.add_argument("--threads", type=int, default=default_threads,
                     help="threads for every library (default: the usable CPUs)")
-    ap.add_argument("--out", default=os.path.join(HERE, "results"),
-                    help="output folder for latest.md, latest.json and latest.png "
-                         "(default: benchmarks/results)")
+    ap.add_argument("--output", "--out", dest="out", default=None,
+                    help="output folder for latest.md, latest.json and latest.png (default: "
+                         "benchmarks/results for a full run of every library and workload, "
+                         "benchmarks/results-local, which git ignores, for --quick or any other "
+                         "selection: a trial run never overwrites the committed results)")
     ap.add_argument("--frameworks", default=",".join(FRAMEWORKS),
                     help="comma-separated subset of " + ",".join(FRAMEWORKS))
-    ap.add_argument("--workloads", default="w1,w2,w3", help="comma-separated subset of w1,w2,w3")
+    ap.add_argument("--workloads", default=",".join(peers.WORKLOADS),
+                    help="comma-separated subset of " + ",".join(peers.WORKLOADS))
     ap.add_argument("--no-memory", action="store_true", help="skip the memory measurements")
     ap.add_argument("--omp-passive", action="store_true",
                     help="set OMP_WAIT_POLICY=PASSIVE for every library: OpenMP threads sleep "
@@ -726,6 +903,12 @@ def main(argv=None):
     for w in workloads:
         if w not in peers.WORKLOADS:
             ap.error(f"unknown workload {w!r}")
+    if args.out is None:
+        full = (not args.quick and set(chosen) == set(FRAMEWORKS)
+                and set(workloads) == set(peers.WORKLOADS) and not args.no_memory
+                and not args.omp_passive and args.seed == 0 and args.scale == 1.0
+                and args.threads == default_threads)
+        args.out = os.path.join(HERE, "results" if full else "results-local")
     os.makedirs(args.out, exist_ok=True)
     t_start = time.perf_counter()
 
@@ -746,8 +929,11 @@ def main(argv=None):
             log(f"{NAMES[fw]}: not installed, skipped")
 
     thread_counts = sorted({1, args.threads})
-    peak = dict(fma=fma_peak(thread_counts, args.quick), numpy={})
-    log(f"peak: FMA loop {peak['fma'].get('gflops', peak['fma'].get('error'))}")
+    kernel = fastnn_kernel()
+    peak = measure_peaks(thread_counts, args.quick, kernel)
+    peak["numpy"] = {}
+    for name, r in peak["loops"].items():
+        log(f"peak: {name} loop {r.get('gflops', r.get('error'))}")
     for t in thread_counts:
         r = measure("peak", "numpy", t, args)
         peak["numpy"][str(t)] = r
@@ -773,6 +959,10 @@ def main(argv=None):
                 log(f"{wl} {NAMES[fw]} {t} thr: {describe(r)}")
                 if fw == "fastnn" and not r.get("ok"):
                     notes.setdefault("fastnn", "failed: " + r.get("error", "?").splitlines()[0])
+            if fw in MIXED_ON.get(wl, ()):
+                r = measure(fw, wl, args.threads, args, precision=MIXED)
+                results.append(r)
+                log(f"{wl} {NAMES[fw]} {args.threads} thr {MIXED}: {describe(r)}")
     if not args.no_memory:
         for fw, wl in MEMORY_RUNS:
             if fw in available and wl in workloads:

@@ -9,12 +9,15 @@ then attributes its test-set outputs to the 8 input features with three methods 
 """
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
 
 import fastnn
 from fastnn import explain, layers
+
+EPOCHS = int(os.environ.get("FASTNN_EXAMPLE_EPOCHS", "10"))
 
 fastnn.utils.set_random_seed(0)
 (x_train, y_train), (x_test, y_test) = fastnn.datasets.seed_task()
@@ -25,8 +28,8 @@ model = fastnn.Sequential([
     layers.Dense(1, activation="sigmoid"),
 ])
 model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-model.fit(x_train, y_train, batch_size=32, epochs=10, verbose=0)
-print(f"test accuracy {model.evaluate(x_test, y_test, verbose=0)[1]:.3f}")
+model.fit(x_train, y_train, batch_size=32, epochs=EPOCHS, verbose=0)
+print(f"test accuracy {model.evaluate(x_test, y_test, verbose=0)[1]:.4f}")
 
 # The baseline: the average input (the features are standardised, so about zero).
 baseline = x_train.mean(axis=0)

@@ -74,13 +74,13 @@ def _grads(model, opt, loss, x, y, w=None):
 
 def _input_gradient(model, x, weights):
     """The engine's d sum(model(x) * weights) / dx (inference mode)."""
-    net = model._net
+    net = model._engine
     return net.input_gradient(np.ascontiguousarray(x, dtype=model.dtype),
                               np.ascontiguousarray(weights, dtype=model.dtype))
 
 
 def _check_input_gradient(model, x, rtol=1e-6, seed=0):
-    weights = np.random.default_rng(seed + 50).normal(size=(x.shape[0], int(model._net.output_dim)))
+    weights = np.random.default_rng(seed + 50).normal(size=(x.shape[0], int(model._engine.output_dim)))
     dx = _input_gradient(model, x, weights)
     assert dx.shape == x.shape and dx.dtype == np.float64
     fdx = np.zeros_like(x)

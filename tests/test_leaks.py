@@ -64,7 +64,7 @@ _CHILD = textwrap.dedent(r"""
     def cycle_errors(i):
         for call in (lambda: keep.predict(np.full((3, 8), np.nan), verbose=0),
                      lambda: keep.fit(x, y * 3, verbose=0),
-                     lambda: keep._net.set_variable(0, np.zeros(3, np.float32)),
+                     lambda: keep._engine.set_variable(0, np.zeros(3, np.float32)),
                      lambda: saving.from_bytes(blob[:-1]),
                      lambda: saving.from_bytes(blob[:100] + b"x" + blob[101:])):
             try:

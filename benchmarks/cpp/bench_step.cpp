@@ -4,9 +4,9 @@
 // the matrix products of a step (no input gradient for the first layer).
 // Usage: bench_step [threads] [all|w1|w2|w3]
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,11 +44,13 @@ static double run(std::vector<size_t> widths, LossKind loss, ActKind last, size_
   Trainer<float> trainer(net);
   trainer.set_optimizer(oc, true);
   const size_t din = widths[0], dout = widths.back();
-  std::vector<float> X(n * din), Y(n * (loss == LossKind::SparseCategoricalCrossentropy ? 1 : dout));
+  std::vector<float> X(n * din),
+      Y(n * (loss == LossKind::SparseCategoricalCrossentropy ? 1 : dout));
   Rng r(7);
   for (auto& v : X) v = float(r.normal());
   for (size_t i = 0; i < Y.size(); ++i)
-    Y[i] = loss == LossKind::SparseCategoricalCrossentropy ? float(r.below(dout)) : float(r.below(2));
+    Y[i] =
+        loss == LossKind::SparseCategoricalCrossentropy ? float(r.below(dout)) : float(r.below(2));
   std::vector<int64_t> perm(n);
   net.shuffle(perm.data(), n);
   const size_t steps = (n + bs - 1) / bs;
@@ -74,22 +76,26 @@ int main(int argc, char** argv) {
   const std::string which = argc > 2 ? argv[2] : "all";
   ThreadPool::global().set_num_threads(threads);
   if (which == "all" || which == "w1") {
-  double w1 = run({8, 10, 10, 1}, LossKind::BinaryCrossentropy, ActKind::Sigmoid, 100000, 32, 5);
-  std::printf("W1 8-10-10-1 batch 32: %.3f us/step, %.0f samples/s (%d threads)\n", w1,
-              32.0 / w1 * 1e6, threads);
+    double w1 = run({8, 10, 10, 1}, LossKind::BinaryCrossentropy, ActKind::Sigmoid, 100000, 32, 5);
+    std::printf("W1 8-10-10-1 batch 32: %.3f us/step, %.0f samples/s (%d threads)\n", w1,
+                32.0 / w1 * 1e6, threads);
   }
   if (which == "all" || which == "w2") {
-  double w2 = run({784, 512, 512, 10}, LossKind::SparseCategoricalCrossentropy, ActKind::Softmax,
-                  6400, 128, 2);
-  double flops = 128 * (6.0 * (784.0 * 512 + 512.0 * 512 + 512.0 * 10) - 2.0 * 784 * 512);
-  std::printf("W2 784-512-512-10 batch 128: %.1f us/step, %.0f samples/s, %.1f GFLOP/s (%d threads)\n",
-              w2, 128.0 / w2 * 1e6, flops / w2 / 1e3, threads);
+    double w2 = run({784, 512, 512, 10}, LossKind::SparseCategoricalCrossentropy, ActKind::Softmax,
+                    6400, 128, 2);
+    double flops = 128 * (6.0 * (784.0 * 512 + 512.0 * 512 + 512.0 * 10) - 2.0 * 784 * 512);
+    std::printf(
+        "W2 784-512-512-10 batch 128: %.1f us/step, %.0f samples/s, %.1f GFLOP/s (%d threads)\n",
+        w2, 128.0 / w2 * 1e6, flops / w2 / 1e3, threads);
   }
   if (which == "w3") {
-  double w3 = run({1024, 4096, 4096, 1024}, LossKind::MeanSquaredError, ActKind::Linear, 2048, 256, 1);
-  double flops = 256 * (6.0 * (1024.0 * 4096 * 2 + 4096.0 * 4096) - 2.0 * 1024 * 4096);
-  std::printf("W3 1024-4096-4096-1024 batch 256: %.1f us/step, %.0f samples/s, %.1f GFLOP/s (%d threads)\n",
-              w3, 256.0 / w3 * 1e6, flops / w3 / 1e3, threads);
+    double w3 =
+        run({1024, 4096, 4096, 1024}, LossKind::MeanSquaredError, ActKind::Linear, 2048, 256, 1);
+    double flops = 256 * (6.0 * (1024.0 * 4096 * 2 + 4096.0 * 4096) - 2.0 * 1024 * 4096);
+    std::printf(
+        "W3 1024-4096-4096-1024 batch 256: %.1f us/step, %.0f samples/s, %.1f GFLOP/s (%d "
+        "threads)\n",
+        w3, 256.0 / w3 * 1e6, flops / w3 / 1e3, threads);
   }
   return 0;
 }

@@ -24,6 +24,21 @@ import numpy as np
 __all__ = ["Progbar"]
 
 
+def write_text(stream, text):
+    """Writes `text` to `stream` and flushes it. A stream that is None (sys.stdout of a process
+    without a console), closed or failing is skipped: progress output never stops training."""
+    if stream is None:
+        return
+    try:
+        stream.write(text)
+    except (AttributeError, ValueError, OSError):
+        return
+    try:
+        stream.flush()
+    except (AttributeError, ValueError, OSError):
+        pass
+
+
 def _now():
     return time.monotonic()
 
@@ -112,11 +127,7 @@ class Progbar:
         return type(stream).__module__.split(".")[0] == "ipykernel"
 
     def _write(self, stream, text):
-        stream.write(text)
-        try:
-            stream.flush()
-        except (AttributeError, ValueError, OSError):
-            pass
+        write_text(stream, text)
 
     def _target_known(self):
         return self.target is not None and self.target > 0

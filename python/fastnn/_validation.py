@@ -101,7 +101,10 @@ def as_float_matrix(a, name, dtype, n_features=None, input_shape=None):
             f"{name}: expected a 2-D array (samples, features), got shape {arr.shape}; "
             "reshape a single sample with x.reshape(1, -1) or a single feature with x.reshape(-1, 1)")
     if input_shape is not None and tuple(arr.shape[1:]) != tuple(input_shape):
-        if int(math.prod(arr.shape[1:])) != int(math.prod(input_shape)) or arr.ndim == 2 and len(input_shape) == 1:
+        # As Keras, a model declared with flat samples refuses samples of another shape even with as
+        # many values (a (2, 4) sample is not an (8,) one). Flat rows of a multi-dimensional sample
+        # are accepted (the engine runs on flat rows).
+        if int(math.prod(arr.shape[1:])) != int(math.prod(input_shape)) or len(input_shape) == 1:
             raise ValueError(f"{name}: expected samples of shape {tuple(input_shape)}, got {tuple(arr.shape[1:])}")
     if arr.ndim > 2:
         arr = arr.reshape(arr.shape[0], -1)
@@ -168,18 +171,100 @@ def as_sample_weight(a, name, n, dtype):
     return out
 
 
-def positive_int(name, v, allow_none=False):
+# --- numbers ------------------------------------------------------------------------------------
+# Each check returns the value as a plain int / float, or raises a ValueError of the form
+# "<name>: expected <what>, got <value>". bool is never a number here.
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _is_real(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def _fail(name, what, v, allow_none):
+    raise ValueError(f"{name}: expected {what}{' or None' if allow_none else ''}, got {v!r}")
+
+
+def positive_int(name, v, allow_none=False, maximum=None):
+    """An int >= 1 (and <= maximum when given)."""
     if v is None and allow_none:
         return None
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0:
-        raise ValueError(f"{name}: expected a positive int{' or None' if allow_none else ''}, got {v!r}")
+    if not _is_int(v) or v <= 0:
+        _fail(name, "a positive int" if maximum is None else f"a positive int <= {maximum}", v, allow_none)
+    if maximum is not None and v > maximum:
+        _fail(name, f"a positive int <= {maximum}", v, allow_none)
     return int(v)
 
 
-def nonneg_int(name, v):
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
-        raise ValueError(f"{name}: expected a non-negative int, got {v!r}")
+def nonneg_int(name, v, allow_none=False, maximum=None):
+    """An int >= 0 (and <= maximum when given)."""
+    if v is None and allow_none:
+        return None
+    if not _is_int(v) or v < 0 or (maximum is not None and v > maximum):
+        _fail(name, "a non-negative int" if maximum is None else f"an int in [0, {maximum}]", v, allow_none)
     return int(v)
+
+
+def int_in_range(name, v, low, high, allow_none=False):
+    """An int in [low, high]."""
+    if v is None and allow_none:
+        return None
+    if not _is_int(v) or not low <= v <= high:
+        _fail(name, f"an int in [{low}, {high}]", v, allow_none)
+    return int(v)
+
+
+def finite_float(name, v, allow_none=False):
+    """A finite real number."""
+    if v is None and allow_none:
+        return None
+    if not _is_real(v) or not math.isfinite(v):
+        _fail(name, "a finite number", v, allow_none)
+    return float(v)
+
+
+def nonneg_float(name, v, allow_none=False):
+    """A finite number >= 0."""
+    if v is None and allow_none:
+        return None
+    if not _is_real(v) or not math.isfinite(v) or v < 0:
+        _fail(name, "a non-negative number", v, allow_none)
+    return float(v)
+
+
+def positive_float(name, v, allow_none=False):
+    """A finite number > 0."""
+    if v is None and allow_none:
+        return None
+    if not _is_real(v) or not math.isfinite(v) or v <= 0:
+        _fail(name, "a positive number", v, allow_none)
+    return float(v)
+
+
+def float_in_range(name, v, low, high, low_open=False, high_open=False, allow_none=False):
+    """A number in the interval from low to high, each end closed unless *_open."""
+    if v is None and allow_none:
+        return None
+    ok = _is_real(v) and not math.isnan(v)
+    if ok:
+        ok = (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
+    if not ok:
+        interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        _fail(name, f"a number in {interval}", v, allow_none)
+    return float(v)
+
+
+def probability(name, v, closed_right=False, allow_none=False):
+    """A number in [0, 1) ([0, 1] when closed_right)."""
+    return float_in_range(name, v, 0, 1, high_open=not closed_right, allow_none=allow_none)
+
+
+def one_of(name, v, choices):
+    """v itself when it is one of `choices`."""
+    if not any(v == c and type(v) is type(c) for c in choices):
+        raise ValueError(f"{name}: expected one of {', '.join(repr(c) for c in choices)}, got {v!r}")
+    return v
 
 
 def verbose_level(v, default=1):

@@ -9,13 +9,11 @@ import math
 
 import numpy as np
 
-# Native kinds (src/cpp/include/fastnn/activations.h, ActKind)
-_KIND = {
-    "linear": 0, "relu": 1, "leaky_relu": 2, "relu6": 3, "elu": 4, "selu": 5, "gelu": 6,
-    "gelu_tanh": 7, "silu": 8, "mish": 9, "softplus": 10, "softsign": 11, "sigmoid": 12,
-    "hard_sigmoid": 13, "hard_silu": 14, "tanh": 15, "exponential": 16, "softmax": 17,
-    "log_softmax": 18,
-}
+from . import _core
+from ._registry import Registry
+
+# Native kinds, from the engine (ActKind in src/cpp/include/fastnn/activations.h)
+_KIND = {name: int(kind) for name, kind in _core.ActKind.__members__.items()}
 _ALIASES = {"swish": "silu", "hard_swish": "hard_silu", None: "linear"}
 
 
@@ -69,6 +67,11 @@ class Activation:
 ALL = sorted(set(_KIND) - {"gelu_tanh"} | {"swish", "hard_swish"})
 
 
+_REGISTRY = Registry("activation")
+for _name in ALL:
+    _REGISTRY.register(_ALIASES.get(_name, _name), _name)
+
+
 def get(identifier) -> Activation:
     """Resolves a name, an Activation, a config dict or None (linear)."""
     if isinstance(identifier, Activation):
@@ -76,9 +79,7 @@ def get(identifier) -> Activation:
     if identifier is None:
         return Activation("linear")
     if isinstance(identifier, dict):
-        cfg = dict(identifier)
-        name = cfg.pop("name", None)
-        return get(name) if not cfg else Activation(_canonical(name), **cfg)
+        return deserialize(identifier)
     if isinstance(identifier, str):
         return Activation(_canonical(identifier))
     if callable(identifier) and getattr(identifier, "_fastnn_activation", None):
@@ -92,16 +93,23 @@ def get(identifier) -> Activation:
 def _canonical(name) -> str:
     if not isinstance(name, str):
         raise TypeError(f"activation: expected a string name, got {name!r}")
-    key = name.lower()
-    key = _ALIASES.get(key, key)
-    if key not in _KIND or key == "gelu_tanh":
-        raise ValueError(f"activation: unknown name {name!r}; valid names are: {', '.join(ALL)}")
-    return key
+    return _REGISTRY.lookup(name)
 
 
 def serialize(act: Activation):
     cfg = act.get_config()
     return cfg["name"] if len(cfg) == 1 else cfg
+
+
+def deserialize(config) -> Activation:
+    """An activation from its serialized form: a name, or {"name": ..., arguments...}."""
+    if isinstance(config, str) or config is None:
+        return get(config)
+    if not isinstance(config, dict):
+        raise TypeError(f"activation: expected a name or a config dict, got {config!r}")
+    cfg = dict(config)
+    name = cfg.pop("name", None)
+    return get(name) if not cfg else Activation(_canonical(name), **cfg)
 
 
 def _make(name, **defaults):

@@ -98,7 +98,7 @@ def _from_mlp_estimator(est):
 def _native_input_gradient(model, x, weights):
     """The one place that reaches the native network: d sum(model(x) * weights) / d x for C-contiguous
     x (n, input_dim) and weights (n, output_dim) of the model's dtype, inference mode, GIL released."""
-    return model._net.input_gradient(x, weights)
+    return model._engine.input_gradient(x, weights)
 
 
 def _dims(model):

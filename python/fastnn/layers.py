@@ -22,6 +22,10 @@ def _auto_name(cls_name: str) -> str:
     return base if n == 0 else f"{base}_{n}"
 
 
+def _penalty(regularizer):
+    return regularizer.penalty() if regularizer else (0.0, 0.0)
+
+
 def _positive_int(name, v):
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
         raise ValueError(f"{name}: expected a positive int, got {v!r}")
@@ -33,33 +37,43 @@ class Variable(np.lib.mixins.NDArrayOperatorsMixin):
     reads it; v.assign(x) writes it; v.grad reads its current gradient (the manual loop). Arithmetic
     and numpy functions see the current value (v * 2, np.sum(v) return numpy results). == and hash
     are by identity, so variables can be looked up in lists and sets; compare values with
-    np.asarray(v) == x."""
+    np.asarray(v) == x.
+
+    A handle lives as long as its layer stays in the model: rebuilding the model (add) keeps it;
+    popping its layer ends it, and any later use raises instead of reaching another layer's weights."""
 
     __eq__ = object.__eq__
     __ne__ = object.__ne__
     __hash__ = object.__hash__
 
-    def __init__(self, model, index, name, shape, trainable):
+    def __init__(self, model, index, name, shape, trainable, layer=None):
         self.model = model
         self.index = index
         self.name = name
         self.path = name
         self.shape = shape
         self._trainable = trainable
+        self._layer = layer
+        self._gone = None  # why the handle no longer reaches a weight
+
+    def _engine(self, what):
+        if self._gone is not None:
+            raise ValueError(f"{what} {self.name}: this variable no longer exists ({self._gone})")
+        return self.model._engine
 
     @property
     def trainable(self):
-        layer = self.model._variable_layer(self.index)
+        layer = self.model._variable_layer(self.index) if self._gone is None else self._layer
         return self._trainable and layer.trainable and self.model.trainable
 
     def numpy(self):
-        return self.model._net.get_variable(self.index).reshape(self.shape)
+        return self._engine("read").get_variable(self.index).reshape(self.shape)
 
     value = property(numpy)
 
     @property
     def grad(self):
-        return self.model._net.get_variable(self.index, True).reshape(self.shape)
+        return self._engine("grad of").get_variable(self.index, True).reshape(self.shape)
 
     def assign(self, value):
         arr = np.asarray(value)
@@ -67,7 +81,7 @@ class Variable(np.lib.mixins.NDArrayOperatorsMixin):
             raise ValueError(f"assign to {self.name}: expected shape {self.shape}, got {arr.shape}")
         if not np.isfinite(arr).all():
             raise ValueError(f"assign to {self.name}: the value contains NaN or infinite values")
-        self.model._net.set_variable(self.index, np.ascontiguousarray(arr, dtype=self.model.dtype))
+        self._engine("assign to").set_variable(self.index, np.ascontiguousarray(arr, dtype=self.model.dtype))
 
     def assign_add(self, delta):
         self.assign(self.numpy() + np.asarray(delta))
@@ -189,9 +203,21 @@ class Layer:
     def compute_output_shape(self, input_shape):
         return input_shape
 
-    def _native_add(self, net, seed_for) -> bool:
-        """Adds the native layer; returns False when the layer needs no native counterpart."""
-        return False
+    #: The layer's kind in a ModelSpec (fastnn.spec).
+    _spec_kind = None
+
+    def _native(self, seed_for):
+        """(kind, attrs) of the native layer, or (None, None) when it needs none; seed_for(name) gives
+        the seed of the initializer of variable `name` when the initializer has no seed of its own."""
+        return None, None
+
+    def _variable_names(self):
+        """Names of the layer's variables, in get_weights() order."""
+        return []
+
+    def _moving_variables(self):
+        """Names of the variables training never updates through gradients (moving statistics)."""
+        return ()
 
     @property
     def built(self):
@@ -210,8 +236,8 @@ class Layer:
 
     def _sync_trainable(self):
         m = self._model
-        if m is not None and m._net is not None and self._layer_index is not None:
-            m._net.set_layer_trainable(self._layer_index, self._trainable and m._trainable)
+        if m is not None and m.built and self._layer_index is not None:
+            m._engine.set_layer_trainable(self._layer_index, self._trainable and m._trainable)
 
     def __call__(self, inputs, *args, **kwargs):
         """The functional form: calling a layer on Input(...) or on another layer's output records the
@@ -238,7 +264,7 @@ class Layer:
 
     # --- weights ---
     def _variables(self):
-        if self._model is None or self._model._net is None:
+        if self._model is None or not self._model.built:
             return []
         return [self._model._variable(i) for i in self._var_indices]
 
@@ -282,7 +308,7 @@ class Layer:
         return []
 
     def _var(self, name):
-        if self._model is None or self._model._net is None:
+        if self._model is None or not self._model.built:
             raise ValueError(f"layer {self.name!r} is not built: add it to a model and build the model")
         return self._model._variable(self._var_indices[self._var_names.index(name)])
 
@@ -312,6 +338,7 @@ class InputLayer(Layer):
             raise ValueError("Input: shape is required, e.g. Input(shape=(8,))")
         shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
         super().__init__(name=name, dtype=dtype, input_shape=shape, **kwargs)
+        self.dtype = "float32" if dtype is None else np.dtype(dtype).name   # Keras's Input(...).dtype
         self.shape = shape
         self.batch_size = batch_size
 
@@ -359,13 +386,18 @@ class Dense(Layer):
         (n_in,) = self.input_shape
         return [(n_in, self.units)] + ([(self.units,)] if self.use_bias else [])
 
-    def _native_add(self, net, seed_for):
-        kr = self.kernel_regularizer.penalty() if self.kernel_regularizer else (0.0, 0.0)
-        br = self.bias_regularizer.penalty() if self.bias_regularizer else (0.0, 0.0)
-        net.add_dense(self.units, self.use_bias, self.activation.spec(),
-                      self.kernel_initializer.spec(seed_for("kernel")),
-                      self.bias_initializer.spec(seed_for("bias")), kr[0], kr[1], br[0], br[1])
-        return True
+    _spec_kind = "dense"
+
+    def _variable_names(self):
+        return ["kernel", "bias"] if self.use_bias else ["kernel"]
+
+    def _native(self, seed_for):
+        return "dense", {
+            "units": self.units, "use_bias": self.use_bias, "activation": self.activation.spec(),
+            "kernel_initializer": self.kernel_initializer.spec(seed_for("kernel")),
+            "bias_initializer": self.bias_initializer.spec(seed_for("bias")),
+            "kernel_regularizer": _penalty(self.kernel_regularizer),
+            "bias_regularizer": _penalty(self.bias_regularizer)}
 
     @property
     def kernel(self):
@@ -404,9 +436,10 @@ class Activation(Layer):
                              f"{tuple(input_shape)}; add a Flatten layer first")
         return input_shape
 
-    def _native_add(self, net, seed_for):
-        net.add_activation(self.activation.spec())
-        return True
+    _spec_kind = "activation"
+
+    def _native(self, seed_for):
+        return "activation", {"activation": self.activation.spec()}
 
     def get_config(self):
         cfg = super().get_config()
@@ -431,9 +464,10 @@ class Dropout(Layer):
         self.rate = float(rate)
         self.seed = seed
 
-    def _native_add(self, net, seed_for):
-        net.add_dropout(self.rate)
-        return True
+    _spec_kind = "dropout"
+
+    def _native(self, seed_for):
+        return "dropout", {"rate": self.rate}
 
     def get_config(self):
         cfg = super().get_config()
@@ -469,18 +503,23 @@ class BatchNormalization(Layer):
         (d,) = self.input_shape
         return [(d,)] * (int(self.scale) + int(self.center) + 2)
 
-    def _native_add(self, net, seed_for):
-        inits = []
-        if self.scale:
-            inits.append(self.gamma_initializer.spec(seed_for("gamma")))
-        if self.center:
-            inits.append(self.beta_initializer.spec(seed_for("beta")))
-        inits.append(self.moving_mean_initializer.spec(seed_for("moving_mean")))
-        inits.append(self.moving_variance_initializer.spec(seed_for("moving_variance")))
-        g = self.gamma_regularizer.penalty() if self.gamma_regularizer else (0.0, 0.0)
-        b = self.beta_regularizer.penalty() if self.beta_regularizer else (0.0, 0.0)
-        net.add_batchnorm(self.momentum, self.epsilon, self.center, self.scale, inits, g[0], g[1], b[0], b[1])
-        return True
+    _spec_kind = "batch_normalization"
+
+    def _variable_names(self):
+        return (["gamma"] if self.scale else []) + (["beta"] if self.center else []) + \
+            ["moving_mean", "moving_variance"]
+
+    def _moving_variables(self):
+        return ("moving_mean", "moving_variance")
+
+    def _native(self, seed_for):
+        inits = {"gamma": self.gamma_initializer, "beta": self.beta_initializer,
+                 "moving_mean": self.moving_mean_initializer, "moving_variance": self.moving_variance_initializer}
+        return "batch_normalization", {
+            "momentum": self.momentum, "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
+            "initializers": [inits[n].spec(seed_for(n)) for n in self._variable_names()],
+            "gamma_regularizer": _penalty(self.gamma_regularizer),
+            "beta_regularizer": _penalty(self.beta_regularizer)}
 
     def get_config(self):
         cfg = super().get_config()
@@ -521,16 +560,18 @@ class LayerNormalization(Layer):
         (d,) = self.input_shape
         return [(d,)] * (int(self.scale) + int(self.center))
 
-    def _native_add(self, net, seed_for):
-        inits = []
-        if self.scale:
-            inits.append(self.gamma_initializer.spec(seed_for("gamma")))
-        if self.center:
-            inits.append(self.beta_initializer.spec(seed_for("beta")))
-        g = self.gamma_regularizer.penalty() if self.gamma_regularizer else (0.0, 0.0)
-        b = self.beta_regularizer.penalty() if self.beta_regularizer else (0.0, 0.0)
-        net.add_layernorm(self.epsilon, self.center, self.scale, inits, g[0], g[1], b[0], b[1])
-        return True
+    _spec_kind = "layer_normalization"
+
+    def _variable_names(self):
+        return (["gamma"] if self.scale else []) + (["beta"] if self.center else [])
+
+    def _native(self, seed_for):
+        inits = {"gamma": self.gamma_initializer, "beta": self.beta_initializer}
+        return "layer_normalization", {
+            "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
+            "initializers": [inits[n].spec(seed_for(n)) for n in self._variable_names()],
+            "gamma_regularizer": _penalty(self.gamma_regularizer),
+            "beta_regularizer": _penalty(self.beta_regularizer)}
 
     def get_config(self):
         cfg = super().get_config()
@@ -548,6 +589,7 @@ class Flatten(Layer):
     """Flattens each sample to one dimension (inputs of more than 2 dimensions)."""
 
     _accepts_any_rank = True
+    _spec_kind = "flatten"
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -584,3 +626,18 @@ def deserialize(d: dict) -> Layer:
     if cls is None:
         raise ValueError(f"layer: unknown class {d.get('class_name')!r}")
     return cls.from_config(dict(d.get("config", {})))
+
+
+# Keras's activation and reshaping layers over the same engine (ReLU, LeakyReLU, ELU, Softmax,
+# Identity, Reshape), registered for deserialization by class name.
+from ._activation_layers import ELU, CLASSES as _ACTIVATION_LAYER_CLASSES  # noqa: E402
+from ._activation_layers import Identity, LeakyReLU, ReLU, Reshape, Softmax  # noqa: E402, F401
+
+_CLASSES.update({c.__name__: c for c in _ACTIVATION_LAYER_CLASSES})
+# ...and as ModelSpec kinds of their own (their configurations are Keras's, not Activation's), so that
+# model files keep them; exporters that do not know a kind refuse it by name.
+from . import spec as _spec  # noqa: E402
+
+_spec.KINDS = _spec.KINDS + tuple(c._spec_kind for c in _ACTIVATION_LAYER_CLASSES if c._spec_kind not in _spec.KINDS)
+_spec._CLASS_OF.update({c._spec_kind: c.__name__ for c in _ACTIVATION_LAYER_CLASSES})
+_NOT_SUPPORTED = tuple(n for n in _NOT_SUPPORTED if n not in _CLASSES)

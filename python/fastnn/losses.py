@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
-_KIND = {
-    "mean_squared_error": 0, "mean_absolute_error": 1, "mean_absolute_percentage_error": 2,
-    "mean_squared_logarithmic_error": 3, "huber": 4, "log_cosh": 5, "binary_crossentropy": 6,
-    "categorical_crossentropy": 7, "sparse_categorical_crossentropy": 8, "hinge": 9,
-    "squared_hinge": 10, "categorical_hinge": 11, "kl_divergence": 12, "poisson": 13,
-    "cosine_similarity": 14,
-}
+from . import _core
+from ._registry import Registry
+from .manual import LossValue
+
+# Native kinds, from the engine (LossKind in src/cpp/include/fastnn/losses.h)
+_KIND = {name: int(kind) for name, kind in _core.LossKind.__members__.items()}
 _ALIASES = {
     "mse": "mean_squared_error", "mae": "mean_absolute_error",
     "mape": "mean_absolute_percentage_error", "msle": "mean_squared_logarithmic_error",
@@ -30,26 +29,6 @@ _ALIASES = {
     "huber_loss": "huber", "logcosh": "log_cosh", "bce": "binary_crossentropy",
     "cce": "categorical_crossentropy", "scce": "sparse_categorical_crossentropy",
 }
-
-
-class LossValue(float):
-    """A reduced loss value (a float) that can run the backward pass of the model that produced it."""
-
-    def __new__(cls, value, backward=None):
-        obj = super().__new__(cls, value)
-        obj._backward = backward
-        return obj
-
-    def backward(self):
-        if self._backward is None:
-            raise RuntimeError(
-                "backward(): this loss was not computed from a model's output; call the loss on "
-                "the value returned by model(x, training=True)"
-            )
-        self._backward()
-
-    def item(self) -> float:
-        return float(self)
 
 
 class Loss:
@@ -184,6 +163,13 @@ _BY_CLASS_NAME = {c.__name__: c for c in _CLASSES.values()}
 ALL = sorted(_CLASSES) + sorted(_ALIASES)
 
 
+_REGISTRY = Registry("loss")
+for _cls in _CLASSES.values():
+    _REGISTRY.register(_cls, _cls.kind)
+for _alias, _kind in _ALIASES.items():
+    _REGISTRY.register(_CLASSES[_kind], _alias)
+
+
 def get(identifier) -> Loss:
     """Resolves a loss name (Keras's, e.g. "binary_crossentropy", "mse"), class, instance or config."""
     if isinstance(identifier, Loss):
@@ -191,20 +177,9 @@ def get(identifier) -> Loss:
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
     if isinstance(identifier, dict):
-        cfg = dict(identifier)
-        cls_name = cfg.pop("class_name", None)
-        inner = cfg.pop("config", cfg)
-        if cls_name not in _BY_CLASS_NAME:
-            raise ValueError(f"loss: unknown class {cls_name!r}")
-        return _BY_CLASS_NAME[cls_name](**inner)
+        return deserialize(identifier)
     if isinstance(identifier, str):
-        key = identifier.lower()
-        key = _ALIASES.get(key, key)
-        if key in _CLASSES:
-            return _CLASSES[key]()
-        if identifier in _BY_CLASS_NAME:
-            return _BY_CLASS_NAME[identifier]()
-        raise ValueError(f"loss: unknown name {identifier!r}; valid names are: {', '.join(ALL)}")
+        return _REGISTRY.lookup(identifier)()
     if callable(identifier) and getattr(identifier, "_fastnn_loss", None):
         return _CLASSES[identifier._fastnn_loss]()
     raise TypeError(
@@ -214,7 +189,12 @@ def get(identifier) -> Loss:
 
 
 def serialize(loss: Loss) -> dict:
-    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+    return _REGISTRY.serialize(loss)
+
+
+def deserialize(config: dict) -> Loss:
+    """A loss from {"class_name": ..., "config": {...}}."""
+    return _REGISTRY.deserialize(config)
 
 
 def _fn(kind):

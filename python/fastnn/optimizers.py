@@ -18,10 +18,13 @@ import math
 import weakref
 
 from . import schedules as _schedules
+from ._registry import Registry
 from .schedules import LearningRateSchedule
 
-_KIND = {"SGD": 0, "Adam": 1, "AdamW": 2, "RMSprop": 3, "Adagrad": 4, "Adadelta": 5,
-         "Adamax": 6, "Nadam": 7, "Lion": 8}
+from . import _core
+
+# Native kinds, from the engine (OptKind in src/cpp/include/fastnn/optimizers.h)
+_KIND = {name: int(kind) for name, kind in _core.OptKind.__members__.items()}
 
 
 def _check_rate(name, v, allow_zero=True):
@@ -90,7 +93,7 @@ class Optimizer:
 
     def zero_grad(self):
         """Sets the gradients of the bound model to zero (the manual loop)."""
-        self._require_model()._net.zero_grad()
+        self._require_model()._engine.zero_grad()
 
     def step(self):
         """Applies one update from the gradients accumulated by loss.backward() (the manual loop)."""
@@ -109,8 +112,8 @@ class Optimizer:
     def learning_rate(self):
         """The current rate (a float). Assigning a float or a schedule takes effect at the next step."""
         m = self._model
-        if m is not None and m._net is not None:
-            return float(m._net.current_learning_rate())
+        if m is not None and m.built:
+            return m._engine.current_learning_rate()
         lr = self._learning_rate
         return lr(self._iterations) if isinstance(lr, LearningRateSchedule) else lr
 
@@ -118,23 +121,23 @@ class Optimizer:
     def learning_rate(self, value):
         self._learning_rate = _check_rate("learning_rate", value)
         m = self._model
-        if m is not None and m._net is not None:
-            m._net.set_learning_rate_schedule(self._schedule_native())
+        if m is not None and m.built:
+            m._engine.set_learning_rate_schedule(self._schedule_native())
 
     lr = learning_rate
 
     @property
     def iterations(self) -> int:
         m = self._model
-        if m is not None and m._net is not None:
-            return int(m._net.iterations)
+        if m is not None and m.built:
+            return m._engine.iterations
         return self._iterations
 
     def _schedule_native(self) -> dict:
         lr = self._learning_rate
         if isinstance(lr, LearningRateSchedule):
             return lr.native()
-        return {"kind": 0, "initial": float(lr)}
+        return {"kind": _schedules._KIND["Constant"], "initial": float(lr)}
 
     def native_config(self) -> dict:
         cfg = {"kind": _KIND[type(self)._native_kind], "schedule": self._schedule_native()}
@@ -321,6 +324,11 @@ _NAMES = {k.lower(): v for k, v in _CLASSES.items()}
 ALL = sorted(_NAMES)
 
 
+_REGISTRY = Registry("optimizer")
+for _name, _cls in _NAMES.items():
+    _REGISTRY.register(_cls, _name)
+
+
 def get(identifier) -> Optimizer:
     """Resolves "adam", "sgd", ... (Keras names), an Optimizer, a class or a config dict."""
     if isinstance(identifier, Optimizer):
@@ -328,20 +336,19 @@ def get(identifier) -> Optimizer:
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):
         return identifier()
     if isinstance(identifier, str):
-        cls = _NAMES.get(identifier.lower())
-        if cls is None:
-            raise ValueError(f"optimizer: unknown name {identifier!r}; valid names are: {', '.join(ALL)}")
-        return cls()
+        return _REGISTRY.lookup(identifier)()
     if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"optimizer: unknown class {identifier.get('class_name')!r}")
-        return cls.from_config(identifier.get("config", {}))
+        return deserialize(identifier)
     raise TypeError(f"optimizer: expected a name, an Optimizer or a config dict, got {identifier!r}")
 
 
 def serialize(opt: Optimizer) -> dict:
-    return {"class_name": type(opt).__name__, "config": opt.get_config()}
+    return _REGISTRY.serialize(opt)
+
+
+def deserialize(config: dict) -> Optimizer:
+    """An optimizer from {"class_name": ..., "config": {...}}."""
+    return _REGISTRY.deserialize(config)
 
 
 schedules = _schedules

@@ -2,7 +2,8 @@
 to the variable's gradient, natively."""
 from __future__ import annotations
 
-import math
+from ._registry import Registry
+from ._validation import nonneg_float
 
 
 class Regularizer:
@@ -30,9 +31,7 @@ class Regularizer:
 
 
 def _factor(name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-        raise ValueError(f"{name}: expected a non-negative number, got {v!r}")
-    return float(v)
+    return nonneg_float(name, v)
 
 
 class L1L2(Regularizer):
@@ -61,25 +60,27 @@ class L2(Regularizer):
 l1 = L1
 l2 = L2
 l1_l2 = L1L2
-_CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2}
-_NAMES = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2}
+_REGISTRY = Registry("regularizer")
+for _cls, _names in ((L1, ("l1",)), (L2, ("l2",)), (L1L2, ("l1_l2", "l1l2"))):
+    _REGISTRY.register(_cls, *_names)
 
 
 def get(identifier):
     if identifier is None or isinstance(identifier, Regularizer):
         return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Regularizer):
+        return identifier()
     if isinstance(identifier, str):
-        cls = _NAMES.get(identifier.lower())
-        if cls is None:
-            raise ValueError(f"regularizer: unknown name {identifier!r}; valid names are: l1, l2, l1_l2")
-        return cls()
+        return _REGISTRY.lookup(identifier)()
     if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"regularizer: unknown class {identifier.get('class_name')!r}")
-        return cls.from_config(identifier.get("config", {}))
+        return deserialize(identifier)
     raise TypeError(f"regularizer: expected a name, a Regularizer, a config dict or None, got {identifier!r}")
 
 
 def serialize(r):
-    return None if r is None else {"class_name": type(r).__name__, "config": r.get_config()}
+    return None if r is None else _REGISTRY.serialize(r)
+
+
+def deserialize(config):
+    """A regularizer from {"class_name": ..., "config": {...}} (None stays None)."""
+    return None if config is None else _REGISTRY.deserialize(config)

@@ -8,6 +8,20 @@ Layout (little-endian):
     ...       raw arrays, each at the offset the table gives (relative to the end of the header)
     4 bytes   CRC-32 of everything before it
 
+Version 2 (written today) describes the model by its ModelSpec (fastnn.spec) and stores one named
+array per variable and per optimizer slot, in Keras layout, independent of how the engine lays out
+its memory:
+    header "spec"      ModelSpec.to_dict(): layers, their configurations, variables and shapes
+    header "config"    the model's own fields (name, dtype, trainable, seed)
+    header "compile"   the compile configuration (or null); "state": step count, the optimizer's
+                       scalar, the generator state, per-layer trainable flags; "optimizer_slots":
+                       the slot names of the compiled optimizer, in the engine's order
+    arrays             "<layer>/<variable>" (e.g. "dense/kernel") for each variable, and
+                       "optimizer/<layer>/<variable>/<slot>" (e.g. "optimizer/dense/kernel/m")
+Every array's shape and dtype is checked against the spec before anything is built, and every
+value must be finite (as set_weights requires). Version-1 files (one "params" array holding the
+engine's parameter arena, the architecture as a Keras config) still load.
+
 Loading never executes code: no pickle, no eval, no import of names taken from the file. Layer,
 loss and optimizer classes are looked up in fixed tables; every size is checked against the declared
 shapes before any array is read.
@@ -21,13 +35,18 @@ import os
 import stat
 import struct
 import tempfile
+import warnings
 import zlib
 
 import numpy as np
 
+from . import _engine
+from . import spec as _spec
+
 MAGIC_MODEL = b"FASTNN\x00M"
 MAGIC_WEIGHTS = b"FASTNN\x00W"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 _MAX_HEADER = 64 << 20
 _MAX_NDIM = 8
 _DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -125,28 +144,95 @@ def _fsync_folder(folder):
         os.close(dfd)
 
 
+# ---------------------------------------------------------------------------------------- the builder
+_builder = None
+
+
+def register_builder(builder):
+    """fastnn.models hands in what loading needs from it (from_config for version-1 files, from_spec
+    for version 2), so that this module never imports models."""
+    global _builder
+    _builder = builder
+
+
+def _the_builder(builder):
+    b = builder or _builder
+    if b is None:
+        raise RuntimeError("saving: no model builder registered; import fastnn first")
+    return b
+
+
+# ---------------------------------------------------------------------------------------- writing v2
+def _model_fields(model) -> dict:
+    cfg = model.get_config()
+    return {k: cfg[k] for k in ("name", "dtype", "trainable", "seed") if k in cfg}
+
+
+def _variable_arrays(spec, weights) -> dict:
+    return dict(zip(spec.variable_names(), (np.ascontiguousarray(w) for w in weights)))
+
+
 def _model_payload(model):
     model._require_built("save")
-    net = model._net
+    spec = model.spec()
+    snap = model._engine.snapshot(len(spec.variables()), with_optimizer=model.compiled)
+    weights = [w.reshape(v.shape) for w, (_i, v) in zip(snap["weights"], spec.variables())]
+    arrays = _variable_arrays(spec, weights)
+    slots = []
+    if model.compiled:
+        slots = _engine.optimizer_slot_names(model.optimizer.native_config())
+        per = _engine.split_optimizer_state(snap["optimizer_state"], [w.size for w in weights], len(slots))
+        for name, (_i, v), var_slots in zip(spec.variable_names(), spec.variables(), per):
+            for slot, a in zip(slots, var_slots):
+                arrays[f"optimizer/{name}/{slot}"] = a.reshape(v.shape)
     header = {
         "format": "fastnn", "kind": "model", "dtype": model.dtype,
-        "config": model.get_config(),
+        "spec": spec.to_dict(),
+        "config": _model_fields(model),
         "compile": getattr(model, "_compile_config", None) if model.compiled else None,
+        "optimizer_slots": slots,
         "state": {
-            "iterations": int(net.iterations),
-            "optimizer_scalar": float(net.optimizer_scalar),
-            "rng": [int(s) for s in net.rng_state()],
+            "iterations": snap["iterations"],
+            "optimizer_scalar": snap["optimizer_scalar"],
+            "rng": snap["rng"],
             "trainable": [bool(l.trainable) for l in model.layers],
         },
     }
-    arrays = {"params": net.arena(False)}
-    if model.compiled:
-        arrays["optimizer_state"] = net.optimizer_state()
     return _pack(MAGIC_MODEL, header, arrays)
 
 
 def save_model(model, filepath, overwrite=True):
+    _warn_keras_suffix(filepath)
     _write_atomic(filepath, _model_payload(model), overwrite)
+
+
+def _warn_keras_suffix(filepath):
+    """save() keeps fastnn's own format whatever the name (so load_model reads it back); a Keras
+    name gets a warning that says so and where Keras's format is written."""
+    path = os.fspath(filepath)
+    if isinstance(path, str) and path.lower().endswith((".keras", ".h5")):
+        import warnings
+
+        warnings.warn(f"save: {os.path.basename(path)!r} is written in fastnn's format, which Keras cannot read "
+                      "(fastnn.models.load_model reads it); fastnn.interop.save_keras(model, path) writes a "
+                      "Keras .keras archive", UserWarning, stacklevel=4)
+
+
+def _foreign_format_hint(data: bytes) -> str:
+    """For a file that is not fastnn's: what it looks like, and what reads it ("" if unknown)."""
+    if data[:4] == b"PK\x03\x04":
+        name_len = int.from_bytes(data[26:28], "little")
+        first = bytes(data[30:30 + name_len])
+        if first in (b"metadata.json", b"config.json", b"model.weights.h5"):
+            return "; this is a Keras .keras archive: read it with fastnn.interop.load_keras(path)"
+        if first.endswith(b"data.pkl") or b"/" in first:
+            return ("; this looks like a PyTorch file: load it with torch.load and convert the module with "
+                    "fastnn.interop.from_torch(module)")
+        return "; this is a zip archive"
+    if data[:8] == b"\x89HDF\r\n\x1a\n":
+        return ("; this is an HDF5 file (Keras weights, .weights.h5): build the model and read it with "
+                "fastnn.interop.load_keras_weights(model, path)")
+    return ""
 
 
 def to_bytes(model) -> bytes:
@@ -155,9 +241,9 @@ def to_bytes(model) -> bytes:
 
 def save_weights(model, filepath, overwrite=True):
     model._require_built("save_weights")
-    header = {"format": "fastnn", "kind": "weights", "dtype": model.dtype,
-              "variables": [[v.name, list(v.shape)] for v in model.weights]}
-    _write_atomic(filepath, _pack(MAGIC_WEIGHTS, header, {"params": model._net.arena(False)}), overwrite)
+    spec = model.spec()
+    header = {"format": "fastnn", "kind": "weights", "dtype": model.dtype, "spec": spec.to_dict()}
+    _write_atomic(filepath, _pack(MAGIC_WEIGHTS, header, _variable_arrays(spec, model.get_weights())), overwrite)
 
 
 # ---------------------------------------------------------------------------------------- reading
@@ -169,13 +255,14 @@ def _unpack(data: bytes, magic: bytes):
         if data[:8] == other:
             what = "a weights file" if other == MAGIC_WEIGHTS else "a whole-model file"
             raise FileFormatError(f"this is {what}; use {'load_weights' if other == MAGIC_WEIGHTS else 'load_model'}")
-        raise FileFormatError("not a fastnn file (bad magic)")
+        raise FileFormatError("not a fastnn file (bad magic)" + _foreign_format_hint(data))
     version, hlen = struct.unpack("<IQ", data[8:20])
     # The version comes before the checksum: a file of another version may lay out its trailer
     # differently, and deserves a message that says so.
-    if version != FORMAT_VERSION:
-        raise FileFormatError(f"unsupported format version {version} (this fastnn reads version "
-                              f"{FORMAT_VERSION}); the file is from another fastnn version or corrupted")
+    if version not in _READABLE_VERSIONS:
+        raise FileFormatError(f"unsupported format version {version} (this fastnn reads versions "
+                              f"{', '.join(map(str, _READABLE_VERSIONS))}); the file is from another fastnn "
+                              "version or corrupted")
     (crc,) = struct.unpack("<I", data[-4:])
     if zlib.crc32(data[:-4]) & 0xFFFFFFFF != crc:
         raise FileFormatError("checksum mismatch: the file is truncated or corrupted")
@@ -214,22 +301,148 @@ def _unpack(data: bytes, magic: bytes):
         if off + nb > len(payload):
             raise FileFormatError(f"array {name!r}: extends past the end of the file")
         arrays[name] = np.frombuffer(payload[off:off + nb], dtype=_DTYPES[dt]).reshape(shape).copy()
+    header["_version"] = version
     return header, arrays
 
 
 def _is_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
-
 def _read(filepath) -> bytes:
+    """The file's bytes, read in steps: the fixed prefix and the header first, then exactly the size
+    the header's array table declares (plus the checksum), so that a file that is not a fastnn file,
+    or an endless one (/dev/zero), is refused without reading it all."""
     path = os.fspath(filepath)
     with open(path, "rb") as f:
-        return f.read()
+        prefix = f.read(20)
+        if len(prefix) < 20 or prefix[:8] not in (MAGIC_MODEL, MAGIC_WEIGHTS):
+            return prefix + f.read(4096)  # _unpack names the problem (and the format it looks like)
+        _version, hlen = struct.unpack("<IQ", prefix[8:20])
+        if hlen > _MAX_HEADER:
+            return prefix + f.read(4)
+        hbytes = f.read(hlen)
+        end = 0
+        try:
+            table = json.loads(hbytes.decode("utf-8")).get("arrays")
+            for e in table:
+                if _is_int(e.get("offset")) and _is_int(e.get("nbytes")):
+                    end = max(end, e["offset"] + e["nbytes"])
+        except Exception:  # noqa: BLE001 - a bad header: _unpack reports it from what was read
+            return prefix + hbytes + f.read(4)
+        rest = f.read(end + 4)
+        if len(rest) == end + 4 and f.read(1):
+            return prefix + hbytes + rest + b"\x00"  # trailing data: the checksum cannot match
+        return prefix + hbytes + rest
 
 
-def _model_from(header, arrays, compile=True):
-    from .models import Sequential
+# ---------------------------------------------------------------------------------------- reading v2
+def _finite(name, a):
+    if a.size and not (np.isfinite(np.min(a)) and np.isfinite(np.max(a))):
+        raise FileFormatError(f"array {name!r}: contains NaN or infinite values (a model file's weights must be "
+                              "finite, as set_weights requires)")
 
+
+def _spec_of(header):
+    raw = header.get("spec")
+    if not isinstance(raw, dict):
+        raise FileFormatError("header: missing or bad model description (spec)")
+    try:
+        spec = _spec.ModelSpec.from_dict(raw)
+    except ValueError as e:
+        raise FileFormatError(f"header: {str(e)[:300]}") from None
+    if header.get("dtype") != spec.dtype:
+        raise FileFormatError(f"header: bad dtype {str(header.get('dtype'))[:80]!r} (the spec says {spec.dtype})")
+    return spec
+
+
+def _variables_of(spec, arrays, what):
+    """The arrays of the spec's variables, each checked for presence, shape, dtype and finiteness."""
+    out = []
+    for name, (_i, v) in zip(spec.variable_names(), spec.variables()):
+        a = arrays.get(name)
+        if a is None:
+            raise FileFormatError(f"{what}: the file holds no array for variable {name!r}")
+        if tuple(a.shape) != v.shape or a.dtype != np.dtype(spec.dtype):
+            raise FileFormatError(f"array {name!r}: expected shape {v.shape} of {spec.dtype}, got "
+                                  f"{tuple(a.shape)} of {a.dtype.name}")
+        _finite(name, a)
+        out.append(a)
+    return out
+
+
+def _check_state(state, model):
+    if not isinstance(state, dict):
+        raise FileFormatError("header: bad training state")
+    trainable = state.get("trainable")
+    if trainable is not None:
+        if not isinstance(trainable, list) or len(trainable) != len(model.layers) or \
+                not all(isinstance(t, bool) for t in trainable):
+            raise FileFormatError("state: bad per-layer trainable flags")
+    it = state.get("iterations", 0)
+    scalar = state.get("optimizer_scalar", 1.0)
+    if not _is_int(it) or not 0 <= it < 2**63 or isinstance(scalar, bool) or \
+            not isinstance(scalar, (int, float)) or not math.isfinite(scalar):
+        raise FileFormatError("state: bad iterations or optimizer state")
+    rng = state.get("rng")
+    if rng is not None and (not isinstance(rng, list) or len(rng) != 4 or
+                            not all(_is_int(r) and 0 <= r < 2**64 for r in rng)):
+        raise FileFormatError("state: bad random generator state")
+    return trainable, it, float(scalar), rng
+
+
+def _model_from_v2(header, arrays, compile, builder):
+    spec = _spec_of(header)
+    weights = _variables_of(spec, arrays, "weights")
+    fields = header.get("config", {})
+    if not isinstance(fields, dict):
+        raise FileFormatError("header: bad model configuration")
+    state = header.get("state", {})
+    model_trainable = fields.get("trainable", True)
+    if not isinstance(model_trainable, bool):
+        raise FileFormatError("config: bad trainable flag")
+    seed = fields.get("seed")
+    if seed is not None and not (_is_int(seed) and 0 <= seed < 2**64):
+        raise FileFormatError("config: bad seed")
+    try:
+        model = builder.from_spec(spec, seed=seed)
+    except Exception as e:  # values of the wrong type or range reaching constructors or the engine
+        raise FileFormatError(f"header: the model configuration is invalid ({type(e).__name__}: "
+                              f"{str(e)[:200]})") from None
+    trainable, it, scalar, rng = _check_state(state, model)
+    model.set_weights(weights)
+    if trainable is not None:
+        for l, t in zip(model.layers, trainable):
+            l.trainable = t
+    model.trainable = model_trainable
+    comp = header.get("compile")
+    if compile and isinstance(comp, dict):
+        compile_from_config(model, comp)
+        slots = _engine.optimizer_slot_names(model.optimizer.native_config())
+        stored = header.get("optimizer_slots")
+        per_var = []
+        if stored is not None:
+            if stored != slots:
+                raise FileFormatError(f"optimizer_slots: expected {slots} for the compiled optimizer, got "
+                                      f"{str(stored)[:200]}")
+            for name, (_i, v) in zip(spec.variable_names(), spec.variables()):
+                got = []
+                for slot in slots:
+                    key = f"optimizer/{name}/{slot}"
+                    a = arrays.get(key)
+                    if a is None or tuple(a.shape) != v.shape or a.dtype != np.dtype(spec.dtype):
+                        raise FileFormatError(f"array {key!r}: missing, or not of shape {v.shape} of {spec.dtype}")
+                    _finite(key, a)
+                    got.append(a)
+                per_var.append(got)
+            flat = _engine.join_optimizer_state(per_var, len(slots), spec.dtype)
+            model._engine.set_optimizer_state(flat, it, scalar)
+    if rng is not None:
+        model._engine.set_rng_state(rng)
+    return model
+
+
+# ---------------------------------------------------------------------------------------- reading v1
+def _model_from_v1(header, arrays, compile, builder):
     cfg = header.get("config")
     if not isinstance(cfg, dict) or not isinstance(cfg.get("layers"), list):
         raise FileFormatError("header: bad model configuration")
@@ -244,41 +457,32 @@ def _model_from(header, arrays, compile=True):
         raise FileFormatError("header: bad training state")
     _check_architecture(cfg, params.size)
     try:
-        model = Sequential.from_config(cfg)
+        model = builder.from_config(cfg)
         model.build()
     except FileFormatError:
         raise
     except Exception as e:  # values of the wrong type or range reaching constructors or the engine
         raise FileFormatError(f"header: the model configuration is invalid ({type(e).__name__}: "
                               f"{str(e)[:200]})") from None
-    if params.dtype != np.dtype(model.dtype) or params.size != model._net.arena().size:
+    if params.dtype != np.dtype(model.dtype) or params.size != model._engine.arena_size():
         raise FileFormatError("params: the weights do not match the architecture")
-    model._net.set_arena(params)
-    trainable = state.get("trainable")
+    _finite("params", params)
+    model._engine.set_arena(params)
+    trainable, it, scalar, rng = _check_state(state, model)
     if trainable is not None:
-        if not isinstance(trainable, list) or len(trainable) != len(model.layers) or \
-                not all(isinstance(t, bool) for t in trainable):
-            raise FileFormatError("state: bad per-layer trainable flags")
         for l, t in zip(model.layers, trainable):
             l.trainable = t
     comp = header.get("compile")
     if compile and isinstance(comp, dict):
-        _compile_from_config(model, comp)
+        compile_from_config(model, comp)
         opt_state = arrays.get("optimizer_state")
         if opt_state is not None:
-            if opt_state.size != model._net.optimizer_state().size:
+            if opt_state.size != model._engine.optimizer_state().size:
                 raise FileFormatError("optimizer_state: size does not match the optimizer")
-            it = state.get("iterations", 0)
-            scalar = state.get("optimizer_scalar", 1.0)
-            if not _is_int(it) or not 0 <= it < 2**63 or isinstance(scalar, bool) or \
-                    not isinstance(scalar, (int, float)) or not math.isfinite(scalar):
-                raise FileFormatError("state: bad iterations or optimizer state")
-            model._net.set_optimizer_state(opt_state, it, float(scalar))
-    rng = state.get("rng")
+            _finite("optimizer_state", opt_state)
+            model._engine.set_optimizer_state(opt_state, it, scalar)
     if rng is not None:
-        if not isinstance(rng, list) or len(rng) != 4 or not all(_is_int(r) and 0 <= r < 2**64 for r in rng):
-            raise FileFormatError("state: bad random generator state")
-        model._net.set_rng_state(tuple(rng))
+        model._engine.set_rng_state(rng)
     return model
 
 
@@ -314,6 +518,7 @@ def _check_architecture(cfg, n_params):
         shape = out
 
 
+# ---------------------------------------------------------------------------------------- compile
 def _metrics_from_config(entries):
     """Metric entries of a compile configuration: names, or {"class_name", "config"} dicts resolved
     through fastnn.metrics' fixed table."""
@@ -328,11 +533,17 @@ def _metrics_from_config(entries):
     return out
 
 
-def _compile_from_config(model, comp):
-    from . import losses, optimizers
+def compile_from_config(model, comp):
+    from . import losses, mixed_precision, optimizers
 
+    policy = comp.get("dtype_policy")
+    if policy == "mixed_bfloat16" and not mixed_precision.bfloat16_supported():
+        warnings.warn("the model was compiled with dtype_policy='mixed_bfloat16', which this CPU cannot "
+                      "run; it is compiled in float32", RuntimeWarning, stacklevel=3)
+        policy = "float32"
     try:
         model.compile(optimizer=optimizers.get(comp["optimizer"]), loss=losses.get(comp["loss"]),
+                      dtype_policy=policy,
                       metrics=_metrics_from_config(comp.get("metrics", [])),
                       weighted_metrics=_metrics_from_config(comp.get("weighted_metrics", [])),
                       loss_weights=comp.get("loss_weights"))
@@ -341,14 +552,40 @@ def _compile_from_config(model, comp):
                               f"{str(e)[:200]})") from None
 
 
-def load_model(filepath, compile=True):
+_compile_from_config = compile_from_config
+
+
+def _model_from(header, arrays, compile, builder):
+    builder = _the_builder(builder)
+    if header.get("_version") == 1:
+        return _model_from_v1(header, arrays, compile, builder)
+    return _model_from_v2(header, arrays, compile, builder)
+
+
+def load_model(filepath, compile=True, builder=None):
     header, arrays = _unpack(_read(filepath), MAGIC_MODEL)
-    return _model_from(header, arrays, compile)
+    return _model_from(header, arrays, compile, builder)
 
 
-def from_bytes(data: bytes):
+def from_bytes(data: bytes, builder=None):
     header, arrays = _unpack(data, MAGIC_MODEL)
-    return _model_from(header, arrays, True)
+    return _model_from(header, arrays, True, builder)
+
+
+# ---------------------------------------------------------------------------------------- load_weights
+def _same_architecture(file_spec, spec):
+    """None when file_spec's weights fit spec (same input, same layer kinds and variable shapes in
+    order; layer names may differ), else what differs."""
+    if file_spec.input_shape != spec.input_shape:
+        return f"the file's model takes inputs of shape {file_spec.input_shape}, this one {spec.input_shape}"
+    if len(file_spec.layers) != len(spec.layers):
+        return f"the file's model has {len(file_spec.layers)} layers, this one {len(spec.layers)}"
+    for i, (a, b) in enumerate(zip(file_spec.layers, spec.layers)):
+        va, vb = [(v.name, v.shape) for v in a.variables], [(v.name, v.shape) for v in b.variables]
+        if a.kind != b.kind or va != vb:
+            return (f"layer {i}: the file has {a.kind} {a.name!r} with variables {va}, this model {b.kind} "
+                    f"{b.name!r} with {vb}")
+    return None
 
 
 def load_weights(model, filepath):
@@ -358,8 +595,31 @@ def load_weights(model, filepath):
     else:
         header, arrays = _unpack(data, MAGIC_WEIGHTS)
     model._require_built("load_weights")
-    params = arrays.get("params")
-    if params is None or params.size != model._net.arena().size:
-        raise ValueError(f"load_weights: the file holds {0 if params is None else params.size} weights, "
-                         f"the model has {model._net.arena().size}")
-    model._net.set_arena(np.ascontiguousarray(params, dtype=model.dtype))
+    spec = model.spec()
+    if header.get("_version") == 1:
+        params = arrays.get("params")
+        n = model._engine.arena_size()
+        if params is None or params.size != n:
+            raise ValueError(f"load_weights: the file holds {0 if params is None else params.size} weights, "
+                             f"the model has {n}")
+        declared = header.get("variables")
+        if header.get("kind") == "weights":
+            shapes = [tuple(v.shape) for _i, v in spec.variables()]
+            ok = isinstance(declared, list) and len(declared) == len(shapes) and all(
+                isinstance(d, list) and len(d) == 2 and isinstance(d[1], list) and tuple(d[1]) == s
+                for d, s in zip(declared, shapes))
+            if not ok:
+                raise ValueError(f"load_weights: the file's variables {str(declared)[:300]} do not match the "
+                                 f"model's shapes {shapes}")
+        _finite("params", params)
+        model._engine.set_arena(np.ascontiguousarray(params, dtype=model.dtype))
+        return
+    file_spec = _spec_of(header)
+    if file_spec.count_params() != spec.count_params():
+        raise ValueError(f"load_weights: the file holds {file_spec.count_params()} weights, the model has "
+                         f"{spec.count_params()}")
+    why = _same_architecture(file_spec, spec)
+    if why is not None:
+        raise ValueError(f"load_weights: the file holds the weights of another architecture ({why})")
+    weights = _variables_of(file_spec, arrays, "load_weights")
+    model.set_weights([np.ascontiguousarray(w, dtype=model.dtype) for w in weights])

@@ -3,11 +3,18 @@ from __future__ import annotations
 
 import math
 
+from . import _core
+from ._registry import Registry
+from ._validation import finite_float, nonneg_float, positive_float
+
+# Native kinds, from the engine (ScheduleKind in src/cpp/include/fastnn/optimizers.h)
+_KIND = {name: int(kind) for name, kind in _core.ScheduleKind.__members__.items()}
+
 
 class LearningRateSchedule:
     """Base class. `schedule(step)` returns the rate used by the optimizer at that step."""
 
-    kind = 0
+    kind = _KIND["Constant"]
 
     def native(self) -> dict:
         raise NotImplementedError
@@ -26,29 +33,41 @@ class LearningRateSchedule:
 
 
 def _positive(name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name}: expected a positive number, got {v!r}")
+    positive_float(name, v)
     return v
 
 
 def _nonneg(name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-        raise ValueError(f"{name}: expected a non-negative number, got {v!r}")
+    nonneg_float(name, v)
     return v
+
+
+def _rate(name, v):
+    """A learning rate a schedule starts from, passes through or ends at: finite and >= 0, as a
+    plain learning rate must be."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+        raise ValueError(f"{name}: expected a non-negative finite learning rate, got {v!r}")
+    return v
+
+
+def _as_list(name, v):
+    if isinstance(v, (str, bytes, dict)) or not hasattr(v, "__iter__"):
+        raise ValueError(f"{name}: expected a list of numbers, got {v!r}")
+    return list(v)
 
 
 class ExponentialDecay(LearningRateSchedule):
     """initial_learning_rate * decay_rate ** (step / decay_steps) (floored when staircase)."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
-        self.initial_learning_rate = _nonneg("initial_learning_rate", initial_learning_rate)
+        self.initial_learning_rate = _rate("initial_learning_rate", initial_learning_rate)
         self.decay_steps = _positive("decay_steps", decay_steps)
         self.decay_rate = _nonneg("decay_rate", decay_rate)
         self.staircase = bool(staircase)
         self.name = name
 
     def native(self):
-        return {"kind": 1, "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
+        return {"kind": _KIND["ExponentialDecay"], "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "decay_rate": self.decay_rate, "staircase": self.staircase}
 
     def get_config(self):
@@ -60,8 +79,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     """values[0] while step <= boundaries[0], values[i] while step <= boundaries[i], then values[-1]."""
 
     def __init__(self, boundaries, values, name="PiecewiseConstantDecay"):
-        boundaries = [float(b) for b in boundaries]
-        values = [float(v) for v in values]
+        boundaries = [finite_float(f"boundaries[{i}]", b) for i, b in enumerate(_as_list("boundaries", boundaries))]
+        values = [float(_rate(f"values[{i}]", v)) for i, v in enumerate(_as_list("values", values))]
         if len(values) != len(boundaries) + 1:
             raise ValueError(
                 f"values: expected len(boundaries) + 1 = {len(boundaries) + 1} values, got {len(values)}")
@@ -70,7 +89,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         self.boundaries, self.values, self.name = boundaries, values, name
 
     def native(self):
-        return {"kind": 2, "initial": self.values[0], "boundaries": self.boundaries, "values": self.values}
+        return {"kind": _KIND["PiecewiseConstantDecay"], "initial": self.values[0], "boundaries": self.boundaries, "values": self.values}
 
     def get_config(self):
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
@@ -81,15 +100,16 @@ class PolynomialDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
                  cycle=False, name="PolynomialDecay"):
-        self.initial_learning_rate = _nonneg("initial_learning_rate", initial_learning_rate)
+        self.initial_learning_rate = _rate("initial_learning_rate", initial_learning_rate)
         self.decay_steps = _positive("decay_steps", decay_steps)
-        self.end_learning_rate = _nonneg("end_learning_rate", end_learning_rate)
-        self.power = float(power)
+        self.end_learning_rate = _rate("end_learning_rate", end_learning_rate)
+        # a negative power makes the rate infinite at decay_steps
+        self.power = nonneg_float("power", power)
         self.cycle = bool(cycle)
         self.name = name
 
     def native(self):
-        return {"kind": 3, "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
+        return {"kind": _KIND["PolynomialDecay"], "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "end": self.end_learning_rate, "power": self.power, "cycle": self.cycle}
 
     def get_config(self):
@@ -102,14 +122,14 @@ class InverseTimeDecay(LearningRateSchedule):
     """initial_learning_rate / (1 + decay_rate * step / decay_steps) (floored when staircase)."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay"):
-        self.initial_learning_rate = _nonneg("initial_learning_rate", initial_learning_rate)
+        self.initial_learning_rate = _rate("initial_learning_rate", initial_learning_rate)
         self.decay_steps = _positive("decay_steps", decay_steps)
         self.decay_rate = _nonneg("decay_rate", decay_rate)
         self.staircase = bool(staircase)
         self.name = name
 
     def native(self):
-        return {"kind": 4, "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
+        return {"kind": _KIND["InverseTimeDecay"], "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "decay_rate": self.decay_rate, "staircase": self.staircase}
 
     def get_config(self):
@@ -122,15 +142,16 @@ class CosineDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
                  warmup_target=None, warmup_steps=0):
-        self.initial_learning_rate = _nonneg("initial_learning_rate", initial_learning_rate)
+        self.initial_learning_rate = _rate("initial_learning_rate", initial_learning_rate)
         self.decay_steps = _positive("decay_steps", decay_steps)
-        self.alpha = float(alpha)
+        # a negative alpha makes the rate negative at the end of the decay
+        self.alpha = nonneg_float("alpha", alpha)
         self.name = name
-        self.warmup_target = None if warmup_target is None else _nonneg("warmup_target", warmup_target)
+        self.warmup_target = None if warmup_target is None else _rate("warmup_target", warmup_target)
         self.warmup_steps = _nonneg("warmup_steps", warmup_steps)
 
     def native(self):
-        return {"kind": 5, "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
+        return {"kind": _KIND["CosineDecay"], "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "alpha": self.alpha,
                 "warmup_target": -1.0 if self.warmup_target is None else self.warmup_target,
                 "warmup_steps": self.warmup_steps}
@@ -146,15 +167,15 @@ class CosineDecayRestarts(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0,
                  name="SGDRDecay"):
-        self.initial_learning_rate = _nonneg("initial_learning_rate", initial_learning_rate)
+        self.initial_learning_rate = _rate("initial_learning_rate", initial_learning_rate)
         self.first_decay_steps = _positive("first_decay_steps", first_decay_steps)
         self.t_mul = _positive("t_mul", t_mul)
         self.m_mul = _nonneg("m_mul", m_mul)
-        self.alpha = float(alpha)
+        self.alpha = nonneg_float("alpha", alpha)
         self.name = name
 
     def native(self):
-        return {"kind": 6, "initial": self.initial_learning_rate, "decay_steps": self.first_decay_steps,
+        return {"kind": _KIND["CosineDecayRestarts"], "initial": self.initial_learning_rate, "decay_steps": self.first_decay_steps,
                 "t_mul": self.t_mul, "m_mul": self.m_mul, "alpha": self.alpha}
 
     def get_config(self):
@@ -163,15 +184,15 @@ class CosineDecayRestarts(LearningRateSchedule):
                 "m_mul": self.m_mul, "alpha": self.alpha, "name": self.name}
 
 
-_CLASSES = {c.__name__: c for c in (ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
-                                    InverseTimeDecay, CosineDecay, CosineDecayRestarts)}
+_REGISTRY = Registry("learning rate schedule")
+for _cls in (ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay, InverseTimeDecay, CosineDecay,
+             CosineDecayRestarts):
+    _REGISTRY.register(_cls)
 
 
 def serialize(s: LearningRateSchedule) -> dict:
-    return {"class_name": type(s).__name__, "config": s.get_config()}
+    return _REGISTRY.serialize(s)
 
 
 def deserialize(d: dict) -> LearningRateSchedule:
-    if d.get("class_name") not in _CLASSES:
-        raise ValueError(f"learning rate schedule: unknown class {d.get('class_name')!r}")
-    return _CLASSES[d["class_name"]](**d["config"])
+    return _REGISTRY.deserialize(d)

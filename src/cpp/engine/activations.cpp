@@ -34,8 +34,8 @@ void map_backward(const F& f, const T* z, const T* a, const T* da, T* dz, size_t
     const T* g = da + o;
     T* out = dz + o;
     if constexpr (std::is_same_v<F, PlainRelu<T>>) {
-      // A bit mask, not a multiply or a branch: no arithmetic on (possibly subnormal) gradients that
-      // are dropped, no mispredicted branches, and the loop vectorises.
+      // A bit mask, not a multiply or a branch: no arithmetic on (possibly subnormal) gradients
+      // that are dropped, no mispredicted branches, and the loop vectorises.
       using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
       const T* ar = a + o;
 #pragma GCC ivdep
@@ -76,12 +76,9 @@ bool Activation::derivative_from_output() const {
     case ActKind::Tanh:
     case ActKind::Exponential:
     case ActKind::Softmax:
-    case ActKind::LogSoftmax:
-      return true;
-    case ActKind::Relu:
-      return is_plain_relu();
-    default:
-      return false;
+    case ActKind::LogSoftmax: return true;
+    case ActKind::Relu: return is_plain_relu();
+    default: return false;
   }
 }
 

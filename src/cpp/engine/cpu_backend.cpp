@@ -2,8 +2,10 @@
 // loops; the thread pool where the work is large enough to share.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "fastnn/backend.h"
+#include "fastnn/common.h"
 #include "fastnn/threadpool.h"
 
 namespace fastnn {
@@ -18,6 +20,14 @@ class CpuBackend final : public Backend<T> {
             size_t ldb, T beta, T* C, size_t ldc, const Epilogue<T>* ep,
             ThreadPool* pool) const override {
     fastnn::gemm<T>(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, ep, pool);
+  }
+  void gemm_bf16(bool ta, bool tb, size_t M, size_t N, size_t K, const T* A, size_t lda,
+                 const T* B, size_t ldb, T beta, T* C, size_t ldc, const Epilogue<T>* ep,
+                 ThreadPool* pool) const override {
+    if constexpr (std::is_same_v<T, float>)
+      fastnn::gemm_bf16(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, ep, pool);
+    else
+      throw ValueError("bfloat16 matrix products need a float32 network");
   }
   void activation_forward(const Activation& f, const T* z, size_t ldz, T* a, size_t lda,
                           size_t rows, size_t cols) const override {

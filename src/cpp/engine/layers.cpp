@@ -69,6 +69,15 @@ void Dense<T>::set_keep_preactivation(bool k) {
   keep_z_ = k || !act_.derivative_from_output();
 }
 
+// A Dense product: float32 with bfloat16 inputs where the context asks for mixed precision.
+template <typename T>
+void dense_gemm(const LayerCtx<T>& c, bool ta, bool tb, size_t M, size_t N, size_t K, const T* A,
+                size_t lda, const T* B, size_t ldb, T beta, T* C, size_t ldc,
+                const Epilogue<T>* ep) {
+  if (c.bf16) return c.backend->gemm_bf16(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, ep, c.pool);
+  c.backend->gemm(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, ep, c.pool);
+}
+
 template <typename T>
 void Dense<T>::forward(const LayerCtx<T>& c, const T* x, size_t rows, T* out, T* aux, bool) {
   if (rows == 0) return;
@@ -85,13 +94,13 @@ void Dense<T>::forward(const LayerCtx<T>& c, const T* x, size_t rows, T* out, T*
   }
   if (keep_z_) {
     ectx.dst = out;
-    c.backend->gemm(false, false, rows, n, in, x, in, W, n, T(0), aux, n, &ep, c.pool);
+    dense_gemm(c, false, false, rows, n, in, x, in, W, n, T(0), aux, n, &ep);
     if (act_.is_identity())
       std::memcpy(out, aux, sizeof(T) * rows * n);
     else if (act_.rowwise())
       c.backend->activation_forward(act_, aux, n, out, n, rows, n);
   } else {
-    c.backend->gemm(false, false, rows, n, in, x, in, W, n, T(0), out, n, &ep, c.pool);
+    dense_gemm(c, false, false, rows, n, in, x, in, W, n, T(0), out, n, &ep);
     if (act_.rowwise()) c.backend->activation_forward(act_, out, n, out, n, rows, n);
   }
 }
@@ -109,14 +118,15 @@ void Dense<T>::backward(const LayerCtx<T>& c, const T* x, const T* out, const T*
     if (rows == 0) {
       if (!accumulate) std::fill(dW, dW + in * n, T(0));
     } else {
-      c.backend->gemm(true, false, in, n, rows, x, in, dz, n, accumulate ? T(1) : T(0), dW, n, nullptr,
-              c.pool);
+      dense_gemm(c, true, false, in, n, rows, x, in, dz, n, accumulate ? T(1) : T(0), dW, n,
+                 static_cast<const Epilogue<T>*>(nullptr));
     }
-    if (use_bias_) c.backend->column_sums(dz, rows, n, c.grads + this->params[1].offset, accumulate);
+    if (use_bias_)
+      c.backend->column_sums(dz, rows, n, c.grads + this->params[1].offset, accumulate);
   }
   if (dx && rows) {
     const T* W = c.params + this->params[0].offset;
-    c.backend->gemm(false, true, rows, in, n, dz, n, W, n, T(0), dx, in, dx_ep, c.pool);
+    dense_gemm(c, false, true, rows, in, n, dz, n, W, n, T(0), dx, in, dx_ep);
   }
 }
 
@@ -371,7 +381,8 @@ void LayerNorm<T>::backward(const LayerCtx<T>& c, const T*, const T*, const T* a
       for (size_t r = 0; r < rows; ++r)
         for (size_t j = 0; j < d; ++j) dg[j] += dout[r * d + j] * aux[r * la + j];
     }
-    if (beta_ >= 0) c.backend->column_sums(dout, rows, d, c.grads + this->params[beta_].offset, accumulate);
+    if (beta_ >= 0)
+      c.backend->column_sums(dout, rows, d, c.grads + this->params[beta_].offset, accumulate);
   }
   if (!dx) return;
   for (size_t r = 0; r < rows; ++r) {

@@ -50,6 +50,7 @@ double loss_forward_backward(const Loss& L, const T* pred, const T* y, const T* 
 template double loss_forward_backward<float>(const Loss&, const float*, const float*, const float*,
                                              size_t, size_t, double, float*, float*);
 template double loss_forward_backward<double>(const Loss&, const double*, const double*,
-                                              const double*, size_t, size_t, double, double*, double*);
+                                              const double*, size_t, size_t, double, double*,
+                                              double*);
 
 }  // namespace fastnn

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "fastnn/common.h"
+#include "fastnn/fpmode.h"
 #include "fastnn/math/optimizer_fn.h"
 #include "fastnn/threadpool.h"
 
@@ -158,7 +159,7 @@ Workspace<T>& Network<T>::train_workspace(size_t rows) {
 template <typename T>
 const T* Network<T>::forward(Workspace<T>& ws, const T* x, size_t rows, bool training,
                              ThreadPool* pool) {
-  LayerCtx<T> c{params_.data(), grads_.data(), pool, &rng_, backend_};
+  LayerCtx<T> c{params_.data(), grads_.data(), pool, &rng_, backend_, bf16_};
   const T* in = x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     T* aux = ws.aux[i].empty() ? nullptr : ws.aux[i].data();
@@ -178,7 +179,7 @@ const T* Network<T>::loss_input(const Workspace<T>& ws, const T* x) const {
 template <typename T>
 const T* Network<T>::backward(Workspace<T>& ws, const T* x, size_t rows, bool preact,
                               const BackwardFlags& f, ThreadPool* pool) {
-  LayerCtx<T> c{params_.data(), grads_.data(), pool, &rng_, backend_};
+  LayerCtx<T> c{params_.data(), grads_.data(), pool, &rng_, backend_, bf16_};
   c.param_grads = f.param_grads;
   c.training = f.training;
   const bool accumulate = f.accumulate;
@@ -286,33 +287,37 @@ void Network<T>::for_row_blocks(size_t n, size_t block, bool training_buffers, F
 template <typename T>
 void Network<T>::predict(const T* X, size_t n, T* out) {
   FASTNN_CHECK(built_, "network is not built");
+  FlushDenormals fp_mode;
   if (n == 0) return;
   const size_t dout = output_dim();
   const size_t block = inference_block(n, pool_ ? pool_->num_threads() : 1, flops_per_row_);
-  for_row_blocks(n, block, false, [&](Workspace<T>& ws, size_t, size_t start, size_t rows, ThreadPool* inner) {
-    const T* o = forward(ws, X + start * input_dim_, rows, false, inner);
-    std::memcpy(out + start * dout, o, sizeof(T) * rows * dout);
-  });
+  for_row_blocks(n, block, false,
+                 [&](Workspace<T>& ws, size_t, size_t start, size_t rows, ThreadPool* inner) {
+                   const T* o = forward(ws, X + start * input_dim_, rows, false, inner);
+                   std::memcpy(out + start * dout, o, sizeof(T) * rows * dout);
+                 });
 }
 
 template <typename T>
 double Network<T>::evaluate(const T* X, const T* Y, const T* W, size_t n, T* pred_out,
                             T* per_sample_out) {
   FASTNN_CHECK(built_, "network is not built");
+  FlushDenormals fp_mode;
   if (n == 0) return 0.0;
   const size_t dout = output_dim(), yc = loss_.label_cols(dout);
   const size_t block = inference_block(n, pool_ ? pool_->num_threads() : 1, flops_per_row_);
   const Loss eff = effective_loss(loss_, true);
   std::vector<double> sums((n + block - 1) / block, 0.0);
-  for_row_blocks(n, block, false, [&](Workspace<T>& ws, size_t b, size_t start, size_t rows, ThreadPool* inner) {
-    const T* x = X + start * input_dim_;
-    const T* o = forward(ws, x, rows, false, inner);
-    const T* lin = fused_ ? loss_input(ws, x) : o;
-    sums[b] = backend_->loss(eff, lin, Y + start * yc, W ? W + start : nullptr, rows, dout,
-                                    1.0, static_cast<T*>(nullptr),
-                                    per_sample_out ? per_sample_out + start : nullptr);
-    if (pred_out) std::memcpy(pred_out + start * dout, o, sizeof(T) * rows * dout);
-  });
+  for_row_blocks(n, block, false,
+                 [&](Workspace<T>& ws, size_t b, size_t start, size_t rows, ThreadPool* inner) {
+                   const T* x = X + start * input_dim_;
+                   const T* o = forward(ws, x, rows, false, inner);
+                   const T* lin = fused_ ? loss_input(ws, x) : o;
+                   sums[b] = backend_->loss(eff, lin, Y + start * yc, W ? W + start : nullptr, rows,
+                                            dout, 1.0, static_cast<T*>(nullptr),
+                                            per_sample_out ? per_sample_out + start : nullptr);
+                   if (pred_out) std::memcpy(pred_out + start * dout, o, sizeof(T) * rows * dout);
+                 });
   double total = 0;
   for (double s : sums) total += s;  // fixed order: identical for any thread count
   return total;
@@ -321,27 +326,29 @@ double Network<T>::evaluate(const T* X, const T* Y, const T* W, size_t n, T* pre
 template <typename T>
 void Network<T>::input_gradient(const T* X, const T* weights, size_t n, T* out) {
   FASTNN_CHECK(built_, "network is not built");
+  FlushDenormals fp_mode;
   if (n == 0) return;
   const size_t din = input_dim_, dout = output_dim();
   // Forward and backward per block: about three times a forward pass's work.
-  const size_t block =
-      inference_block(n, pool_ ? pool_->num_threads() : 1, 3.0 * flops_per_row_);
+  const size_t block = inference_block(n, pool_ ? pool_->num_threads() : 1, 3.0 * flops_per_row_);
   BackwardFlags flags;
   flags.input_grad = true;
   flags.param_grads = false;
   flags.training = false;
-  for_row_blocks(n, block, true, [&](Workspace<T>& ws, size_t, size_t start, size_t rows, ThreadPool* inner) {
-    const T* x = X + start * din;
-    forward(ws, x, rows, false, inner);
-    std::memcpy(ws.g0.data(), weights + start * dout, sizeof(T) * rows * dout);
-    const T* dx = backward(ws, x, rows, false, flags, inner);
-    std::memcpy(out + start * din, dx, sizeof(T) * rows * din);
-  });
+  for_row_blocks(n, block, true,
+                 [&](Workspace<T>& ws, size_t, size_t start, size_t rows, ThreadPool* inner) {
+                   const T* x = X + start * din;
+                   forward(ws, x, rows, false, inner);
+                   std::memcpy(ws.g0.data(), weights + start * dout, sizeof(T) * rows * dout);
+                   const T* dx = backward(ws, x, rows, false, flags, inner);
+                   std::memcpy(out + start * din, dx, sizeof(T) * rows * din);
+                 });
 }
 
 template <typename T>
 const T* Network<T>::forward_cached(const T* X, size_t n, bool training) {
   FASTNN_CHECK(built_, "network is not built");
+  FlushDenormals fp_mode;
   FASTNN_CHECK(n > 0, "forward needs at least one row");
   ensure(ws_, n);
   std::memcpy(ws_.x.data(), X, sizeof(T) * n * input_dim_);
@@ -354,6 +361,7 @@ const T* Network<T>::forward_cached(const T* X, size_t n, bool training) {
 template <typename T>
 double Network<T>::loss_cached(const Loss& loss, const T* Y, const T* W, bool use_fusion) {
   FASTNN_CHECK(cached_rows_ > 0, "no cached forward pass: call forward first");
+  FlushDenormals fp_mode;
   const size_t n = cached_rows_, dout = output_dim();
   // The fused path needs the logits, which the last layer keeps only when the compiled loss fuses.
   const bool fuse = use_fusion && fusable(loss);
@@ -367,6 +375,7 @@ double Network<T>::loss_cached(const Loss& loss, const T* Y, const T* W, bool us
 template <typename T>
 void Network<T>::backward_cached(const T* dout, bool accumulate) {
   FASTNN_CHECK(cached_rows_ > 0, "no cached forward pass: call forward first");
+  FlushDenormals fp_mode;
   const size_t n = cached_rows_;
   bool preact = cached_fused_;
   if (dout) {

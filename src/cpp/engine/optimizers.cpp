@@ -105,8 +105,7 @@ void lion(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0,
 double Schedule::operator()(int64_t step_i) const {
   const double step = double(step_i);
   switch (kind) {
-    case ScheduleKind::Constant:
-      return initial;
+    case ScheduleKind::Constant: return initial;
     case ScheduleKind::ExponentialDecay: {
       double p = step / decay_steps;
       if (staircase) p = std::floor(p);
@@ -136,8 +135,7 @@ double Schedule::operator()(int64_t step_i) const {
     case ScheduleKind::CosineDecay: {
       double target = initial;
       if (warmup_target >= 0) {
-        if (step < warmup_steps)
-          return initial + (warmup_target - initial) * (step / warmup_steps);
+        if (step < warmup_steps) return initial + (warmup_target - initial) * (step / warmup_steps);
         target = warmup_target;
       }
       double s = std::min(step - (warmup_target >= 0 ? warmup_steps : 0.0), decay_steps);
@@ -180,7 +178,8 @@ int optimizer_slots(const OptimizerConfig& c) {
 
 template <typename T>
 void Optimizer<T>::configure(const OptimizerConfig& c, size_t nparams, bool reset) {
-  bool changed = c.kind != cfg_.kind || optimizer_slots(c) != optimizer_slots(cfg_) || nparams != n_;
+  bool changed =
+      c.kind != cfg_.kind || optimizer_slots(c) != optimizer_slots(cfg_) || nparams != n_;
   cfg_ = c;
   n_ = nparams;
   if (changed || reset || state_.size() != size_t(optimizer_slots(c)) * n_) reset_state();
@@ -284,21 +283,11 @@ void Optimizer<T>::update_range(T* params, T* grads, size_t offset, size_t n) {
           rmsprop<T, false, false>(n, p, g, s0, nullptr, nullptr, k);
       }
       break;
-    case OptKind::Adagrad:
-      adagrad(n, p, g, s0, k);
-      break;
-    case OptKind::Adadelta:
-      adadelta(n, p, g, s0, s1, k);
-      break;
-    case OptKind::Adamax:
-      adamax(n, p, g, s0, s1, k);
-      break;
-    case OptKind::Nadam:
-      nadam(n, p, g, s0, s1, k);
-      break;
-    case OptKind::Lion:
-      lion(n, p, g, s0, k);
-      break;
+    case OptKind::Adagrad: adagrad(n, p, g, s0, k); break;
+    case OptKind::Adadelta: adadelta(n, p, g, s0, s1, k); break;
+    case OptKind::Adamax: adamax(n, p, g, s0, s1, k); break;
+    case OptKind::Nadam: nadam(n, p, g, s0, s1, k); break;
+    case OptKind::Lion: lion(n, p, g, s0, k); break;
   }
 }
 
@@ -346,8 +335,9 @@ void Optimizer<T>::step(T* params, T* grads, const std::vector<Segment>& segs) {
       for (size_t o = 0; o < sg.size; o += kPiece)
         pieces_.push_back({sg.offset + o, std::min(kPiece, sg.size - o)});
     }
-    pool_->parallel_for(pieces_.size(),
-                        [&](size_t i) { update_range(params, grads, pieces_[i].first, pieces_[i].second); });
+    pool_->parallel_for(pieces_.size(), [&](size_t i) {
+      update_range(params, grads, pieces_[i].first, pieces_[i].second);
+    });
   } else {
     // Adjacent trainable variables form one range: one long loop instead of several short ones.
     size_t lo = 0, len = 0;

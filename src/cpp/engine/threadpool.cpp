@@ -3,11 +3,11 @@
 // One job at a time: run() publishes (fn, ctx, ntasks) with a new generation number and an "open"
 // bit; the caller and any worker that joins take task indices from a shared counter until none are
 // left. The caller waits for the tasks, not for the workers: a worker that is asleep or descheduled
-// when the job is published simply finds it done or closed. To join, a worker registers in `active_`
-// and then checks that the job is still open; the caller closes the job after its last task and
-// waits for the registered workers to leave, so a job's fields are never reused while read.
-// Workers spin for a short while after each job (back-to-back GEMMs of a training step find them
-// awake), then sleep on a condition variable.
+// when the job is published simply finds it done or closed. To join, a worker registers in
+// `active_` and then checks that the job is still open; the caller closes the job after its last
+// task and waits for the registered workers to leave, so a job's fields are never reused while
+// read. Workers spin for a short while after each job (back-to-back GEMMs of a training step find
+// them awake), then sleep on a condition variable.
 //
 // A second run() while one is in progress (another user thread, or a task that itself calls run())
 // executes its tasks inline on its own thread: no deadlock, no shared state touched.
@@ -15,6 +15,8 @@
 // fork(): the prepare handler waits for a job in progress to finish; in the child, the pool forgets
 // its (non-existent) workers and starts new ones on the next parallel run.
 #include "fastnn/threadpool.h"
+
+#include "fastnn/fpmode.h"
 
 #include <algorithm>
 #include <atomic>
@@ -98,7 +100,9 @@ class Pool final : public ThreadPool {
     if (!lk.owns_lock()) return run_inline(ntasks, fn, ctx);
     struct Owner {
       std::atomic<std::thread::id>& o;
-      explicit Owner(std::atomic<std::thread::id>& x) : o(x) { o.store(std::this_thread::get_id()); }
+      explicit Owner(std::atomic<std::thread::id>& x) : o(x) {
+        o.store(std::this_thread::get_id());
+      }
       ~Owner() { o.store(std::thread::id()); }
     } owner(run_owner_);
 
@@ -128,7 +132,8 @@ class Pool final : public ThreadPool {
     }
   }
 
-  // ---- fork --------------------------------------------------------------------------------------
+  // ---- fork
+  // --------------------------------------------------------------------------------------
   void before_fork() {
     // Let a job in progress finish so that the child sees consistent state. (Not when the forking
     // thread takes part in that job: it would wait for itself.)
@@ -203,6 +208,9 @@ class Pool final : public ThreadPool {
 
   void worker_main(int id, uint64_t seen) {
     t_is_worker = true;
+    // Workers run only the engine's tasks: they keep its floating-point mode for their lifetime
+    // (the caller's thread takes it only for the duration of each native call, see fpmode.h).
+    set_fp_control(fp_control() | kFlushDenormalBits);
     Sync* s = sync_;
     auto ready = [&] {
       return word_.load(std::memory_order_seq_cst) != seen ||
@@ -287,7 +295,7 @@ class Pool final : public ThreadPool {
   alignas(64) std::atomic<uint64_t> word_{0};  // (generation << 1) | open
   std::atomic<int> quit_from_{INT_MAX};
   std::atomic<int> sleeping_{0};
-  alignas(64) std::atomic<int> active_{0};  // workers inside the current job
+  alignas(64) std::atomic<int> active_{0};   // workers inside the current job
   alignas(64) std::atomic<size_t> next_{0};  // next task index to take
   alignas(64) std::atomic<size_t> done_{0};  // tasks finished
 
@@ -367,7 +375,8 @@ int physical_cores() {
 }
 
 ThreadPool& ThreadPool::global() {
-  // Leaked on purpose: workers may still be parked at exit, and nothing must be destroyed under them.
+  // Leaked on purpose: workers may still be parked at exit, and nothing must be destroyed under
+  // them.
   static Pool* pool = [] {
     Pool* p = new Pool(default_threads());
     g_pool = p;

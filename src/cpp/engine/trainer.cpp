@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "fastnn/common.h"
+#include "fastnn/fpmode.h"
 #include "fastnn/threadpool.h"
 
 namespace fastnn {
@@ -35,6 +36,7 @@ ChunkResult Trainer<T>::train(const T* X, const T* Y, const T* W, size_t n, cons
                               T* pred_out, double loss_sum_start) {
   Network<T>& net = net_;
   FASTNN_CHECK(net.built(), "network is not built");
+  FlushDenormals fp_mode;
   FASTNN_CHECK(batch_size > 0, "batch_size must be positive");
   ChunkResult res;
   res.loss_sum = loss_sum_start;
@@ -81,7 +83,8 @@ ChunkResult Trainer<T>::train(const T* X, const T* Y, const T* W, size_t n, cons
     double bl = s / double(rows) + net.regularization_loss();
     if (!std::isfinite(bl)) res.nonfinite = true;
     if (pred_out)
-      std::memcpy(pred_out + (start - first_batch * batch_size) * dout, out, sizeof(T) * rows * dout);
+      std::memcpy(pred_out + (start - first_batch * batch_size) * dout, out,
+                  sizeof(T) * rows * dout);
     net.backward(ws, x, rows, fused, flags, pool);
     update();
     res.loss_sum += bl * double(rows);
@@ -96,6 +99,7 @@ ChunkResult Trainer<T>::train(const T* X, const T* Y, const T* W, size_t n, cons
 template <typename T>
 void Trainer<T>::apply_gradients() {
   FASTNN_CHECK(net_.built(), "network is not built");
+  FlushDenormals fp_mode;
   update();
 }
 

@@ -5,6 +5,11 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
+#if defined(__linux__) && defined(FASTNN_HAVE_KERNELS_AMX)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace fastnn {
 namespace {
@@ -93,6 +98,63 @@ void gemm(bool ta, bool tb, size_t M, size_t N, size_t K, const T* A, size_t lda
   if (M == 0 || N == 0) return;
   check_args(ta, tb, M, N, K, A, lda, B, ldb, C, ldc);
   table_fn(table(), C)(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, ep, pool);
+}
+
+namespace {
+
+// Decided once per process (a function-local static is initialised exactly once, thread-safely):
+// the CPU features, then Linux's permission to use the AMX tile data (ARCH_REQ_XCOMP_PERM for
+// XFEATURE_XTILEDATA), which a process must request before its first tile instruction.
+struct Bf16Support {
+  GemmFn<float> fn = nullptr;
+  const char* reason = "";
+};
+
+Bf16Support detect_bf16() {
+  Bf16Support s;
+#if defined(FASTNN_HAVE_KERNELS_AMX) && defined(__linux__)
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("amx-bf16") || !__builtin_cpu_supports("amx-tile") ||
+      !__builtin_cpu_supports("avx512bf16") || !__builtin_cpu_supports("avx512bw") ||
+      !__builtin_cpu_supports("avx512vl")) {
+    s.reason = "bfloat16 matrix products need a CPU with AMX-BF16 and AVX512-BF16 (Intel Xeon "
+               "Sapphire Rapids or later); this CPU lacks them";
+    return s;
+  }
+  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) != 0) {
+    s.reason = "the operating system refused this process the AMX tile state (arch_prctl "
+               "ARCH_REQ_XCOMP_PERM); bfloat16 matrix products are unavailable";
+    return s;
+  }
+  s.fn = gemm_bf16_amx();
+  if (!s.fn) s.reason = "this build of fastnn has no AMX kernels";
+#else
+  s.reason = "this build of fastnn has no bfloat16 kernels (AMX-BF16 kernels are built for x86-64 "
+             "Linux with a compiler that supports -mamx-bf16)";
+#endif
+  return s;
+}
+
+const Bf16Support& bf16_support() {
+  static const Bf16Support s = detect_bf16();
+  return s;
+}
+
+}  // namespace
+
+bool gemm_bf16_available() { return bf16_support().fn != nullptr; }
+
+const char* gemm_bf16_unavailable_reason() { return bf16_support().reason; }
+
+void gemm_bf16(bool ta, bool tb, size_t M, size_t N, size_t K, const float* A, size_t lda,
+               const float* B, size_t ldb, float beta, float* C, size_t ldc,
+               const Epilogue<float>* ep, ThreadPool* pool) {
+  const Bf16Support& s = bf16_support();
+  if (!s.fn) throw std::runtime_error(s.reason);
+  if (M == 0 || N == 0) return;
+  check_args(ta, tb, M, N, K, A, lda, B, ldb, C, ldc);
+  s.fn(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, ep, pool);
 }
 
 template void gemm<float>(bool, bool, size_t, size_t, size_t, const float*, size_t, const float*,

@@ -52,12 +52,19 @@ struct Fin {
 
 // Default packing of a full NR-wide panel of op(B) when B is stored transposed (N x K):
 // dst[k*NR + j] = src[j*ldb + k]. Kernel policies may replace it with a vector transpose.
-template <typename T, int NR>
+// Likewise a full MR-high panel of A stored row-major (M x K): dst[k*MR + r] = src[r*lda + k].
+template <typename T, int NR, int MR>
 struct PackDefault {
   static void pack_bt_panel(T* __restrict dst, const T* src, size_t ldb, size_t kc) {
     for (int j = 0; j < NR; ++j) {
       const T* s = src + j * ldb;
       for (size_t k = 0; k < kc; ++k) dst[k * NR + j] = s[k];
+    }
+  }
+  static void pack_a_panel(T* __restrict dst, const T* src, size_t lda, size_t kc) {
+    for (size_t k = 0; k < kc; ++k) {
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) dst[k * MR + r] = src[r * lda + k];
     }
   }
 };
@@ -195,10 +202,7 @@ struct Driver {
       if (!g.ta) {
         const T* src = g.A + (i0 + p) * g.lda + k0;
         if (mr == size_t(MR)) {
-          for (size_t k = 0; k < kc; ++k) {
-#pragma GCC unroll 16
-            for (int r = 0; r < MR; ++r) d[k * MR + r] = src[r * g.lda + k];
-          }
+          P::pack_a_panel(d, src, g.lda, kc);
         } else {
           for (size_t k = 0; k < kc; ++k)
             for (size_t r = 0; r < size_t(MR); ++r) d[k * MR + r] = r < mr ? src[r * g.lda + k] : T(0);

@@ -33,6 +33,12 @@ const GemmKernelTable* gemm_table_avx2();
 const GemmKernelTable* gemm_table_avx512();
 #endif
 
+#if defined(FASTNN_HAVE_KERNELS_AMX)
+// bfloat16 products with float32 accumulation through AMX tiles (kernels_amx.cpp); null when the
+// file was built without AMX code generation. Call only after gemm_bf16_available().
+GemmFn<float> gemm_bf16_amx();
+#endif
+
 // The table in use (chosen on first use from the CPU and FASTNN_KERNEL).
 const GemmKernelTable* gemm_active_table();
 

@@ -23,8 +23,10 @@
 namespace fastnn {
 namespace FASTNN_KNS {
 
-template <class V, int MR_, int NV_>
-struct SimdKernels : PackDefault<typename V::T, NV_ * V::W> {
+// KU_: k steps per iteration of the packed micro-kernel's loop; PF_A_: when nonzero, prefetch the A
+// panel that many k steps ahead once per iteration (both only change speed, never the arithmetic).
+template <class V, int MR_, int NV_, int KU_ = 1, int PF_A_ = 0>
+struct SimdKernels : PackDefault<typename V::T, NV_ * V::W, MR_> {
   using T = typename V::T;
   using R = typename V::R;
   static constexpr int W = V::W;
@@ -54,17 +56,29 @@ struct SimdKernels : PackDefault<typename V::T, NV_ * V::W> {
         for (int v = 0; v < NV; ++v) acc[r][v] = V::zero();
       }
     }
-    size_t k = 0;
-    for (; k < kc; ++k) {
+    auto step = [&](size_t u) __attribute__((always_inline)) {
       R b[NV];
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) b[v] = V::load(pb + v * W);
+      for (int v = 0; v < NV; ++v) b[v] = V::load(pb + u * NR + v * W);
 #pragma GCC unroll 16
       for (int r = 0; r < MR; ++r) {
-        R a = V::bcast(pa + r);
+        R a = V::bcast(pa + u * PS + r);
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) acc[r][v] = V::fma(a, b[v], acc[r][v]);
       }
+    };
+    size_t k = 0;
+    if constexpr (KU_ > 1) {
+      for (; k + KU_ <= kc; k += KU_) {
+        PF_A_ ? _mm_prefetch(reinterpret_cast<const char*>(pa + PF_A_ * PS), _MM_HINT_T0) : void();
+#pragma GCC unroll 8
+        for (int u = 0; u < KU_; ++u) step(size_t(u));
+        pa += KU_ * PS;
+        pb += KU_ * NR;
+      }
+    }
+    for (; k < kc; ++k) {
+      step(0);
       pa += PS;
       pb += NR;
     }

@@ -26,6 +26,7 @@ if(_fastnn_x86 AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   include(CheckCXXCompilerFlag)
   check_cxx_compiler_flag("-mavx2 -mfma" FASTNN_CXX_HAS_AVX2)
   check_cxx_compiler_flag("-mavx512f -mfma" FASTNN_CXX_HAS_AVX512)
+  check_cxx_compiler_flag("-mamx-tile -mamx-bf16 -mavx512bf16" FASTNN_CXX_HAS_AMX)
   if(FASTNN_CXX_HAS_AVX2)
     target_sources(fastnn_engine PRIVATE ${_fastnn_kdir}/kernels_avx2.cpp)
     set_source_files_properties(${_fastnn_kdir}/kernels_avx2.cpp PROPERTIES
@@ -37,5 +38,13 @@ if(_fastnn_x86 AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
     set_source_files_properties(${_fastnn_kdir}/kernels_avx512.cpp PROPERTIES
       COMPILE_OPTIONS "-mavx512f;-mfma;-ffp-contract=off")
     target_compile_definitions(fastnn_engine PRIVATE FASTNN_HAVE_KERNELS_AVX512)
+  endif()
+  if(FASTNN_CXX_HAS_AMX AND CMAKE_SYSTEM_NAME STREQUAL "Linux")
+    # bfloat16 products through AMX tiles (gemm_bf16); Linux only: the tile state is requested with
+    # arch_prctl before first use.
+    target_sources(fastnn_engine PRIVATE ${_fastnn_kdir}/kernels_amx.cpp)
+    set_source_files_properties(${_fastnn_kdir}/kernels_amx.cpp PROPERTIES
+      COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512bf16;-mamx-tile;-mamx-bf16;-mfma;-ffp-contract=off")
+    target_compile_definitions(fastnn_engine PRIVATE FASTNN_HAVE_KERNELS_AMX)
   endif()
 endif()

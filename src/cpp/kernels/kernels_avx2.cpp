@@ -8,6 +8,7 @@
 #if defined(__AVX2__) && defined(__FMA__)
 #define FASTNN_KNS kern_avx2
 #include "gemm_simd.h"
+#include "gemm_transpose.h"
 
 namespace fastnn {
 namespace kern_avx2 {
@@ -105,56 +106,6 @@ struct VD {
   }
 };
 
-// dst[k*ld + j] = src[j*ldb + k] for an 8 x 8 block (j, k < 8).
-inline void transpose8x8(float* dst, size_t ld, const float* src, size_t ldb) {
-  __m256 r0 = _mm256_loadu_ps(src + 0 * ldb), r1 = _mm256_loadu_ps(src + 1 * ldb);
-  __m256 r2 = _mm256_loadu_ps(src + 2 * ldb), r3 = _mm256_loadu_ps(src + 3 * ldb);
-  __m256 r4 = _mm256_loadu_ps(src + 4 * ldb), r5 = _mm256_loadu_ps(src + 5 * ldb);
-  __m256 r6 = _mm256_loadu_ps(src + 6 * ldb), r7 = _mm256_loadu_ps(src + 7 * ldb);
-  __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-  __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-  __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-  __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-  __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-  __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-  __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  _mm256_store_ps(dst + 0 * ld, _mm256_permute2f128_ps(u0, u4, 0x20));
-  _mm256_store_ps(dst + 1 * ld, _mm256_permute2f128_ps(u1, u5, 0x20));
-  _mm256_store_ps(dst + 2 * ld, _mm256_permute2f128_ps(u2, u6, 0x20));
-  _mm256_store_ps(dst + 3 * ld, _mm256_permute2f128_ps(u3, u7, 0x20));
-  _mm256_store_ps(dst + 4 * ld, _mm256_permute2f128_ps(u0, u4, 0x31));
-  _mm256_store_ps(dst + 5 * ld, _mm256_permute2f128_ps(u1, u5, 0x31));
-  _mm256_store_ps(dst + 6 * ld, _mm256_permute2f128_ps(u2, u6, 0x31));
-  _mm256_store_ps(dst + 7 * ld, _mm256_permute2f128_ps(u3, u7, 0x31));
-}
-
-// dst[k*ld + j] = src[j*ldb + k] for a 4 x 4 block.
-inline void transpose4x4(double* dst, size_t ld, const double* src, size_t ldb) {
-  __m256d r0 = _mm256_loadu_pd(src + 0 * ldb), r1 = _mm256_loadu_pd(src + 1 * ldb);
-  __m256d r2 = _mm256_loadu_pd(src + 2 * ldb), r3 = _mm256_loadu_pd(src + 3 * ldb);
-  __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
-  __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
-  _mm256_store_pd(dst + 0 * ld, _mm256_permute2f128_pd(t0, t2, 0x20));
-  _mm256_store_pd(dst + 1 * ld, _mm256_permute2f128_pd(t1, t3, 0x20));
-  _mm256_store_pd(dst + 2 * ld, _mm256_permute2f128_pd(t0, t2, 0x31));
-  _mm256_store_pd(dst + 3 * ld, _mm256_permute2f128_pd(t1, t3, 0x31));
-}
-
-// A full NR-wide panel of op(B) with B stored N x K (NR = 2 * BS): dst[k*NR + j] = src[j*ldb + k],
-// by BS x BS vector transposes of the two column halves, then the k remainder element by element.
-template <typename T, int NR, int BS, void (*Transpose)(T*, size_t, const T*, size_t)>
-inline void pack_bt_by_blocks(T* __restrict dst, const T* src, size_t ldb, size_t kc) {
-  static_assert(NR == 2 * BS, "a panel is two transposed blocks wide");
-  size_t k = 0;
-  for (; k + BS <= kc; k += BS) {
-    Transpose(dst + k * NR, NR, src + k, ldb);
-    Transpose(dst + k * NR + BS, NR, src + BS * ldb + k, ldb);
-  }
-  for (; k < kc; ++k)
-    for (int j = 0; j < NR; ++j) dst[k * NR + j] = src[j * ldb + k];
-}
-
 // Narrow outputs (9 to 12 columns: the 10 classes of a classifier). Each row takes one 8-wide and
 // one 4-wide vector instead of two 8-wide ones: on cores that run a 256-bit operation as two 128-bit
 // halves (Zen 1), 10 columns then cost 12 lanes of work instead of 16. The arithmetic per element is
@@ -225,7 +176,7 @@ constexpr NarrowFn kNarrow[6] = {&narrow_tile<1>, &narrow_tile<2>, &narrow_tile<
 struct PolicyF : SimdKernels<VF, 6, 2> {
   static constexpr size_t KC = 256, MC = 144, NC = 4080;
   static void pack_bt_panel(float* __restrict dst, const float* src, size_t ldb, size_t kc) {
-    pack_bt_by_blocks<float, NR, 8, &transpose8x8>(dst, src, ldb, kc);
+    pack_bt_by_blocks<float, NR, 8, &transpose8x8<true>>(dst, src, ldb, kc);
   }
   static constexpr double SMALL_MNK = 64.0 * 64.0 * 64.0;
   static constexpr int SMALL_ROWS = 12;

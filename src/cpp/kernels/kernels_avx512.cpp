@@ -1,10 +1,12 @@
 // GEMM kernels for x86-64 with AVX-512F (built with -mavx512f -mfma, run only where the CPU has it).
-// Register tiles: float 12 x 32, double 12 x 16 (24 accumulator registers of the 32).
+// Register tiles: float 12 x 32, double 12 x 16 (24 accumulator registers of the 32). Panels of
+// transposed operands are packed by 8 x 8 vector transposes.
 #include "gemm_kernels.h"
 
 #if defined(__AVX512F__) && defined(__FMA__)
 #define FASTNN_KNS kern_avx512
 #include "gemm_simd.h"
+#include "gemm_transpose.h"
 
 namespace fastnn {
 namespace kern_avx512 {
@@ -57,8 +59,25 @@ struct VD {
   static void storen(T* p, R v, int n) { _mm512_mask_storeu_pd(p, mask(n), v); }
 };
 
-struct PolicyF : SimdKernels<VF, 12, 2> {
-  static constexpr size_t KC = 192, MC = 144, NC = 4096;
+// Blocks measured on a Sapphire Rapids class Xeon (48 KiB L1d, 2 MiB L2 per core): a deep k block
+// (384) halves the loads and stores of each C tile; the kc x NR panel of B (48 KiB) streams from L2
+// fast enough, and the mc x kc block of A (360 KiB) stays in L2. Four k steps per loop iteration.
+struct PolicyF : SimdKernels<VF, 12, 2, 4> {
+  static constexpr size_t KC = 384, MC = 240, NC = 4096;
+  static void pack_bt_panel(float* __restrict dst, const float* src, size_t ldb, size_t kc) {
+    pack_bt_by_blocks<float, NR, 8, &transpose8x8<true>>(dst, src, ldb, kc);
+  }
+  // Rows 0-7 by 8 x 8 transposes, rows 8-11 by 4 x 8 ones; the k remainder element by element.
+  static void pack_a_panel(float* __restrict dst, const float* src, size_t lda, size_t kc) {
+    static_assert(MR == 12, "the panel is 8 + 4 rows high");
+    size_t k = 0;
+    for (; k + 8 <= kc; k += 8) {
+      transpose8x8<false>(dst + k * MR, MR, src + k, lda);
+      transpose4x8(dst + k * MR + 8, MR, src + 8 * lda + k, lda);
+    }
+    for (; k < kc; ++k)
+      for (int r = 0; r < MR; ++r) dst[k * MR + r] = src[r * lda + k];
+  }
   static constexpr double SMALL_MNK = 64.0 * 64.0 * 64.0;
   static constexpr int SMALL_ROWS = 12;
 };

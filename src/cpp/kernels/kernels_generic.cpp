@@ -19,7 +19,7 @@ namespace fastnn {
 namespace kern_generic {
 
 template <typename T_, int MR_, int NR_, size_t KC_, size_t MC_, size_t NC_>
-struct GenericPolicy : PackDefault<T_, NR_> {
+struct GenericPolicy : PackDefault<T_, NR_, MR_> {
   using T = T_;
   static constexpr int MR = MR_, NR = NR_;
   static constexpr size_t KC = KC_, MC = MC_, NC = NC_;

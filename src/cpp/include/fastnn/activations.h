@@ -12,14 +12,14 @@ namespace fastnn {
 
 enum class ActKind : int {
   Linear = 0,
-  Relu,         // Keras relu(x, negative_slope, max_value, threshold)
-  LeakyRelu,    // alpha = negative_slope (Keras default 0.2)
+  Relu,       // Keras relu(x, negative_slope, max_value, threshold)
+  LeakyRelu,  // alpha = negative_slope (Keras default 0.2)
   Relu6,
-  Elu,          // alpha
+  Elu,  // alpha
   Selu,
-  Gelu,         // exact, with erf
-  GeluTanh,     // tanh approximation
-  Silu,         // also "swish"
+  Gelu,      // exact, with erf
+  GeluTanh,  // tanh approximation
+  Silu,      // also "swish"
   Mish,
   Softplus,
   Softsign,
@@ -28,15 +28,24 @@ enum class ActKind : int {
   HardSilu,     // x * hard_sigmoid(x), also "hard_swish"
   Tanh,
   Exponential,
-  Softmax,      // row-wise
-  LogSoftmax,   // row-wise
+  Softmax,     // row-wise
+  LogSoftmax,  // row-wise
 };
+
+// Names of the kinds, indexed by the enum's value (the Python tables are built from these).
+inline constexpr const char* kActivationNames[] = {
+    "linear",    "relu", "leaky_relu",  "relu6",    "elu",        "selu",    "gelu",
+    "gelu_tanh", "silu", "mish",        "softplus", "softsign",   "sigmoid", "hard_sigmoid",
+    "hard_silu", "tanh", "exponential", "softmax",  "log_softmax"};
+static_assert(sizeof(kActivationNames) / sizeof(kActivationNames[0]) ==
+                  size_t(ActKind::LogSoftmax) + 1,
+              "one name per activation kind");
 
 struct Activation {
   ActKind kind = ActKind::Linear;
   double alpha = 0.0;  // relu: negative_slope; leaky_relu, elu: alpha
   double max_value = std::numeric_limits<double>::infinity();  // relu only
-  double threshold = 0.0;                                       // relu only
+  double threshold = 0.0;                                      // relu only
 
   bool rowwise() const { return kind == ActKind::Softmax || kind == ActKind::LogSoftmax; }
   bool is_identity() const { return kind == ActKind::Linear; }

@@ -29,7 +29,7 @@ struct GatherArgs {
   size_t din = 0, yc = 0;
   const int64_t* index = nullptr;  // `rows` entries
   size_t rows = 0;
-  const int64_t* next = nullptr;   // the next batch's indices (a hint: may be prefetched)
+  const int64_t* next = nullptr;  // the next batch's indices (a hint: may be prefetched)
   size_t next_rows = 0;
   T *x = nullptr, *y = nullptr, *w = nullptr;  // destinations (w unused when W is null)
 };
@@ -44,6 +44,11 @@ class Backend {
   virtual void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const T* A,
                     size_t lda, const T* B, size_t ldb, T beta, T* C, size_t ldc,
                     const Epilogue<T>* ep, ThreadPool* pool) const = 0;
+  // The same product with bfloat16-rounded inputs and float32 accumulation (mixed precision; the
+  // contract of gemm_bf16 in gemm.h). Float networks only; a double backend refuses it.
+  virtual void gemm_bf16(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const T* A,
+                         size_t lda, const T* B, size_t ldb, T beta, T* C, size_t ldc,
+                         const Epilogue<T>* ep, ThreadPool* pool) const = 0;
   // a = f(z) and dz = da * f'(z) on a block (the contracts of activations.h).
   virtual void activation_forward(const Activation& f, const T* z, size_t ldz, T* a, size_t lda,
                                   size_t rows, size_t cols) const = 0;

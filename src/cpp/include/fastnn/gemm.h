@@ -38,6 +38,21 @@ void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const T* A, 
           const T* B, size_t ldb, T beta, T* C, size_t ldc, const Epilogue<T>* ep = nullptr,
           ThreadPool* pool = nullptr);
 
+// Mixed precision: op(A) and op(B) rounded to bfloat16 (to nearest even), products accumulated in
+// float32, C and the epilogue as in gemm. The k-sum of an element is a fixed sequence over k that
+// depends on K alone, so a row's result never depends on M, on the rows beside it or on the thread
+// count; it differs from gemm<float> by the rounding of the inputs (and the hardware's order of
+// adding each pair of products). Runs on AMX-BF16 tiles; throws std::runtime_error with
+// gemm_bf16_unavailable_reason() where the CPU, the build or the OS lacks them.
+void gemm_bf16(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const float* A, size_t lda,
+               const float* B, size_t ldb, float beta, float* C, size_t ldc,
+               const Epilogue<float>* ep = nullptr, ThreadPool* pool = nullptr);
+// True where gemm_bf16 can run: the build has the AMX kernels, the CPU has AMX-BF16 and
+// AVX512-BF16, and the OS granted this process the tile state (asked once, on first call).
+bool gemm_bf16_available();
+// Why gemm_bf16 cannot run here ("" where it can).
+const char* gemm_bf16_unavailable_reason();
+
 // Name of the kernel path chosen at run time ("avx512", "avx2", "generic", ...).
 // FASTNN_KERNEL=generic|avx2|avx512 forces a path (an unsupported one falls back with no error).
 const char* gemm_kernel_name();

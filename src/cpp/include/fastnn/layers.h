@@ -2,8 +2,9 @@
 // network's arenas; it owns no weights and no per-batch memory (the network's Workspace does).
 //
 // Per batch of `rows` samples (row-major, C-contiguous):
-//   forward : x (rows x in) -> out (rows x out); `aux` (rows x aux_cols()) keeps what backward needs
-//   backward: dout = dL/d(out) (rows x out, may be overwritten) -> parameter gradients (when the
+//   forward : x (rows x in) -> out (rows x out); `aux` (rows x aux_cols()) keeps what backward
+//   needs backward: dout = dL/d(out) (rows x out, may be overwritten) -> parameter gradients (when
+//   the
 //             layer is trainable and LayerCtx::param_grads) and dx = dL/dx (rows x in; null when
 //             no input gradient is wanted)
 // The arithmetic goes through LayerCtx::backend (see backend.h).
@@ -25,7 +26,7 @@ namespace fastnn {
 class ThreadPool;
 
 struct ParamSpec {
-  std::string name;      // "kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"
+  std::string name;  // "kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"
   size_t rows = 1, cols = 1;
   bool trainable = true;  // false for moving statistics
   Initializer init;
@@ -45,6 +46,7 @@ struct LayerCtx {
   ThreadPool* pool = nullptr;
   Rng* rng = nullptr;  // dropout masks (training only)
   const Backend<T>* backend = nullptr;
+  bool bf16 = false;  // float networks: Dense products through gemm_bf16 (mixed precision)
   // backward only: write parameter gradients (off for input gradients); `training` is the mode of
   // the forward pass being differentiated (BatchNorm: batch or moving statistics).
   bool param_grads = true;
@@ -83,15 +85,15 @@ class Layer {
                         bool accumulate) = 0;
 
   // Offer an epilogue that converts dL/d(out) into dL/dz on blocks (see GradEpilogueCtx).
-  virtual bool grad_epilogue(const T* out, const T* aux, Epilogue<T>& ep,
-                             GradEpilogueCtx<T>& ctx) const {
+  virtual bool grad_epilogue(const T* /*out*/, const T* /*aux*/, Epilogue<T>& /*ep*/,
+                             GradEpilogueCtx<T>& /*ctx*/) const {
     return false;
   }
   // The final activation, when the layer has one (fused losses look at it).
   virtual const Activation* activation() const { return nullptr; }
   // Keep the pre-activation values (logits) for a fused loss; preactivation() then returns them.
   virtual void set_keep_preactivation(bool) {}
-  virtual const T* preactivation(const T* x, const T* aux) const { return nullptr; }
+  virtual const T* preactivation(const T* /*x*/, const T* /*aux*/) const { return nullptr; }
 
  protected:
   size_t in_, out_;
@@ -112,7 +114,7 @@ class Dense final : public Layer<T> {
                      GradEpilogueCtx<T>& ctx) const override;
   const Activation* activation() const override { return &act_; }
   void set_keep_preactivation(bool k) override;
-  const T* preactivation(const T* x, const T* aux) const override { return keep_z_ ? aux : nullptr; }
+  const T* preactivation(const T*, const T* aux) const override { return keep_z_ ? aux : nullptr; }
   bool use_bias() const { return use_bias_; }
 
  private:
@@ -173,8 +175,8 @@ class BatchNorm final : public Layer<T> {
   double momentum_, eps_;
   bool center_, scale_;
   int gamma_ = -1, beta_ = -1, mean_ = -1, var_ = -1;  // indices into params
-  std::vector<double> inv_std_;                         // of the last training batch
-  std::vector<double> s0_, s1_;                         // per-feature scratch (training only)
+  std::vector<double> inv_std_;                        // of the last training batch
+  std::vector<double> s0_, s1_;                        // per-feature scratch (training only)
   bool last_used_batch_stats_ = false;
 };
 

@@ -27,7 +27,7 @@ class ThreadPool;
 template <typename T>
 struct Workspace {
   size_t cap = 0;
-  bool training = false;  // inference workspaces hold no gradient or batch buffers
+  bool training = false;                 // inference workspaces hold no gradient or batch buffers
   std::vector<std::vector<T>> out, aux;  // per layer
   std::vector<T> x, y, w;                // gathered batch
   std::vector<T> g0, g1;                 // ping-pong gradient buffers
@@ -35,10 +35,10 @@ struct Workspace {
 
 // What a backward pass computes besides propagating the gradient through the layers.
 struct BackwardFlags {
-  bool input_grad = false;   // dL/dx for the network's input (returned by backward)
-  bool param_grads = true;   // parameter gradients into grads() (trainable variables only)
-  bool accumulate = false;   // add parameter gradients to grads() instead of overwriting them
-  bool training = true;      // the mode of the forward pass being differentiated
+  bool input_grad = false;  // dL/dx for the network's input (returned by backward)
+  bool param_grads = true;  // parameter gradients into grads() (trainable variables only)
+  bool accumulate = false;  // add parameter gradients to grads() instead of overwriting them
+  bool training = true;     // the mode of the forward pass being differentiated
 };
 
 template <typename T>
@@ -72,6 +72,10 @@ class Network {
   // Estimated forward cost per sample (flop), for sizing work between returns to the caller.
   double flops_per_row() const { return flops_per_row_; }
   Rng& rng() { return rng_; }
+  // Mixed precision: Dense layers' matrix products with bfloat16 inputs and float32 accumulation
+  // (gemm_bf16); parameters, gradients, optimizer state and the loss stay in T.
+  void set_bf16_matmul(bool on) { bf16_ = on; }
+  bool bf16_matmul() const { return bf16_; }
   void set_pool(ThreadPool* pool) { pool_ = pool; }
   ThreadPool* pool() const { return pool_; }
   const Backend<T>& backend() const { return *backend_; }
@@ -139,9 +143,10 @@ class Network {
   Loss loss_;
   bool fused_ = false;
   Rng rng_;
+  bool bf16_ = false;
   ThreadPool* pool_ = nullptr;
   const Backend<T>* backend_ = &cpu_backend<T>();
-  Workspace<T> ws_;         // training / manual loop
+  Workspace<T> ws_;  // training / manual loop
   size_t cached_rows_ = 0;
   bool cached_fused_ = false;
   bool cached_training_ = false;

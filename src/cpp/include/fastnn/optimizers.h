@@ -30,19 +30,31 @@ enum class ScheduleKind : int {
   CosineDecayRestarts,
 };
 
+// Names of the kinds, indexed by the enums' values (Keras's class names).
+inline constexpr const char* kOptimizerNames[] = {
+    "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion"};
+static_assert(sizeof(kOptimizerNames) / sizeof(kOptimizerNames[0]) == size_t(OptKind::Lion) + 1,
+              "one name per optimizer kind");
+inline constexpr const char* kScheduleNames[] = {
+    "Constant",         "ExponentialDecay", "PiecewiseConstantDecay", "PolynomialDecay",
+    "InverseTimeDecay", "CosineDecay",      "CosineDecayRestarts"};
+static_assert(sizeof(kScheduleNames) / sizeof(kScheduleNames[0]) ==
+                  size_t(ScheduleKind::CosineDecayRestarts) + 1,
+              "one name per schedule kind");
+
 struct Schedule {
   ScheduleKind kind = ScheduleKind::Constant;
   double initial = 0.001;   // initial_learning_rate (or the constant rate)
   double decay_steps = 1;   // decay_steps / first_decay_steps
   double decay_rate = 0.0;  // Exponential/InverseTime
   bool staircase = false;
-  double end = 0.0001;      // Polynomial end_learning_rate
-  double power = 1.0;       // Polynomial
-  bool cycle = false;       // Polynomial
-  double alpha = 0.0;       // Cosine*
-  double warmup_target = -1;  // Cosine: < 0 means none
-  double warmup_steps = 0;    // Cosine
-  double t_mul = 2.0, m_mul = 1.0;  // CosineDecayRestarts
+  double end = 0.0001;                     // Polynomial end_learning_rate
+  double power = 1.0;                      // Polynomial
+  bool cycle = false;                      // Polynomial
+  double alpha = 0.0;                      // Cosine*
+  double warmup_target = -1;               // Cosine: < 0 means none
+  double warmup_steps = 0;                 // Cosine
+  double t_mul = 2.0, m_mul = 1.0;         // CosineDecayRestarts
   std::vector<double> boundaries, values;  // PiecewiseConstantDecay
   double operator()(int64_t step) const;
 };
@@ -57,10 +69,10 @@ struct OptimizerConfig {
   double rho = 0.9;
   bool centered = false;
   double initial_accumulator_value = 0.1;
-  double weight_decay = 0.0;      // decoupled, as Keras (0 = none)
-  double clipnorm = 0.0;          // 0 = none
-  double clipvalue = 0.0;         // 0 = none
-  double global_clipnorm = 0.0;   // 0 = none
+  double weight_decay = 0.0;     // decoupled, as Keras (0 = none)
+  double clipnorm = 0.0;         // 0 = none
+  double clipvalue = 0.0;        // 0 = none
+  double global_clipnorm = 0.0;  // 0 = none
 };
 
 struct Segment {

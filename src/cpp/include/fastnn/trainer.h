@@ -19,7 +19,7 @@
 namespace fastnn {
 
 struct ChunkResult {
-  double loss_sum = 0;   // sum over batches of (batch loss * batch rows)
+  double loss_sum = 0;  // sum over batches of (batch loss * batch rows)
   size_t samples = 0;
   size_t batches = 0;
   double last_batch_loss = 0;

@@ -16,8 +16,8 @@ namespace math {
 
 constexpr double kLossEps = 1e-7;  // Keras's backend epsilon
 
-// log(1 + e) for e in [0, 1]. In float, 1 + e is exact in double, and double log is much faster than
-// log1pf here while just as accurate once rounded to float.
+// log(1 + e) for e in [0, 1]. In float, 1 + e is exact in double, and double log is much faster
+// than log1pf here while just as accurate once rounded to float.
 FASTNN_HD float log1p_unit(float e) { return e > 1e-9f ? float(std::log(1.0 + double(e))) : e; }
 FASTNN_HD double log1p_unit(double e) { return std::log1p(e); }
 
@@ -33,10 +33,8 @@ FASTNN_HD bool is_elementwise_loss(LossKind k) {
     case LossKind::BinaryCrossentropy:
     case LossKind::Hinge:
     case LossKind::SquaredHinge:
-    case LossKind::Poisson:
-      return true;
-    default:
-      return false;
+    case LossKind::Poisson: return true;
+    default: return false;
   }
 }
 
@@ -126,8 +124,7 @@ FASTNN_HD void elementwise_loss_term(const Loss& L, T pj, T yj, bool hinge01, T&
       v = pj - yj * std::log(pj + eps);
       d = T(1) - yj / (pj + eps);
       break;
-    default:
-      break;
+    default: break;
   }
 }
 
@@ -271,7 +268,8 @@ FASTNN_HD double cosine_similarity_row(const T* p, const T* y, size_t c, T* g, T
   if (g)
     for (size_t j = 0; j < c; ++j) {
       double yn = double(y[j]) / ny;
-      // d/dp of -(yn . p) / |p| = -(yn - p (yn . p) / |p|^2) / |p|; below the floor |p| is a constant.
+      // d/dp of -(yn . p) / |p| = -(yn - p (yn . p) / |p|^2) / |p|; below the floor |p| is a
+      // constant.
       double d = np_raw > kLossEps ? -(yn - double(p[j]) * (yp / ny) / (np * np)) / np : -yn / np;
       g[j] = T(d * double(s));
     }
@@ -280,7 +278,8 @@ FASTNN_HD double cosine_similarity_row(const T* p, const T* y, size_t c, T* g, T
 
 // One sample of any kind except SparseCategoricalCrossentropy (which takes its class index).
 template <typename T>
-FASTNN_HD double loss_row(const Loss& L, const T* p, const T* y, size_t c, T* g, T s, bool hinge01) {
+FASTNN_HD double loss_row(const Loss& L, const T* p, const T* y, size_t c, T* g, T s,
+                          bool hinge01) {
   switch (L.kind) {
     case LossKind::CategoricalCrossentropy: return categorical_ce_row(L, p, y, c, g, s);
     case LossKind::CategoricalHinge: return categorical_hinge_row(p, y, c, g, s);

@@ -47,7 +47,8 @@ FASTNN_HD void sgd_momentum_update(T& p, T g, T& s0, const StepScalars<T>& k) {
   p += kNesterov ? m * k.mom - g * k.lr : m;
 }
 
-// Keras's moment updates, shared by Adam and Nadam: m += (g - m) * (1 - beta_1), likewise v with g^2.
+// Keras's moment updates, shared by Adam and Nadam: m += (g - m) * (1 - beta_1), likewise v with
+// g^2.
 template <typename T>
 FASTNN_HD void update_moments(T g, T& m, T& v, T omb1, T omb2) {
   m = m + (g - m) * omb1;

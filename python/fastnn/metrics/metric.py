@@ -1,0 +1,205 @@
+"""The metric protocol (Keras 3): :class:`Metric` and the state variables of custom metrics.
+
+Every metric accumulates its state in float64 and exposes::
+
+    m.update_state(y_true, y_pred, sample_weight=None)
+    m.result()        # python float (numpy array for vector-valued results)
+    m.reset_state()
+    m(y_true, y_pred) # update_state() then result()
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .metrics_utils import _snake_case
+
+def _normalize_dtype(dtype):
+    if dtype is None:
+        return "float32"
+    if hasattr(dtype, "name") and not isinstance(dtype, str):
+        return str(dtype.name)
+    return str(np.dtype(dtype).name)
+
+
+def _binary_op(op, reflected=False):
+    def method(self, other):
+        other = other.value if isinstance(other, MetricVariable) else other
+        return op(other, self._value) if reflected else op(self._value, other)
+
+    return method
+
+
+class MetricVariable:
+    """State variable of a custom metric, created by :meth:`Metric.add_variable`.
+
+    Holds a float64 numpy array (whatever the nominal dtype) and supports the
+    Keras variable methods ``assign``, ``assign_add``, ``assign_sub`` and
+    ``numpy()``, numpy conversion, ``float()`` and arithmetic (which returns
+    numpy values).
+    """
+
+    def __init__(self, shape=(), initializer="zeros", dtype=None, name=None):
+        self.name = name
+        if shape is None:
+            shape = ()
+        elif isinstance(shape, numbers.Integral):
+            shape = (int(shape),)
+        self.shape = tuple(int(d) for d in shape)
+        self.dtype = _normalize_dtype(dtype)
+        self._initializer = initializer
+        self._value = np.zeros(self.shape, dtype=np.float64)
+        self.reset()
+
+    def _initial_value(self):
+        init = self._initializer
+        if init is None or (isinstance(init, str) and init.lower() == "zeros"):
+            return np.zeros(self.shape, dtype=np.float64)
+        if isinstance(init, str) and init.lower() == "ones":
+            return np.ones(self.shape, dtype=np.float64)
+        if isinstance(init, str):
+            raise ValueError(
+                f"Unsupported metric variable initializer {init!r}: use 'zeros', 'ones', "
+                "a number, an array or a callable(shape, dtype)."
+            )
+        if callable(init):
+            init = init(self.shape, self.dtype)
+        return np.broadcast_to(np.asarray(init, dtype=np.float64), self.shape).copy()
+
+    def reset(self):
+        """Set the variable back to its initial value."""
+        self._value[...] = self._initial_value()
+
+    @property
+    def value(self):
+        return self._value
+
+    def numpy(self):
+        return self._value.copy()
+
+    def assign(self, value):
+        self._value[...] = np.asarray(value, dtype=np.float64)
+        return self
+
+    def assign_add(self, value):
+        self._value += np.asarray(value, dtype=np.float64)
+        return self
+
+    def assign_sub(self, value):
+        self._value -= np.asarray(value, dtype=np.float64)
+        return self
+
+    def __array__(self, dtype=None, copy=None):
+        return self._value.astype(dtype) if dtype is not None else self._value.copy()
+
+    def __float__(self):
+        return float(self._value)
+
+    def __int__(self):
+        return int(self._value)
+
+    def __neg__(self):
+        return -self._value
+
+    def __abs__(self):
+        return np.abs(self._value)
+
+    __add__ = _binary_op(np.add)
+    __radd__ = _binary_op(np.add, reflected=True)
+    __sub__ = _binary_op(np.subtract)
+    __rsub__ = _binary_op(np.subtract, reflected=True)
+    __mul__ = _binary_op(np.multiply)
+    __rmul__ = _binary_op(np.multiply, reflected=True)
+    __truediv__ = _binary_op(np.true_divide)
+    __rtruediv__ = _binary_op(np.true_divide, reflected=True)
+    __pow__ = _binary_op(np.power)
+    __lt__ = _binary_op(np.less)
+    __le__ = _binary_op(np.less_equal)
+    __gt__ = _binary_op(np.greater)
+    __ge__ = _binary_op(np.greater_equal)
+
+    def __repr__(self):
+        return f"<MetricVariable name={self.name} shape={self.shape} value={self._value}>"
+
+
+class Metric:
+    """Base class of stateful metrics.
+
+    A subclass keeps its state either in plain attributes (then it overrides
+    ``reset_state``) or, as in Keras, in variables made with
+    :meth:`add_variable` / :meth:`add_weight`, which the default
+    ``reset_state`` sets back to their initial values. It implements
+    ``update_state(y_true, y_pred, sample_weight=None)`` and ``result()``.
+    Built-in metrics accumulate in float64 whatever ``dtype`` says; ``dtype``
+    is kept for configuration.
+
+    Args:
+        name: Display name, used as key in training logs. Defaults to the
+            snake-case class name.
+        dtype: Nominal dtype of the metric (``"float32"`` by default).
+    """
+
+    #: ``"up"`` when larger is better, ``"down"`` when smaller is better,
+    #: ``None`` when unknown. Callbacks in ``mode="auto"`` read it.
+    _direction = None
+
+    def __init__(self, name=None, dtype=None):
+        self.name = name if name is not None else _snake_case(type(self).__name__)
+        self._dtype = _normalize_dtype(dtype)
+        self._metric_variables = []
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def variables(self):
+        """The variables made with :meth:`add_variable`."""
+        return list(getattr(self, "_metric_variables", []))
+
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation="sum", name=None):
+        """Create a state variable (reset by the default ``reset_state``)."""
+        variable = MetricVariable(shape, initializer, dtype or self._dtype, name)
+        if not hasattr(self, "_metric_variables"):
+            self._metric_variables = []
+        self._metric_variables.append(variable)
+        return variable
+
+    def add_weight(self, shape=(), initializer="zeros", dtype=None, name=None):
+        """Alias of :meth:`add_variable`."""
+        return self.add_variable(shape=shape, initializer=initializer, dtype=dtype, name=name)
+
+    def update_state(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must implement update_state().")
+
+    def result(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement result().")
+
+    def reset_state(self):
+        """Reset the variables made with :meth:`add_variable`."""
+        for variable in self.variables:
+            variable.reset()
+
+    def __call__(self, *args, **kwargs):
+        """Update the state with the given batch and return the new result."""
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self._dtype}
+
+    def _vector_result_reason(self):
+        """Why ``result()`` is an array rather than one number (None when it is one number):
+        ``compile`` records one number per metric and refuses the others with this reason."""
+        return None
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"
+
+

@@ -1,0 +1,409 @@
+"""The Trainer: compile, fit, evaluate, predict, train_on_batch, test_on_batch (Keras's trainer role).
+
+fit() hands the native loop whole chunks of batches (shuffle, gather, forward, loss, backward and the
+optimizer step all run in C++ with the GIL released); Python returns only as often as the progress
+bar, the callbacks and Ctrl-C need (data_adapter.batches_per_call), or every batch when a callback
+asks for batch-level hooks. Model mixes this class in; every native call goes through the model's
+NativeNet.
+"""
+from __future__ import annotations
+
+import copy
+import time
+import warnings
+
+import numpy as np
+
+from . import callbacks as _callbacks
+from . import compile_utils as _cu
+from . import data_adapter as _da
+from . import losses as _losses
+from . import mixed_precision as _mixed_precision
+from . import optimizers as _optimizers
+from ._validation import nonneg_int, positive_int, verbose_level
+
+
+class Trainer:
+    def _init_trainer_state(self):
+        self.optimizer = None
+        self.loss = None
+        self.dtype_policy = None
+        self._metric_ids = []
+        self._weighted_metric_ids = []
+        self._metric_entries = []    # (log name, metric, weighted)
+        self.metrics_objects = []
+        self._loss_weight = 1.0
+        self._compile_config = None
+        self.stop_training = False
+        self.history = None
+
+    # ------------------------------------------------------------------------------ compile
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
+                auto_scale_loss=True, dtype_policy=None):
+        """Configures training. optimizer, loss and metrics take Keras's names or objects.
+
+        As in Keras, `metrics` ignore sample and class weights and `weighted_metrics` use them;
+        "accuracy"/"acc" resolve to binary, categorical or sparse categorical accuracy from the loss
+        and the output width. dtype_policy: "float32" or "mixed_bfloat16" (fastnn.mixed_precision;
+        None: the global policy)."""
+        with self._engine.structural("compile"):
+            opt = _optimizers.get(optimizer)
+            policy = _mixed_precision.resolve(dtype_policy)
+            if loss is None:
+                raise ValueError("compile: loss is required (for example loss='mse' or "
+                                 "loss='binary_crossentropy')")
+            loss_obj = _losses.get(loss)
+            loss_weight = _cu.loss_weight(loss_weights)
+            metrics = _cu.metric_list("metrics", metrics)
+            weighted = _cu.metric_list("weighted_metrics", weighted_metrics)
+            _cu.check_metrics(metrics + weighted)
+            previous = self.optimizer
+            opt._attach(self)
+            if previous is not None and previous is not opt and previous._model is self:
+                previous._model_ref = None
+            self.optimizer = opt
+            self.loss = loss_obj
+            self.dtype_policy = policy
+            self._loss_weight = loss_weight
+            self._metric_ids = metrics
+            self._weighted_metric_ids = weighted
+            self._metric_entries = []
+            self.metrics_objects = []
+            self.compiled = True
+            if self.built:
+                self._configure_native(reset_optimizer=True)
+            self._compile_config = {
+                "optimizer": _optimizers.serialize(opt), "loss": _losses.serialize(loss_obj),
+                "metrics": [_cu.metric_config(m) for m in metrics],
+                "weighted_metrics": [_cu.metric_config(m) for m in weighted],
+                "loss_weights": self._loss_weight, "dtype_policy": policy.name,
+            }
+
+    def _configure_native(self, reset_optimizer):
+        policy = self.dtype_policy or _mixed_precision.global_policy()
+        self._engine.configure(self.loss.spec(), self.optimizer.native_config(), reset_optimizer,
+                               matmul_precision=policy.compute_dtype)
+        entries = _cu.metric_entries(self._metric_ids, self._weighted_metric_ids, self.loss,
+                                     self._engine.output_dim)
+        self._metric_entries = entries
+        self.metrics_objects = [e[1] for e in entries]
+
+    def _use_optimizer(self, opt):
+        """Binds an optimizer for the manual loop (optimizer.build(model.parameters()))."""
+        self._require_built("optimizer.build")
+        with self._engine.structural("optimizer.build"):
+            if self.optimizer is not opt:
+                if self.optimizer is not None and self.optimizer._model_ref is not None \
+                        and self.optimizer._model is self:
+                    self.optimizer._model_ref = None
+                self.optimizer = opt
+                self._engine.set_optimizer(opt.native_config(), True)
+
+    def get_compile_config(self):
+        return None if not self.compiled else dict(self._compile_config)
+
+    @property
+    def metrics_names(self):
+        return ["loss"] + [e[0] for e in self._metric_entries]
+
+    @property
+    def metrics(self):
+        """The compiled metric objects (after the model is built)."""
+        return list(self.metrics_objects)
+
+    def reset_metrics(self):
+        for m in self.metrics_objects:
+            m.reset_state()
+
+    def _require_compiled(self, what):
+        if not self.compiled:
+            raise RuntimeError(f"{what}: the model must be compiled first; call model.compile(optimizer, loss)")
+
+    # ------------------------------------------------------------------------------ data
+    def _x(self, x, name="x"):
+        return _da.x_array(self, x, name)
+
+    def _y(self, y, n, name="y"):
+        return _da.y_array(self, y, n, name)
+
+    def _loss_w(self, w, n):
+        return _da.loss_weights(w, n, self._loss_weight, self.dtype)
+
+    def _update_metrics(self, Y, pred, W):
+        _cu.update_metrics(self._metric_entries, Y, pred, W)
+
+    def _metric_logs(self, logs):
+        return _cu.metric_logs(self._metric_entries, logs)
+
+    # ------------------------------------------------------------------------------ fit
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Trains the model (Keras semantics); returns a History whose .history maps names to per-epoch
+        lists ("loss", the metrics, and their "val_" twins when there is validation data).
+
+        validation_split takes the last fraction of the samples, before shuffling; class_weight
+        applies to the training samples only. steps_per_epoch caps the batches of each epoch (each
+        epoch starts a new pass over the data).
+
+        While fit runs, the model's structure cannot change (add, pop, compile and the manual loop
+        raise, from a callback or another thread); its callbacks may write weights and the learning
+        rate, which take effect at the step boundary where they run."""
+        self._require_compiled("fit")
+        if y is None:
+            raise ValueError("fit: y is required")
+        batch_size = positive_int("batch_size", 32 if batch_size is None else batch_size)
+        epochs = nonneg_int("epochs", epochs)
+        initial_epoch = nonneg_int("initial_epoch", initial_epoch)
+        steps_per_epoch = positive_int("steps_per_epoch", steps_per_epoch, allow_none=True)
+        validation_steps = positive_int("validation_steps", validation_steps, allow_none=True)
+        validation_batch_size = positive_int("validation_batch_size", validation_batch_size, allow_none=True)
+        verbose = verbose_level(verbose)
+        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) or \
+                not 0 <= validation_split < 1:
+            raise ValueError(f"validation_split: expected a number in [0, 1), got {validation_split!r}")
+        if shuffle not in (True, False, "batch"):
+            raise ValueError(f"shuffle: expected True, False or 'batch', got {shuffle!r}")
+        if isinstance(validation_freq, (int, np.integer)) and not isinstance(validation_freq, bool):
+            if validation_freq <= 0:
+                raise ValueError(f"validation_freq: expected a positive int, got {validation_freq!r}")
+            val_epochs = None
+        elif isinstance(validation_freq, (list, tuple, set)):
+            val_epochs = set(int(e) for e in validation_freq)
+        else:
+            raise ValueError(f"validation_freq: expected an int or a list of epochs, got {validation_freq!r}")
+
+        X = self._x(x)
+        n = X.shape[0]
+        Y = self._y(y, n)
+        W = _da.sample_weights(sample_weight, n, self.dtype)
+        val = None
+        if validation_data is not None:
+            val = _da.validation_arrays(self, validation_data)
+        elif validation_split > 0:
+            (X, Y, W), val = _da.split_validation(X, Y, W, validation_split)
+            n = X.shape[0]
+        W = _da.combine(W, _da.class_weights(self, Y, class_weight))
+        WL = self._loss_w(W, n)
+        val_bs = validation_batch_size or batch_size
+        if val is not None and validation_steps is not None:
+            val = _da.cap_rows(val, validation_steps, val_bs)
+        steps_full = (n + batch_size - 1) // batch_size
+        steps = min(steps_full, steps_per_epoch) if steps_per_epoch else steps_full
+
+        cbks = _callbacks.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                                       verbose=verbose, epochs=epochs, steps=steps)
+        batch_hooks = cbks.wants_batch_hooks("train")
+        warn_nonfinite = not any(isinstance(c, _callbacks.TerminateOnNaN) for c in cbks)
+        warned = False
+        engine = self._engine
+        with engine.training("fit()"):
+            self.stop_training = False
+            logs = {}
+            cbks.on_train_begin()
+            chunk = 1  # batches per native call (data_adapter.batches_per_call)
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                cbks.on_epoch_begin(epoch)
+                perm = engine.shuffle(n) if shuffle else None
+                loss_sum, seen, step = 0.0, 0, 0
+                logs = {}
+                want_pred = bool(self._metric_entries)
+                while step < steps and not self.stop_training:
+                    nb = 1 if batch_hooks else min(chunk, steps - step)
+                    if batch_hooks:
+                        cbks.on_train_batch_begin(step)
+                    t0 = time.perf_counter()
+                    ls, samples, batches, last, nonfinite, pred = engine.train(X, Y, WL, perm, batch_size, step,
+                                                                               nb, want_pred, loss_sum)
+                    dt = time.perf_counter() - t0
+                    loss_sum = ls  # the native sum continues across chunks: chunking never changes it
+                    seen += samples
+                    if pred is not None:
+                        rows = slice(step * batch_size, step * batch_size + samples)
+                        idx = perm[rows] if perm is not None else rows
+                        self._update_metrics(Y[idx], pred, None if W is None else W[idx])
+                    step += batches
+                    logs = self._metric_logs({"loss": loss_sum / max(seen, 1)})
+                    if nonfinite and warn_nonfinite and not warned:
+                        warnings.warn(f"fit: the loss became NaN or infinite in epoch {epoch + 1}; training "
+                                      "continues (add fastnn.callbacks.TerminateOnNaN() to stop)", RuntimeWarning,
+                                      stacklevel=2)
+                        warned = True
+                    if batch_hooks:
+                        cbks.on_train_batch_end(step - 1, logs)
+                    cbks.on_train_chunk_end(step, logs)
+                    if not batch_hooks:
+                        chunk = _da.batches_per_call(batch_size, None, previous=chunk, batches=batches, seconds=dt)
+                epoch_logs = dict(logs)
+                do_val = val is not None and (
+                    (val_epochs is None and (epoch + 1) % validation_freq == 0) or
+                    (val_epochs is not None and (epoch + 1) in val_epochs))
+                if do_val:
+                    cbks.on_test_begin()
+                    vlogs = self._evaluate_arrays(*val, batch_size=val_bs, cbks=cbks)
+                    cbks.on_test_end(vlogs)
+                    epoch_logs.update({"val_" + k: v for k, v in vlogs.items()})
+                cbks.on_epoch_end(epoch, epoch_logs)
+                logs = epoch_logs
+                if self.stop_training:
+                    break
+            cbks.on_train_end(logs)
+        self.history = cbks.history
+        return self.history
+
+    # ------------------------------------------------------------------------------ evaluate
+    def _rows_per_call(self, batch_size):
+        return _da.rows_per_call(batch_size, self._engine.flops_per_row)
+
+    def _fresh_metric_entries(self):
+        """Private copies of the compiled metrics: concurrent evaluate calls never share state."""
+        entries = [(name, copy.deepcopy(m), w) for (name, m, w) in self._metric_entries]
+        for (_n, m, _w) in entries:
+            m.reset_state()
+        return entries
+
+    def _evaluate_arrays(self, X, Y, W, batch_size=None, cbks=None):
+        """Loss and metrics over (X, Y) with sample weights W (inference mode). With callbacks that
+        want test batch hooks, runs batch by batch and calls them; otherwise in large chunks.
+
+        The loss is the sum of the per-sample weighted losses (summed once, in a fixed order) over
+        the number of samples, plus the regularization penalty: the same for any chunking or thread
+        count."""
+        engine = self._engine
+        n = X.shape[0]
+        WL = self._loss_w(W, n)
+        entries = self._fresh_metric_entries()
+        want_pred = bool(entries)
+        batch_size = batch_size or 32
+        per_batch = cbks is not None and cbks.wants_batch_hooks("test")
+        chunk = batch_size if per_batch else self._rows_per_call(batch_size)
+        per_sample = np.empty(n, dtype=np.float64)
+        reg = engine.regularization_loss()
+        logs = {}
+        for start in range(0, n, chunk):
+            end = min(n, start + chunk)
+            if per_batch:
+                cbks.on_test_batch_begin(start // batch_size)
+            _s, pred, per = engine.evaluate(X[start:end], Y[start:end], None if WL is None else WL[start:end],
+                                            want_pred)
+            per_sample[start:end] = per
+            if pred is not None:
+                for (_name, m, weighted) in entries:
+                    m.update_state(Y[start:end], pred, (None if W is None else W[start:end]) if weighted else None)
+            if cbks is not None or end == n:
+                logs = {"loss": float(np.sum(per_sample[:end])) / end + reg}
+                for (name, m, _w) in entries:
+                    logs[name] = float(m.result())
+            if cbks is not None:
+                if per_batch:
+                    cbks.on_test_batch_end(start // batch_size, logs)
+                cbks.on_test_chunk_end((end + batch_size - 1) // batch_size, logs)
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
+        """Returns the loss (and metrics) on the data: a float when there are no metrics, else
+        [loss, metric, ...], or a dict with return_dict=True. verbose 1 or 2 prints one line."""
+        self._require_compiled("evaluate")
+        if y is None:
+            raise ValueError("evaluate: y is required")
+        batch_size = positive_int("batch_size", 32 if batch_size is None else batch_size)
+        steps = positive_int("steps", steps, allow_none=True)
+        verbose = verbose_level(verbose)
+        X = self._x(x)
+        Y = self._y(y, X.shape[0])
+        W = _da.sample_weights(sample_weight, X.shape[0], self.dtype)
+        if steps is not None and steps * batch_size < X.shape[0]:
+            X, Y, W = _da.cap_rows((X, Y, W), steps, batch_size)
+        n_steps = (X.shape[0] + batch_size - 1) // batch_size
+        cbks = _callbacks.CallbackList(callbacks, add_history=False, add_progbar=verbose != 0, model=self,
+                                       verbose=verbose, epochs=1, steps=n_steps)
+        cbks.on_test_begin()
+        logs = self._evaluate_arrays(X, Y, W, batch_size, cbks=cbks)
+        cbks.on_test_end(logs)
+        return self._format_logs(logs, return_dict)
+
+    # ------------------------------------------------------------------------------ predict
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Outputs for x as a numpy array (n, units). Rows are independent: predict(x)[i] equals
+        predict(x[i:i+1]) bitwise, whatever the batch size and thread count."""
+        batch_size = positive_int("batch_size", 32 if batch_size is None else batch_size)
+        steps = positive_int("steps", steps, allow_none=True)
+        verbose = verbose_level(verbose)
+        X = self._x(x)
+        if steps is not None and steps * batch_size < X.shape[0]:
+            (X,) = _da.cap_rows((X,), steps, batch_size)
+        engine = self._engine
+        n = X.shape[0]
+        n_steps = (n + batch_size - 1) // batch_size
+        cbks = None
+        if callbacks is not None or verbose:
+            cbks = _callbacks.CallbackList(callbacks, add_history=False, add_progbar=verbose != 0, model=self,
+                                           verbose=verbose, epochs=1, steps=n_steps)
+            cbks.on_predict_begin()
+        per_batch = cbks is not None and cbks.wants_batch_hooks("predict")
+        chunk = batch_size if per_batch else self._rows_per_call(batch_size)
+        if n <= chunk and not per_batch:
+            out = engine.predict(X)
+            if cbks is not None:
+                cbks.on_predict_chunk_end(n_steps)
+        else:
+            out = np.empty((n, engine.output_dim), dtype=self.dtype)
+            for start in range(0, n, chunk):
+                end = min(n, start + chunk)
+                if per_batch:
+                    cbks.on_predict_batch_begin(start // batch_size)
+                out[start:end] = engine.predict(X[start:end])
+                if per_batch:
+                    cbks.on_predict_batch_end(start // batch_size, {"outputs": out[start:end]})
+                if cbks is not None:
+                    cbks.on_predict_chunk_end((end + batch_size - 1) // batch_size)
+        if cbks is not None:
+            cbks.on_predict_end()
+        return out
+
+    def predict_on_batch(self, x):
+        engine = self._engine
+        if engine.built and type(x) is np.ndarray and x.dtype == self.dtype and x.ndim == 2 \
+                and x.flags.c_contiguous and len(self._input_shape) == 1 and x.shape[1] == self._input_shape[0] \
+                and x.shape[0] > 0 and np.isfinite(x).all():
+            return engine.predict(x)
+        return self.predict(x, verbose=0)
+
+    # ------------------------------------------------------------------------------ batches
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One optimizer step on one batch; returns its loss (and metrics on that batch)."""
+        self._require_compiled("train_on_batch")
+        if y is None:
+            raise ValueError("train_on_batch: y is required")
+        X = self._x(x)
+        n = X.shape[0]
+        Y = self._y(y, n)
+        W = _da.sample_weights(sample_weight, n, self.dtype)
+        W = _da.combine(W, _da.class_weights(self, Y, class_weight))
+        want = bool(self._metric_entries)
+        _ls, _samples, _b, last, _nf, pred = self._engine.train(X, Y, self._loss_w(W, n), None, n, 0, 1, want)
+        self.reset_metrics()
+        if pred is not None:
+            self._update_metrics(Y, pred, W)
+        logs = self._metric_logs({"loss": float(last)})
+        return self._format_logs(logs, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Loss (and metrics) on one batch, in inference mode."""
+        self._require_compiled("test_on_batch")
+        if y is None:
+            raise ValueError("test_on_batch: y is required")
+        X = self._x(x)
+        Y = self._y(y, X.shape[0])
+        W = _da.sample_weights(sample_weight, X.shape[0], self.dtype)
+        return self._format_logs(self._evaluate_arrays(X, Y, W, X.shape[0]), return_dict)
+
+    def _format_logs(self, logs, return_dict):
+        if return_dict:
+            return logs
+        vals = [logs[k] for k in self.metrics_names]
+        return vals[0] if len(vals) == 1 else vals
