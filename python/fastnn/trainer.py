@@ -8,7 +8,9 @@ NativeNet.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
+import sys
 import time
 import warnings
 
@@ -140,7 +142,7 @@ class Trainer:
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
+            validation_batch_size=None, validation_freq=1, distribution=None):
         """Trains the model (Keras semantics); returns a History whose .history maps names to per-epoch
         lists ("loss", the metrics, and their "val_" twins when there is validation data).
 
@@ -150,7 +152,10 @@ class Trainer:
 
         While fit runs, the model's structure cannot change (add, pop, compile and the manual loop
         raise, from a callback or another thread); its callbacks may write weights and the learning
-        rate, which take effect at the step boundary where they run."""
+        rate, which take effect at the step boundary where they run.
+
+        distribution: a fastnn.distributed.DataParallel (default: the active `with DataParallel():`
+        scope, if any) trains data-parallel on its communicator's ranks (docs/DISTRIBUTED.md)."""
         self._require_compiled("fit")
         if y is None:
             raise ValueError("fit: y is required")
@@ -187,6 +192,12 @@ class Trainer:
             n = X.shape[0]
         W = _da.combine(W, _da.class_weights(self, Y, class_weight))
         WL = self._loss_w(W, n)
+        dp = None
+        if distribution is not None or "fastnn.distributed" in sys.modules:
+            from .distributed import data_parallel as _dp
+            dp = _dp.resolve(distribution)
+        if dp is not None:
+            callbacks, verbose = dp._prepare_fit(self, X, Y, WL, batch_size, epochs, callbacks, verbose)
         val_bs = validation_batch_size or batch_size
         if val is not None and validation_steps is not None:
             val = _da.cap_rows(val, validation_steps, val_bs)
@@ -199,7 +210,7 @@ class Trainer:
         warn_nonfinite = not any(isinstance(c, _callbacks.TerminateOnNaN) for c in cbks)
         warned = False
         engine = self._engine
-        with engine.training("fit()"):
+        with engine.training("fit()"), (dp._sharded(engine) if dp else contextlib.nullcontext()):
             self.stop_training = False
             logs = {}
             cbks.on_train_begin()
