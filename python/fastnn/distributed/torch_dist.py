@@ -54,14 +54,17 @@ class TorchCommunicator(Communicator):
         try:
             work.wait(self._td)
         except RuntimeError as e:
-            raise TimeoutError(f"{self.backend} {what}: rank {self.rank} of {self.size} failed "
-                               f"waiting for its peers ({e})") from e
+            kind = TimeoutError if "timed out" in str(e).lower() or "timeout" in str(e).lower() else RuntimeError
+            raise kind(f"{self.backend} {what}: rank {self.rank} of {self.size} failed waiting for its "
+                       f"peers; another rank has probably failed or stopped ({e})") from e
 
+    # Gathers and broadcasts move bytes (exact for any dtype; gloo lacks unsigned 64-bit types).
     def _all_gather(self, send, recv):
-        src = self._tensor(np.ascontiguousarray(send).reshape(-1))
-        flat = recv.reshape(-1)
+        src = self._tensor(np.ascontiguousarray(send).reshape(-1).view(np.uint8))
+        flat = recv.reshape(-1).view(np.uint8)
         dst = self._tensor(flat)
-        self._wait(self._dist.all_gather_into_tensor(dst, src, group=self._group, async_op=True),
+        gather = getattr(self._dist, "all_gather_single", None) or self._dist.all_gather_into_tensor
+        self._wait(gather(dst, src, group=self._group, async_op=True),
                    "all_gather")
         self._back(dst, flat)
 
@@ -71,6 +74,7 @@ class TorchCommunicator(Communicator):
         self._back(t, buf)
 
     def _broadcast(self, buf, root):
+        buf = buf.reshape(-1).view(np.uint8)
         t = self._tensor(buf)
         self._wait(self._dist.broadcast(t, src=root, group=self._group, async_op=True), "broadcast")
         self._back(t, buf)
