@@ -102,9 +102,13 @@ class DataParallel:
                                  f"({allv[r].tolist()} vs {allv[0].tolist()}); every rank must call fit "
                                  "with the same data and arguments")
 
-    def _prepare_fit(self, model, X, Y, W, batch_size, epochs, callbacks, verbose):
+    def _prepare_fit(self, model, train, batch_size, epochs, callbacks, verbose):
         """Checks and broadcasts before the first step; returns fit's (callbacks, verbose)."""
         self._check_model(model)
+        if not hasattr(train, "X") or getattr(train, "_order", None) is not None:
+            raise ValueError("DataParallel: fit needs in-memory arrays (numpy, lists, pandas) under data "
+                             "parallelism, the same on every rank; got a generator, dataset or loader")
+        X, Y, W = train.X, train.Y, train.WL
         comm = self.communicator
         if comm.size > 1:
             n = X.shape[0]
