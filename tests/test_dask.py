@@ -1,9 +1,8 @@
 """fastnn.dask.predict on a two-worker LocalCluster equals model.predict bitwise, for dask arrays and
 DataFrames; fastnn.sklearn estimators under dask_ml's ParallelPostFit."""
+import fastnn
 import numpy as np
 import pytest
-
-import fastnn
 
 dask = pytest.importorskip("dask", reason="dask is not installed (pip install 'fastnn[dask]')")
 da = pytest.importorskip("dask.array", reason="dask.array is not installed")

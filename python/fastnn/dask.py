@@ -52,7 +52,7 @@ def _shared(model):
 def predict(model, X, batch_size=None):
     """model.predict over a dask array (rows chunked any way; columns are merged into one chunk) or a
     dask DataFrame; returns a dask array (or DataFrame) of the outputs, not yet computed."""
-    dask, da = _require()
+    _, da = _require()
     if not hasattr(model, "output_shape") or not getattr(model, "built", False):
         raise ValueError("model: expected a built fastnn model (for fastnn.sklearn estimators use "
                          "dask_ml.wrappers.ParallelPostFit)")

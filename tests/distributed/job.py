@@ -9,9 +9,8 @@ DataParallel and writes the weights and History (rank 0 writes OUT; other ranks 
 import argparse
 import sys
 
-import numpy as np
-
 import fastnn
+import numpy as np
 from fastnn.distributed import DataParallel
 
 

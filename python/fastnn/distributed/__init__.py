@@ -7,11 +7,26 @@
 Launch with `mpiexec -n 4 python train.py` or `torchrun --nproc-per-node 4 train.py`; see
 docs/DISTRIBUTED.md. Nothing here imports mpi4py or torch until a communicator of that kind is made.
 """
-from .communicator import DEFAULT_TIMEOUT, Communicator, LocalCommunicator, get_communicator, launched_by
+from .communicator import (
+    DEFAULT_TIMEOUT,
+    Communicator,
+    LocalCommunicator,
+    get_communicator,
+    launched_by,
+)
 from .data_parallel import DataParallel, current
 
-__all__ = ["Communicator", "LocalCommunicator", "MPICommunicator", "TorchCommunicator", "DataParallel",
-           "get_communicator", "launched_by", "current", "DEFAULT_TIMEOUT"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "Communicator",
+    "DataParallel",
+    "LocalCommunicator",
+    "MPICommunicator",
+    "TorchCommunicator",
+    "current",
+    "get_communicator",
+    "launched_by",
+]
 
 
 def __getattr__(name):
