@@ -358,6 +358,27 @@ class NativeNet:
         with self._lock.exclusive():
             self._handle("generator state").set_rng_state(tuple(int(w) for w in words))
 
+    def training_state(self):
+        """Parameter arena, optimizer state, step count, optimizer scalar and generator words, read
+        under one lock (what data parallelism broadcasts from rank 0)."""
+        with self._lock.shared():
+            h = self._handle("training state")
+            return (h.arena(False).copy(), h.optimizer_state(), int(h.iterations), float(h.optimizer_scalar),
+                    [int(s) for s in h.rng_state()])
+
+    def set_training_state(self, arena, optimizer_state, iterations, scalar, rng_words):
+        with self._lock.exclusive():
+            h = self._handle("training state")
+            h.set_arena(np.ascontiguousarray(arena, self.dtype))
+            h.set_optimizer_state(np.ascontiguousarray(optimizer_state, self.dtype), int(iterations), float(scalar))
+            h.set_rng_state(tuple(int(w) for w in rng_words))
+
+    def set_sharding(self, shard_rows, comm):
+        """Sharded training steps (fastnn.distributed): shard_rows 0 turns them off; comm is the
+        communicator the engine's one exchange per step calls, None on one process."""
+        with self._lock.exclusive():
+            self._handle("fit").set_sharding(int(shard_rows), comm)
+
     def regularization_loss(self) -> float:
         with self._lock.shared():
             return float(self._handle("regularization_loss").regularization_loss())

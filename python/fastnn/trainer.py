@@ -8,7 +8,9 @@ NativeNet.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
+import sys
 import time
 import warnings
 
@@ -140,7 +142,7 @@ class Trainer:
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
+            validation_batch_size=None, validation_freq=1, distribution=None):
         """Trains the model (Keras semantics); returns a History whose .history maps names to per-epoch
         lists ("loss", the metrics, and their "val_" twins when there is validation data).
 
@@ -150,7 +152,10 @@ class Trainer:
 
         While fit runs, the model's structure cannot change (add, pop, compile and the manual loop
         raise, from a callback or another thread); its callbacks may write weights and the learning
-        rate, which take effect at the step boundary where they run."""
+        rate, which take effect at the step boundary where they run.
+
+        distribution: a fastnn.distributed.DataParallel (default: the active `with DataParallel():`
+        scope, if any) trains data-parallel on its communicator's ranks (docs/DISTRIBUTED.md)."""
         self._require_compiled("fit")
         batch_size = positive_int("batch_size", 32 if batch_size is None else batch_size)
         epochs = nonneg_int("epochs", epochs)
@@ -176,28 +181,34 @@ class Trainer:
         val_bs = validation_batch_size or batch_size
         train, split = _da.training_data(self, x, y, sample_weight, class_weight, batch_size, steps_per_epoch,
                                          validation_split, self._loss_weight)
+        dp = None
+        if distribution is not None or "fastnn.distributed" in sys.modules:
+            from .distributed import data_parallel as _dp
+            dp = _dp.resolve(distribution)
         val = None
         try:
+            if dp is not None:
+                callbacks, verbose = dp._prepare_fit(self, train, batch_size, epochs, callbacks, verbose)
             if validation_data is not None:
                 val = _da.validation_data_feed(self, validation_data, val_bs, validation_steps)
             elif split is not None:
                 val = _da.EvalArrays(*split, val_bs, validation_steps)
             return self._fit_loop(train, val, epochs, initial_epoch, verbose, callbacks, shuffle, val_bs,
-                                  val_epochs, validation_freq)
+                                  val_epochs, validation_freq, dp)
         finally:
             train.close()
             if val is not None:
                 val.close()
 
     def _fit_loop(self, train, val, epochs, initial_epoch, verbose, callbacks, shuffle, val_bs, val_epochs,
-                  validation_freq):
+                  validation_freq, dp=None):
         cbks = _callbacks.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                        verbose=verbose, epochs=epochs, steps=train.steps)
         batch_hooks = cbks.wants_batch_hooks("train")
         warn_nonfinite = not any(isinstance(c, _callbacks.TerminateOnNaN) for c in cbks)
         warned = False
         engine = self._engine
-        with engine.training("fit()"):
+        with engine.training("fit()"), (dp._sharded(engine) if dp else contextlib.nullcontext()):
             self.stop_training = False
             logs = {}
             cbks.on_train_begin()

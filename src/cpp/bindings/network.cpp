@@ -14,6 +14,7 @@
 #include <type_traits>
 
 #include "bind.h"
+#include "collective.h"
 #include "convert.h"
 #include "fastnn/fpmode.h"
 #include "fastnn/gemm.h"
@@ -291,6 +292,16 @@ class PyNetwork {
     return py::make_tuple(r.loss_sum, r.samples, r.batches, r.last_batch_loss, r.nonfinite, pred);
   }
 
+  // Data parallelism: shard_rows 0 turns sharded steps off; comm None: one process.
+  void set_sharding(size_t shard_rows, const py::object& comm) {
+    std::unique_ptr<PyCollective> c;
+    if (!comm.is_none()) c = std::make_unique<PyCollective>(comm);
+    auto lk = lock_nogil<std::unique_lock<std::shared_mutex>>(net_.mutex());
+    trainer_.set_sharding(shard_rows, c.get());
+    std::swap(collective_, c);
+    lk.unlock();
+  }
+
   py::array_t<T> predict(const Arr<T>& X) {
     size_t n;
     const T* x = rows_of(X, net_.input_dim(), "x", &n);
@@ -397,6 +408,7 @@ class PyNetwork {
   }
   Network<T> net_;
   Trainer<T> trainer_;
+  std::unique_ptr<PyCollective> collective_;
 };
 
 template <typename T>
@@ -452,7 +464,13 @@ void bind_network(py::module_& m, const char* name) {
       .def("loss_cached", &N::loss_cached)
       .def("backward_cached", &N::backward_cached)
       .def("zero_grad", &N::zero_grad)
-      .def("apply_gradients", &N::apply_gradients);
+      .def("apply_gradients", &N::apply_gradients)
+      .def("set_sharding", &N::set_sharding, py::arg("shard_rows"), py::arg("comm"))
+      .def_static("shard_layout", [](size_t rows, size_t full_rows, size_t shard_rows,
+                                     size_t ranks) {
+        ShardLayout l = Trainer<T>::shard_layout(rows, full_rows, shard_rows, ranks);
+        return py::make_tuple(l.shards, l.slots, l.blocks, l.block_slots, l.blocks_per_rank);
+      });
 }
 
 }  // namespace

@@ -175,6 +175,18 @@ void Dropout<T>::forward(const LayerCtx<T>& c, const T* x, size_t rows, T* out, 
     return;
   }
   const T scale = T(1.0 / (1.0 - rate_));
+  if (c.row_streams) {
+    const size_t d = this->out_;
+    for (size_t r = 0; r < rows; ++r) {
+      Rng g(c.row_key ^ (0x9E3779B97F4A7C15ull * uint64_t(c.row0 + r + 1)));
+      for (size_t j = r * d; j < (r + 1) * d; ++j) {
+        T m = g.uniform() >= rate_ ? scale : T(0);
+        aux[j] = m;
+        out[j] = x[j] * m;
+      }
+    }
+    return;
+  }
   for (size_t i = 0; i < n; ++i) {
     T m = c.rng->uniform() >= rate_ ? scale : T(0);
     aux[i] = m;

@@ -51,6 +51,12 @@ struct LayerCtx {
   // the forward pass being differentiated (BatchNorm: batch or moving statistics).
   bool param_grads = true;
   bool training = true;
+  // Sharded (data-parallel) steps: dropout draws row r's mask from its own stream, seeded by
+  // (row_key, row0 + r), so a row's mask depends on its place in the global batch, never on the
+  // rank or shard that computes it. Off: masks come from `rng`, element after element.
+  bool row_streams = false;
+  uint64_t row_key = 0;
+  size_t row0 = 0;
 };
 
 // Context of the epilogue that turns dL/da into dL/dz inside the GEMM producing dL/da.
