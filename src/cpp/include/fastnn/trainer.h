@@ -15,6 +15,7 @@
 
 #include "fastnn/network.h"
 #include "fastnn/optimizers.h"
+#include "fastnn/small_step.h"
 
 namespace fastnn {
 
@@ -48,6 +49,12 @@ class Trainer {
   void network_built();
   // null: identity. The reducer is not owned and must outlive its use.
   void set_reducer(GradientReducer<T>* r) { reducer_ = r; }
+  // The fused step for small Dense chains (small_step.h) where it applies; on by default. Off
+  // only to compare it with the general path (they give the same bits).
+  void set_small_step(bool on) { small_on_ = on; }
+  bool small_step() const { return small_on_; }
+  // Whether the last train() call took the fused step.
+  bool small_step_used() const { return small_used_; }
 
   // Trains on batches [first_batch, first_batch + num_batches) of the row order `index` (null: rows
   // in order). Batch b holds rows index[b*bs ... min(n, (b+1)*bs)). Y has loss().label_cols(out)
@@ -68,6 +75,9 @@ class Trainer {
   Network<T>& net_;
   Optimizer<T> opt_;
   GradientReducer<T>* reducer_ = nullptr;
+  SmallStep<T> small_;  // the fused step for small Dense chains, planned per chunk
+  bool small_on_ = true;
+  bool small_used_ = false;
 };
 
 }  // namespace fastnn
