@@ -121,3 +121,19 @@ def test_same_bits_on_every_kernel_path(kernel):
     name = r.stdout.split()[-1]
     if name != kernel:
         pytest.skip(f"this CPU or build has no {kernel} path (ran {name})")
+
+
+def test_predict_one_batch_shortcut_matches_the_general_path():
+    c = _config(3)
+    m = _model(c)
+    x = _data(c)[0][:32]
+    fast = m.predict(x, verbose=0)
+    general = m.predict(x, verbose=0, batch_size=32)  # an explicit batch size takes the full validation
+    np.testing.assert_array_equal(fast, general)
+    np.testing.assert_array_equal(m.predict(x[:5], verbose=0), general[:5])
+    bad = x.copy()
+    bad[3, 0] = np.nan
+    with pytest.raises(ValueError, match="x: contains NaN"):
+        m.predict(bad, verbose=0)
+    with pytest.raises(ValueError, match="x"):
+        m.predict(x[:, :-1] if x.shape[1] > 1 else np.ones((2, 2), x.dtype), verbose=0)
