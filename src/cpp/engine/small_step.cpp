@@ -64,18 +64,16 @@ bool SmallStep<T>::plan(Network<T>& net, size_t batch_size) {
   p += cap * maxw;
   wt_ = p;
   p += wt;
-  y_ = p;
+  ybuf_ = p;
   p += cap * yc_;
-  w_ = p;
+  wbuf_ = p;
   net_ = &net;
   return true;
 }
 
 template <typename T>
-double SmallStep<T>::run(const T* X, const T* Y, const T* W, const int64_t* index, size_t rows,
-                         const int64_t* next, size_t next_rows) {
-  Network<T>& net = *net_;
-  const Backend<T>& be = net.backend();
+void SmallStep<T>::gather(const T* X, const T* Y, const T* W, const int64_t* index, size_t rows,
+                          const int64_t* next, size_t next_rows) {
   const size_t din = din_, yc = yc_;
   // The next batch's rows are scattered over the data: ask for them now (as Backend::gather).
   for (size_t r = 0; r < next_rows; ++r) {
@@ -84,16 +82,30 @@ double SmallStep<T>::run(const T* X, const T* Y, const T* W, const int64_t* inde
     for (size_t off = 0; off < sizeof(T) * din; off += 64) __builtin_prefetch(q + off);
     __builtin_prefetch(Y + src * yc);
   }
-  const T *y = Y, *w = W;
-  if (index) {  // labels and weights gathered; the inputs are read in place by the first layer
+  X_ = X;
+  index_ = index;
+  rows_ = rows;
+  y_ = Y;
+  w_ = W;
+  if (index) {
     for (size_t r = 0; r < rows; ++r) {
       const size_t src = size_t(index[r]);
-      for (size_t j = 0; j < yc; ++j) y_[r * yc + j] = Y[src * yc + j];
-      if (W) w_[r] = W[src];
+      for (size_t j = 0; j < yc; ++j) ybuf_[r * yc + j] = Y[src * yc + j];
+      if (W) wbuf_[r] = W[src];
     }
-    y = y_;
-    w = W ? w_ : nullptr;
+    y_ = ybuf_;
+    w_ = W ? wbuf_ : nullptr;
   }
+}
+
+template <typename T>
+double SmallStep<T>::run(double denominator) {
+  Network<T>& net = *net_;
+  const Backend<T>& be = net.backend();
+  const T* X = X_;
+  const int64_t* index = index_;
+  const size_t rows = rows_, din = din_;
+  const T *y = y_, *w = w_;
 
   // Forward.
   const T* x = X;
@@ -112,7 +124,7 @@ double SmallStep<T>::run(const T* X, const T* Y, const T* W, const int64_t* inde
   // The loss and dL/d(output) (dL/dz when the loss is computed from the logits).
   const bool fused = net.fused_loss();
   const Loss eff = net.effective_loss(net.loss(), true);
-  const double s = be.loss(eff, fused ? top.z : top.a, y, w, rows, top.out, double(rows), g0_,
+  const double s = be.loss(eff, fused ? top.z : top.a, y, w, rows, top.out, denominator, g0_,
                            nullptr);
 
   // Backward: each layer's dz, its parameter gradients, then dL/d(input) unless it is the first.

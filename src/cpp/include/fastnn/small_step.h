@@ -28,12 +28,16 @@ class SmallStep {
   bool plan(Network<T>& net, size_t batch_size);
   static constexpr size_t kMaxWidth = 64;
 
-  // One batch of `rows` rows: row r is X[index[r]] (index null: X[r]), labels Y and weights W
-  // (null: none) likewise. Forward, the loss and dL/d(output) as Backend::loss with denominator
-  // rows, backward into the network's gradient arena (overwritten). Returns the loss sum; output()
-  // then holds the batch's outputs. next/next_rows: the following batch's indices (prefetched).
-  double run(const T* X, const T* Y, const T* W, const int64_t* index, size_t rows,
-             const int64_t* next, size_t next_rows);
+  // One batch of `rows` rows, in two calls. gather: row r is X[index[r]] (index null: X[r]),
+  // labels Y and weights W (null: none) likewise (the inputs are read in place by the first
+  // layer); next/next_rows: the following batch's indices (prefetched). weights(): the batch's
+  // weights (null when W is). run: forward, the loss and dL/d(output) as Backend::loss with
+  // `denominator`, backward into the network's gradient arena (overwritten); returns the loss sum
+  // (Backend::loss); output() then holds the batch's outputs.
+  void gather(const T* X, const T* Y, const T* W, const int64_t* index, size_t rows,
+              const int64_t* next, size_t next_rows);
+  const T* weights() const { return w_; }
+  double run(double denominator);
   const T* output() const { return out_; }
 
  private:
@@ -51,7 +55,10 @@ class SmallStep {
   Network<T>* net_ = nullptr;
   std::vector<Lay> lay_;
   std::vector<T> buf_;
-  T *g0_ = nullptr, *g1_ = nullptr, *wt_ = nullptr, *y_ = nullptr, *w_ = nullptr;
+  T *g0_ = nullptr, *g1_ = nullptr, *wt_ = nullptr, *ybuf_ = nullptr, *wbuf_ = nullptr;
+  const T *X_ = nullptr, *y_ = nullptr, *w_ = nullptr;  // the batch (gather)
+  const int64_t* index_ = nullptr;
+  size_t rows_ = 0;
   const T* out_ = nullptr;
   size_t din_ = 0, yc_ = 0;
 };
