@@ -41,19 +41,25 @@ class _RWLock:
         self._writer = False
         self._writers_waiting = 0
 
-    @contextlib.contextmanager
-    def shared(self):
+    def acquire_shared(self):
         with self._cond:
             while self._writer or self._writers_waiting:
                 self._cond.wait()
             self._readers += 1
+
+    def release_shared(self):
+        with self._cond:
+            self._readers -= 1
+            if self._readers == 0 and self._writers_waiting:  # only writers wait for readers
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def shared(self):
+        self.acquire_shared()
         try:
             yield
         finally:
-            with self._cond:
-                self._readers -= 1
-                if self._readers == 0:
-                    self._cond.notify_all()
+            self.release_shared()
 
     @contextlib.contextmanager
     def exclusive(self):
@@ -396,8 +402,13 @@ class NativeNet:
             return self._handle("fit").train(X, Y, W, perm, batch_size, first, count, want_pred, loss_sum)
 
     def predict(self, X):
-        with self._lock.shared():
+        # The lock by hand, not through the context manager: a small predict is a few microseconds.
+        lock = self._lock
+        lock.acquire_shared()
+        try:
             return self._handle("predict").predict(X)
+        finally:
+            lock.release_shared()
 
     def evaluate(self, X, Y, W, want_pred):
         with self._lock.shared():

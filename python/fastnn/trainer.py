@@ -308,7 +308,7 @@ class Trainer:
         want_pred = bool(entries)
         batch_size = batch_size or 32
         per_batch = cbks is not None and cbks.wants_batch_hooks("test")
-        chunk = batch_size if per_batch else self._rows_per_call(batch_size)
+        chunk = batch_size if per_batch or n <= batch_size else self._rows_per_call(batch_size)
         per_sample = np.empty(n, dtype=np.float64)
         reg = engine.regularization_loss()
         logs = {}
@@ -419,6 +419,15 @@ class Trainer:
         """Outputs for x as a numpy array (n, units). Rows are independent: predict(x)[i] equals
         predict(x[i:i+1]) bitwise, whatever the batch size and thread count. x may also be a stream
         of batches (x, (x,), (x, y) or (x, y, w); only x is used)."""
+        engine = self._engine
+        if (verbose is False or (type(verbose) is int and verbose == 0)) and batch_size is None \
+                and steps is None and callbacks is None and type(x) is np.ndarray and x.ndim == 2 \
+                and 0 < x.shape[0] <= 32 and x.dtype == self.dtype and x.flags.c_contiguous and engine.built \
+                and self._input_shape is not None and len(self._input_shape) == 1 \
+                and x.shape[1] == self._input_shape[0] and np.isfinite(x).all():
+            # One batch of the model's own dtype and shape, no callbacks: the validation below would
+            # accept it unchanged and make one engine call, at several times the engine's cost.
+            return engine.predict(x)
         batch_size = positive_int("batch_size", 32 if batch_size is None else batch_size)
         steps = positive_int("steps", steps, allow_none=True)
         verbose = verbose_level(verbose)
@@ -468,7 +477,7 @@ class Trainer:
                                            verbose=verbose, epochs=1, steps=n_steps)
             cbks.on_predict_begin()
         per_batch = cbks is not None and cbks.wants_batch_hooks("predict")
-        chunk = batch_size if per_batch else self._rows_per_call(batch_size)
+        chunk = batch_size if per_batch or n <= batch_size else self._rows_per_call(batch_size)
         if n <= chunk and not per_batch:
             out = engine.predict(X)
             if cbks is not None:

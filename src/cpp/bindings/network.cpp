@@ -444,6 +444,11 @@ void bind_network(py::module_& m, const char* name) {
       .def_property(
           "iterations", [](N& n) { return n.trainer().optimizer().iterations(); },
           [](N& n, int64_t it) { n.trainer().optimizer().set_iterations(it); })
+      .def_property(
+          "small_step", [](N& n) { return n.trainer().small_step(); },
+          [](N& n, bool on) { n.trainer().set_small_step(on); })
+      .def_property_readonly("small_step_used",
+                             [](N& n) { return n.trainer().small_step_used(); })
       .def_property_readonly("optimizer_scalar",
                              [](N& n) { return n.trainer().optimizer().scalar_state(); })
       .def("current_learning_rate",

@@ -217,6 +217,9 @@ ChunkResult Trainer<T>::train(const T* X, const T* Y, const T* W, size_t n, cons
   const bool fused = net.fused_loss();
   const Loss eff = net.effective_loss(net.loss(), true);
   BackwardFlags flags;  // parameter gradients, overwritten; no input gradient
+  // Small Dense chains take the fused step (small_step.h): the same bits, a fraction of the time.
+  const bool small = small_on_ && small_.plan(net, std::min(batch_size, n));
+  small_used_ = small;
   for (size_t b = first_batch; b < first_batch + num_batches; ++b) {
     const size_t start = b * batch_size;
     if (start >= n) break;
@@ -241,7 +244,18 @@ ChunkResult Trainer<T>::train(const T* X, const T* Y, const T* W, size_t n, cons
       continue;
     }
     const T *x, *y, *w = nullptr;
-    if (index) {
+    if (small) {  // labels and weights gathered; the first layer reads the inputs by the index
+      const size_t next = start + batch_size;
+      const bool more = index && next < n;
+      if (index)
+        small_.gather(X, Y, W, index + start, rows, more ? index + next : nullptr,
+                      more ? std::min(batch_size, n - next) : 0);
+      else
+        small_.gather(X + start * din, Y + start * yc, W ? W + start : nullptr, nullptr, rows,
+                      nullptr, 0);
+      x = y = nullptr;
+      w = small_.weights();
+    } else if (index) {
       GatherArgs<T> g;
       g.X = X;
       g.Y = Y;
@@ -272,17 +286,24 @@ ChunkResult Trainer<T>::train(const T* X, const T* Y, const T* W, size_t n, cons
       continue;
     }
     const double reg_div = objective_.per_weight_sum ? denom : 1.0;
-    const T* out = net.forward(ws, x, rows, true, pool);
-    const T* lin = fused ? net.loss_input(ws, x) : out;
     // The loss's gradient is d(sum w_i l_i / denominator); a scaled loss divides the denominator.
     const double ls = objective_.loss_scale;
-    double s = be.loss(eff, lin, y, w, rows, dout, ls == 1.0 ? denom : denom / ls, ws.g0.data(),
-                       nullptr);
+    const double loss_denom = ls == 1.0 ? denom : denom / ls;
+    const T* out;
+    double s;
+    if (small) {  // forward, loss and backward in one (the backward below is skipped)
+      s = small_.run(loss_denom);
+      out = small_.output();
+    } else {
+      out = net.forward(ws, x, rows, true, pool);
+      const T* lin = fused ? net.loss_input(ws, x) : out;
+      s = be.loss(eff, lin, y, w, rows, dout, loss_denom, ws.g0.data(), nullptr);
+    }
     const double rs = objective_.report_scale;
     double bl = (rs == 1.0 ? s : s * rs) / denom + net.regularization_loss(reg_div);
     if (!std::isfinite(bl)) res.nonfinite = true;
     if (pred) std::memcpy(pred, out, sizeof(T) * rows * dout);
-    net.backward(ws, x, rows, fused, flags, pool);
+    if (!small) net.backward(ws, x, rows, fused, flags, pool);
     update(reg_div);
     res.loss_sum += bl * double(rows);
     res.samples += rows;

@@ -16,6 +16,7 @@
 
 #include "fastnn/network.h"
 #include "fastnn/optimizers.h"
+#include "fastnn/small_step.h"
 
 namespace fastnn {
 
@@ -89,6 +90,12 @@ class Trainer {
   void network_built();
   // null: identity. The reducer is not owned and must outlive its use.
   void set_reducer(GradientReducer<T>* r) { reducer_ = r; }
+  // The fused step for small Dense chains (small_step.h) where it applies; on by default. Off
+  // only to compare it with the general path (they give the same bits).
+  void set_small_step(bool on) { small_on_ = on; }
+  bool small_step() const { return small_on_; }
+  // Whether the last train() call took the fused step.
+  bool small_step_used() const { return small_used_; }
   void set_objective(const Objective& o) { objective_ = o; }
   const Objective& objective() const { return objective_; }
   // shard_rows 0: off (one pass over the batch). comm null: one process (the reference the
@@ -140,6 +147,9 @@ class Trainer {
   std::vector<unsigned char> send_, recv_;
   Optimizer<T> opt_;
   GradientReducer<T>* reducer_ = nullptr;
+  SmallStep<T> small_;  // the fused step for small Dense chains, planned per chunk
+  bool small_on_ = true;
+  bool small_used_ = false;
   Objective objective_;
 };
 
