@@ -243,7 +243,7 @@ class Layer:
         """The functional form: calling a layer on Input(...) or on another layer's output records the
         chain for Model(inputs, outputs)."""
         if isinstance(inputs, InputLayer):
-            src, chain, shape = inputs, [], tuple(inputs.shape)
+            src, chain, shape = inputs, [], tuple(inputs.per_sample_shape)
         elif isinstance(inputs, _SymbolicTensor):
             src, chain, shape = inputs._input_layer, inputs._chain, tuple(inputs.shape[1:])
         elif isinstance(inputs, (list, tuple)) and len(inputs) == 1:
@@ -330,7 +330,10 @@ class Layer:
 
 
 class InputLayer(Layer):
-    """Declares the input shape of a Sequential model (fastnn.layers.Input(shape=(8,)))."""
+    """Declares the input shape of a model (fastnn.layers.Input(shape=(8,))).
+
+    As in Keras, `.shape` is the batch shape (None, 8) (the batch dimension is `batch_size`, None
+    unless given) and `.dtype` is "float32"; `per_sample_shape` is the shape of one sample (8,)."""
 
     def __init__(self, shape=None, batch_size=None, dtype=None, name=None, input_shape=None, **kwargs):
         shape = shape if shape is not None else input_shape
@@ -339,15 +342,25 @@ class InputLayer(Layer):
         shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
         super().__init__(name=name, dtype=dtype, input_shape=shape, **kwargs)
         self.dtype = "float32" if dtype is None else np.dtype(dtype).name   # Keras's Input(...).dtype
-        self.shape = shape
+        self.per_sample_shape = shape
         self.batch_size = batch_size
 
     @property
     def batch_shape(self):
-        return (self.batch_size, *self.shape)
+        return (self.batch_size, *self.per_sample_shape)
+
+    @property
+    def shape(self):
+        """Keras's shape of the symbolic input: (batch_size, *per_sample_shape), batch_size None
+        unless given."""
+        return self.batch_shape
+
+    @property
+    def ndim(self):
+        return len(self.batch_shape)
 
     def get_config(self):
-        return {"name": self.name, "shape": list(self.shape), "batch_size": self.batch_size}
+        return {"name": self.name, "shape": list(self.per_sample_shape), "batch_size": self.batch_size}
 
 
 def Input(shape=None, batch_size=None, dtype=None, name=None, **kwargs):

@@ -90,7 +90,7 @@ class Model(Trainer, ManualLoop):
             if isinstance(layer, _layers.InputLayer):
                 if self._layers or self._input_shape is not None:
                     raise ValueError("add: an Input layer must come first")
-                self._input_shape = tuple(layer.shape)
+                self._input_shape = tuple(layer.per_sample_shape)
                 return
             if layer._model is not None and layer._model is not self:
                 raise ValueError(f"add: layer {layer.name!r} already belongs to another model")
