@@ -219,6 +219,10 @@ class Layer:
         """Names of the variables training never updates through gradients (moving statistics)."""
         return ()
 
+    def _on_built(self):
+        """Called once the model's network is built, with the layer's variables reachable (a layer
+        whose values were given before the build writes them here)."""
+
     @property
     def built(self):
         return self._model is not None and self._model.built
@@ -653,4 +657,13 @@ from . import spec as _spec  # noqa: E402
 
 _spec.KINDS = _spec.KINDS + tuple(c._spec_kind for c in _ACTIVATION_LAYER_CLASSES if c._spec_kind not in _spec.KINDS)
 _spec._CLASS_OF.update({c._spec_kind: c.__name__ for c in _ACTIVATION_LAYER_CLASSES})
+# Keras's per-feature layers (Normalization, Rescaling, the noise layers, UnitNormalization, PReLU):
+# native layers of their own.
+from ._feature_layers import CLASSES as _FEATURE_LAYER_CLASSES  # noqa: E402
+from ._feature_layers import AlphaDropout, GaussianDropout, GaussianNoise, Normalization  # noqa: E402, F401
+from ._feature_layers import PReLU, Rescaling, UnitNormalization  # noqa: E402, F401
+
+_CLASSES.update({c.__name__: c for c in _FEATURE_LAYER_CLASSES})
+_spec.KINDS = _spec.KINDS + tuple(c._spec_kind for c in _FEATURE_LAYER_CLASSES if c._spec_kind not in _spec.KINDS)
+_spec._CLASS_OF.update({c._spec_kind: c.__name__ for c in _FEATURE_LAYER_CLASSES})
 _NOT_SUPPORTED = tuple(n for n in _NOT_SUPPORTED if n not in _CLASSES)

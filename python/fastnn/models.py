@@ -390,6 +390,8 @@ class Model(Trainer, ManualLoop):
             if layer._layer_index is not None and not (layer.trainable and self._trainable):
                 self._engine.set_layer_trainable(p, False)
         self._var_objects = objects
+        for layer in self._layers:
+            layer._on_built()
         if self.compiled:
             self._configure_native(reset_optimizer=True)
 
