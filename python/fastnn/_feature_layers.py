@@ -85,7 +85,7 @@ class Normalization(Layer):
 
     def _param_shapes(self):
         d = _features(self, self.input_shape)
-        return [(d,), (d,), ()]
+        return [(d,), (d,), (1,)]   # count: (1,) where Keras has (), as fastnn's arrays are at least 1-D
 
     def _variable_names(self):
         return ["mean", "variance", "count"]
@@ -111,7 +111,7 @@ class Normalization(Layer):
                              f"{d} features") from None
         self._var("mean").assign(mean)
         self._var("variance").assign(var)
-        self._var("count").assign(np.asarray(count, dtype=np.float64).reshape(()))
+        self._var("count").assign(np.asarray(count, dtype=np.float64).reshape((1,)))
         self._pending = None
 
     def adapt(self, data, batch_size=None, steps=None):
