@@ -265,3 +265,23 @@ def test_against_keras(keras_module):
     for name in ("Normalization", "Rescaling", "UnitNormalization", "PReLU", "GaussianNoise", "AlphaDropout"):
         assert getattr(fastnn.keras.layers, name) is getattr(layers, name)
     assert fastnn.layers.PReLU().name.startswith("p_re_lu")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_onnx_export_matches_predict(tmp_path, dtype):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    x = _x(16, 5, seed=12)
+    norm = layers.Normalization()
+    norm.adapt(x)
+    inv = layers.Normalization(mean=1.0, variance=4.0, invert=True)
+    prelu = layers.PReLU(alpha_initializer=fastnn.initializers.RandomUniform(-1, 1, seed=2))
+    model = _model(norm, layers.Rescaling(0.5, offset=0.25), layers.Dense(6), prelu, layers.GaussianNoise(0.2),
+                   layers.AlphaDropout(0.1), layers.UnitNormalization(), inv, layers.Dense(2), dtype=dtype)
+    path = str(tmp_path / "m.onnx")
+    model.export(path)
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    xin = x.astype(dtype)
+    got = sess.run(None, {"input": xin})[0]
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(got, model.predict(xin, verbose=0), rtol=tol, atol=tol)
