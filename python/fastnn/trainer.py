@@ -203,6 +203,8 @@ class Trainer:
             self.stop_training = False
             logs = {}
             cbks.on_train_begin()
+            # BackupAndRestore resumes an interrupted fit from the epoch after its last backup.
+            initial_epoch = max(initial_epoch, self.__dict__.pop("_resume_epoch", 0))
             chunk = 1  # batches per native call (data_adapter.batches_per_call)
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
