@@ -137,3 +137,13 @@ def test_history_plot_writes_a_png_with_training_and_validation_curves(tmp_path)
     assert [ax.get_title() for ax in h.plot(metrics="accuracy").axes] == ["accuracy"]
     with pytest.raises(ValueError, match="not logged"):
         h.plot(metrics=["auc"])
+
+
+def test_progbar_logger_given_explicitly_is_the_one_fit_uses(capsys):
+    x, y = _data()
+    bar = fastnn.keras.callbacks.ProgbarLogger(count_mode="steps", stateful_metrics=["accuracy"])
+    _model(seed=6).fit(x, y, epochs=2, batch_size=32, verbose=2, callbacks=[bar])
+    out = capsys.readouterr().out
+    assert out.count("Epoch 1/2") == 1 and out.count("Epoch 2/2") == 1 and "3/3" in out and "accuracy" in out
+    with pytest.raises(NotImplementedError, match="count_mode"):
+        callbacks.ProgbarLogger(count_mode="samples")
