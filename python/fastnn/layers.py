@@ -7,6 +7,8 @@ import math
 import re
 from collections import defaultdict
 
+from typing import Any, Optional
+
 import numpy as np
 
 from . import activations as _activations
@@ -200,7 +202,7 @@ class Layer:
         self.output_shape = None
 
     # --- shapes and the native network ---
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         return input_shape
 
     #: The layer's kind in a ModelSpec (fastnn.spec).
@@ -287,10 +289,10 @@ class Layer:
     trainable_variables = trainable_weights
     non_trainable_variables = non_trainable_weights
 
-    def get_weights(self):
+    def get_weights(self) -> list:
         return [v.numpy() for v in self._variables()]
 
-    def set_weights(self, weights):
+    def set_weights(self, weights: Any) -> None:
         vs = self._variables()
         weights = list(weights)
         if len(weights) != len(vs):
@@ -305,7 +307,7 @@ class Layer:
         for v, w in zip(vs, arrays):
             v.assign(w)
 
-    def count_params(self):
+    def count_params(self) -> int:
         return int(sum(int(np.prod(s)) for s in self._param_shapes()))
 
     def _param_shapes(self):
@@ -317,7 +319,7 @@ class Layer:
         return self._model._variable(self._var_indices[self._var_names.index(name)])
 
     # --- config ---
-    def get_config(self):
+    def get_config(self) -> dict:
         cfg = {"name": self.name, "trainable": self._trainable}
         if self.dtype is not None:
             cfg["dtype"] = self.dtype
@@ -367,7 +369,8 @@ class InputLayer(Layer):
         return {"name": self.name, "shape": list(self.per_sample_shape), "batch_size": self.batch_size}
 
 
-def Input(shape=None, batch_size=None, dtype=None, name=None, **kwargs):
+def Input(shape: Any = None, batch_size: Optional[int] = None, dtype: Any = None, name: Optional[str] = None,
+          **kwargs: Any) -> InputLayer:
     return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name, **kwargs)
 
 

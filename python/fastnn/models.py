@@ -7,6 +7,7 @@ model's NativeNet (_engine.py).
 from __future__ import annotations
 
 import weakref
+from typing import Any, List, Optional, Union
 
 import numpy as np
 
@@ -114,7 +115,7 @@ class Model(Trainer, ManualLoop):
         self._init_manual_state()
 
     # ------------------------------------------------------------------------------ structure
-    def add(self, layer):
+    def add(self, layer: Union[_layers.Layer, "Model"]) -> None:
         """Appends a layer. A model whose input shape is known is built (weights created) as layers
         are added, as in Keras; the weights of the layers already there are kept."""
         if isinstance(layer, Model):
@@ -230,7 +231,7 @@ class Model(Trainer, ManualLoop):
             shape = tuple(layer.compute_output_shape(shape))
         return shape
 
-    def pop(self, rebuild=True):
+    def pop(self, rebuild: bool = True) -> _layers.Layer:
         """Removes the last layer and returns it; the other layers keep their weights. Handles on the
         popped layer's variables end (using one raises)."""
         with self._engine.structural("pop"):
@@ -271,7 +272,7 @@ class Model(Trainer, ManualLoop):
     def layers(self):
         return list(self._layers)
 
-    def get_layer(self, name=None, index=None):
+    def get_layer(self, name: Union[str, int, None] = None, index: Optional[int] = None) -> _layers.Layer:
         """The layer with this name, or at this index (get_layer(0) is accepted for an index)."""
         if isinstance(name, (int, np.integer)) and not isinstance(name, bool) and index is None:
             name, index = None, name
@@ -314,7 +315,7 @@ class Model(Trainer, ManualLoop):
     def output_shape(self):
         return None if not self.built else (None, *self._layers[-1].output_shape)
 
-    def build(self, input_shape=None):
+    def build(self, input_shape: Any = None) -> None:
         """Creates the native network and initializes the weights. input_shape may include the batch
         dimension (None, features) as in Keras."""
         if input_shape is not None:
@@ -451,7 +452,7 @@ class Model(Trainer, ManualLoop):
         """The trainable variables (PyTorch's name), for optimizer.build(model.parameters())."""
         return self.trainable_weights
 
-    def get_weights(self):
+    def get_weights(self) -> List[np.ndarray]:
         """Every variable as a numpy array, in layer order (Keras layout: Dense kernel (in, units),
         bias (units,); BatchNormalization gamma, beta, moving_mean, moving_variance), all read at one
         step boundary."""
@@ -460,7 +461,7 @@ class Model(Trainer, ManualLoop):
         return [a.reshape(v.shape) for v, a in zip(self._var_objects,
                                                    self._engine.get_variables(len(self._var_objects)))]
 
-    def set_weights(self, weights):
+    def set_weights(self, weights: Any) -> None:
         self._require_built("set_weights")
         weights = list(weights)
         vs = self.weights
@@ -468,7 +469,7 @@ class Model(Trainer, ManualLoop):
             raise ValueError(f"set_weights: expected {len(vs)} arrays, got {len(weights)}")
         self._engine.set_variables(_checked_arrays("set_weights", vs, weights, self.dtype))
 
-    def count_params(self):
+    def count_params(self) -> int:
         self._require_built("count_params")
         return int(sum(int(np.prod(v.shape)) for v in self.weights))
 
@@ -478,14 +479,14 @@ class Model(Trainer, ManualLoop):
                              "the first layer an input shape")
 
     # ------------------------------------------------------------------------------ summary / config
-    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
-                show_trainable=False, layer_range=None):
+    def summary(self, line_length: Optional[int] = None, positions: Any = None, print_fn: Any = None,
+                expand_nested: bool = False, show_trainable: bool = False, layer_range: Any = None) -> None:
         """Prints a Keras-style table: each layer with its output shape and parameter count, then the
         total, trainable and non-trainable parameter counts."""
         _summary.print_summary(self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable,
                                layer_range=layer_range)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         layers = []
         if self._input_shape is not None:
             layers.append({"class_name": "InputLayer", "config": {"shape": list(self._input_shape)}})
@@ -512,7 +513,7 @@ class Model(Trainer, ManualLoop):
         return model
 
     # ------------------------------------------------------------------------------ saving
-    def save(self, filepath, overwrite=True):
+    def save(self, filepath: Any, overwrite: bool = True) -> None:
         """Writes architecture, weights, optimizer state, step count and compile configuration to one
         file (data only, versioned, written atomically); fastnn.models.load_model reads it back."""
         _saving.save_model(self, filepath, overwrite=overwrite)
@@ -523,10 +524,10 @@ class Model(Trainer, ManualLoop):
 
         return export_model(self, filepath, format=format, **kwargs)
 
-    def save_weights(self, filepath, overwrite=True):
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
         _saving.save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath):
+    def load_weights(self, filepath: Any) -> None:
         _saving.load_weights(self, filepath)
 
     def __getstate__(self):
@@ -633,12 +634,12 @@ _spec.register_model_class(Sequential)
 _saving.register_builder(_BUILDER)
 
 
-def load_model(filepath, compile=True):
+def load_model(filepath: Any, compile: bool = True) -> Model:
     """Loads a model written by Model.save."""
     return _saving.load_model(filepath, compile=compile, builder=_BUILDER)
 
 
-def clone_model(model):
+def clone_model(model: Model) -> Model:
     """A new model with the same architecture and freshly initialized weights (Keras's clone_model)."""
     return Sequential.from_config(model.get_config())
 
