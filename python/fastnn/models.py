@@ -91,6 +91,10 @@ class Model(Trainer, ManualLoop):
             self._call_pending = True
             raise type(e)(f"{type(self).__name__}.call(): {e}; call() must return the output of fastnn "
                           "layers applied one after the other to its input") from None
+        if not chain:
+            self._call_pending = True
+            raise ValueError(f"{type(self).__name__}.call(): it applies no fastnn layer to its input (a model "
+                             "needs at least one layer)")
         for layer in chain:
             self.add(layer)
 
