@@ -27,7 +27,8 @@ import numpy as np
 
 from . import _core, _fork
 
-_LAYER_KINDS = ("dense", "activation", "dropout", "batch_normalization", "layer_normalization")
+_LAYER_KINDS = ("dense", "activation", "dropout", "batch_normalization", "layer_normalization", "normalization",
+                "rescaling", "gaussian_noise", "gaussian_dropout", "alpha_dropout", "unit_normalization", "prelu")
 
 
 class _RWLock:

@@ -13,6 +13,7 @@ import copy
 import sys
 import time
 import warnings
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
@@ -23,6 +24,9 @@ from . import losses as _losses
 from . import mixed_precision as _mixed_precision
 from . import optimizers as _optimizers
 from ._validation import nonneg_int, positive_int, verbose_level
+
+if TYPE_CHECKING:
+    from .callbacks import History
 
 
 class Trainer:
@@ -42,7 +46,7 @@ class Trainer:
     # ------------------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
-                auto_scale_loss=True, dtype_policy=None):
+                auto_scale_loss=True, dtype_policy=None) -> None:
         """Configures training. optimizer, loss and metrics take Keras's names or objects.
 
         As in Keras, `metrics` ignore sample and class weights and `weighted_metrics` use them;
@@ -102,7 +106,7 @@ class Trainer:
                 self.optimizer = opt
                 self._engine.set_optimizer(opt.native_config(), True)
 
-    def get_compile_config(self):
+    def get_compile_config(self) -> Optional[dict]:
         return None if not self.compiled else dict(self._compile_config)
 
     @property
@@ -114,7 +118,7 @@ class Trainer:
         """The compiled metric objects (after the model is built)."""
         return list(self.metrics_objects)
 
-    def reset_metrics(self):
+    def reset_metrics(self) -> None:
         for m in self.metrics_objects:
             m.reset_state()
 
@@ -142,7 +146,7 @@ class Trainer:
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1, distribution=None):
+            validation_batch_size=None, validation_freq=1, distribution=None) -> "History":
         """Trains the model (Keras semantics); returns a History whose .history maps names to per-epoch
         lists ("loss", the metrics, and their "val_" twins when there is validation data).
 
@@ -212,6 +216,8 @@ class Trainer:
             self.stop_training = False
             logs = {}
             cbks.on_train_begin()
+            # BackupAndRestore resumes an interrupted fit from the epoch after its last backup.
+            initial_epoch = max(initial_epoch, self.__dict__.pop("_resume_epoch", 0))
             chunk = 1  # batches per native call (data_adapter.batches_per_call)
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
@@ -385,7 +391,7 @@ class Trainer:
         return logs
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False):
+                 callbacks=None, return_dict=False) -> Any:
         """Returns the loss (and metrics) on the data: a float when there are no metrics, else
         [loss, metric, ...], or a dict with return_dict=True. verbose 1 or 2 prints one line.
 
@@ -415,7 +421,8 @@ class Trainer:
         return self._format_logs(logs, return_dict)
 
     # ------------------------------------------------------------------------------ predict
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+    def predict(self, x: Any, batch_size: Optional[int] = None, verbose: Any = "auto", steps: Optional[int] = None,
+                callbacks: Any = None) -> np.ndarray:
         """Outputs for x as a numpy array (n, units). Rows are independent: predict(x)[i] equals
         predict(x[i:i+1]) bitwise, whatever the batch size and thread count. x may also be a stream
         of batches (x, (x,), (x, y) or (x, y, w); only x is used)."""
@@ -497,7 +504,7 @@ class Trainer:
             cbks.on_predict_end()
         return out
 
-    def predict_on_batch(self, x):
+    def predict_on_batch(self, x: Any) -> np.ndarray:
         engine = self._engine
         if engine.built and type(x) is np.ndarray and x.dtype == self.dtype and x.ndim == 2 \
                 and x.flags.c_contiguous and len(self._input_shape) == 1 and x.shape[1] == self._input_shape[0] \
@@ -506,7 +513,8 @@ class Trainer:
         return self.predict(x, verbose=0)
 
     # ------------------------------------------------------------------------------ batches
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: Optional[dict] = None,
+                       return_dict: bool = False) -> Any:
         """One optimizer step on one batch; returns its loss (and metrics on that batch)."""
         self._require_compiled("train_on_batch")
         if y is None:
@@ -524,7 +532,7 @@ class Trainer:
         logs = self._metric_logs({"loss": float(last)})
         return self._format_logs(logs, return_dict)
 
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
         """Loss (and metrics) on one batch, in inference mode."""
         self._require_compiled("test_on_batch")
         if y is None:

@@ -60,6 +60,9 @@ class PyNetwork {
   //          [gamma_regularizer, beta_regularizer]
   //   layer_normalization: epsilon, center, scale, initializers, [gamma_regularizer,
   //   beta_regularizer]
+  //   normalization: invert        rescaling: scale, offset        unit_normalization: -
+  //   gaussian_noise: stddev       gaussian_dropout, alpha_dropout: rate
+  //   prelu: alpha_initializer, [alpha_regularizer]
   void add_layer(const std::string& kind, const py::dict& attrs) {
     auto reg = [&](const char* name, ParamSpec& p) {
       if (!attrs.contains(name) || attrs[name].is_none()) return;
@@ -114,10 +117,39 @@ class PyNetwork {
       apply_inits(*l, attr_of(attrs, kind, "initializers").cast<py::list>());
       reg_named(*l);
       net_.add_layer(std::move(l));
+    } else if (kind == "normalization") {
+      auto l = std::make_unique<Standardize<T>>(net_.output_dim(),
+                                                attr_of(attrs, kind, "invert").cast<bool>());
+      net_.add_layer(std::move(l));
+    } else if (kind == "rescaling") {
+      const double scale = attr_of(attrs, kind, "scale").cast<double>();
+      const double offset = attr_of(attrs, kind, "offset").cast<double>();
+      if (!std::isfinite(scale) || !std::isfinite(offset))
+        throw ValueError("rescaling: scale and offset must be finite");
+      net_.add_layer(std::make_unique<Rescale<T>>(net_.output_dim(), scale, offset));
+    } else if (kind == "gaussian_noise" || kind == "gaussian_dropout" || kind == "alpha_dropout") {
+      const char* name = kind == "gaussian_noise" ? "stddev" : "rate";
+      const double p = attr_of(attrs, kind, name).cast<double>();
+      const bool ok = kind == "gaussian_noise" ? (p >= 0 && std::isfinite(p)) : (p >= 0 && p < 1);
+      if (!ok) throw ValueError(kind + ": " + name + " out of range");
+      const NoiseKind nk = kind == "gaussian_noise"     ? NoiseKind::GaussianNoise
+                           : kind == "gaussian_dropout" ? NoiseKind::GaussianDropout
+                                                        : NoiseKind::AlphaDropout;
+      net_.add_layer(std::make_unique<Noise<T>>(net_.output_dim(), nk, p));
+    } else if (kind == "unit_normalization") {
+      net_.add_layer(std::make_unique<UnitNorm<T>>(net_.output_dim()));
+    } else if (kind == "prelu") {
+      auto l = std::make_unique<PReLU<T>>(net_.output_dim());
+      l->params[0].init =
+          to_initializer(attr_of(attrs, kind, "alpha_initializer"), &l->params[0].seed);
+      reg("alpha_regularizer", l->params[0]);
+      net_.add_layer(std::move(l));
     } else {
       throw ValueError(
           "add_layer: kind must be one of 'dense', 'activation', 'dropout', "
-          "'batch_normalization', 'layer_normalization', got '" +
+          "'batch_normalization', 'layer_normalization', 'normalization', 'rescaling', "
+          "'gaussian_noise', 'gaussian_dropout', 'alpha_dropout', 'unit_normalization', "
+          "'prelu', got '" +
           kind + "'");
     }
   }
