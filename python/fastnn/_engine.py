@@ -366,6 +366,8 @@ class NativeNet:
             self._refuse("objective", False)
             self._handle("objective").set_objective(bool(per_weight_sum), float(loss_scale),
                                                     float(report_scale))
+            self._objective = (bool(per_weight_sum), float(loss_scale), float(report_scale))
+            self._drop_device()
 
     def set_learning_rate_schedule(self, schedule):
         with self._lock.exclusive():
@@ -469,6 +471,9 @@ class NativeNet:
             mod = cuda.module()
             if self._loss_spec is None or self._opt_config is None:
                 raise RuntimeError("device='cuda': the model is not compiled")
+            if getattr(self, "_objective", (False, 1.0, 1.0)) != (False, 1.0, 1.0):
+                raise ValueError("device='cuda' normalises the loss as Keras does; this network's objective "
+                                 f"{self._objective} (per-weight-sum / scaled) runs on device='cpu'")
             trainable = [bool(v[4]) for v in h.variables()]
             self._dev = mod.DeviceNet(int(h.input_dim), list(self._natives), trainable, self._loss_spec,
                                       self._opt_config, self._seed)
