@@ -46,13 +46,18 @@ class Trainer:
     # ------------------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
-                auto_scale_loss=True, dtype_policy=None) -> None:
+                auto_scale_loss=True, dtype_policy=None, device="cpu") -> None:
         """Configures training. optimizer, loss and metrics take Keras's names or objects.
 
         As in Keras, `metrics` ignore sample and class weights and `weighted_metrics` use them;
         "accuracy"/"acc" resolve to binary, categorical or sparse categorical accuracy from the loss
         and the output width. dtype_policy: "float32" or "mixed_bfloat16" (fastnn.mixed_precision;
-        None: the global policy)."""
+        None: the global policy). device: "cpu", "cuda" (an NVIDIA GPU; raises saying why where it
+        is unavailable) or "auto" (cuda where available and the model runs there, else cpu). The
+        device is not saved with the model: files load on any device."""
+        from . import cuda as _cuda_api
+
+        resolved = _cuda_api.resolve_device(device)
         with self._engine.structural("compile"):
             opt = _optimizers.get(optimizer)
             policy = _mixed_precision.resolve(dtype_policy)
@@ -71,6 +76,8 @@ class Trainer:
             self.optimizer = opt
             self.loss = loss_obj
             self.dtype_policy = policy
+            self._device_request = str(device).lower()
+            self._device = resolved
             self._loss_weight = loss_weight
             self._metric_ids = metrics
             self._weighted_metric_ids = weighted
@@ -90,10 +97,38 @@ class Trainer:
         policy = self.dtype_policy or _mixed_precision.global_policy()
         self._engine.configure(self.loss.spec(), self.optimizer.native_config(), reset_optimizer,
                                matmul_precision=policy.compute_dtype)
+        self._set_native_device()
         entries = _cu.metric_entries(self._metric_ids, self._weighted_metric_ids, self.loss,
                                      self._engine.output_dim)
         self._metric_entries = entries
         self.metrics_objects = [e[1] for e in entries]
+
+    def _set_native_device(self):
+        """Puts the network on the compiled device; "auto" falls back to the CPU for what the GPU
+        backend does not run (float64, bfloat16 products, BatchNorm...), "cuda" raises saying so."""
+        device = getattr(self, "_device", "cpu")
+        if device == "cuda" and getattr(self, "_device_request", "cpu") == "auto":
+            policy = self.dtype_policy or _mixed_precision.global_policy()
+            if self.dtype != "float32" or policy.compute_dtype != "float32":
+                device = "cpu"
+        if device == "cuda":
+            policy = self.dtype_policy or _mixed_precision.global_policy()
+            if policy.compute_dtype != "float32":
+                raise ValueError(f"compile: device='cuda' runs float32 products; dtype_policy "
+                                 f"{policy.name!r} is for the CPU")
+        try:
+            self._engine.set_device(device)
+            self._engine.device_check()
+        except ValueError:
+            if getattr(self, "_device_request", "cpu") != "auto":
+                self._engine.set_device("cpu")
+                raise
+            self._engine.set_device("cpu")
+
+    @property
+    def device(self) -> str:
+        """The device the model trains and predicts on ("cpu" or "cuda")."""
+        return self._engine.device
 
     def _use_optimizer(self, opt):
         """Binds an optimizer for the manual loop (optimizer.build(model.parameters()))."""

@@ -34,7 +34,6 @@ class TensorBoard(Callback):
                  write_steps_per_second=False, update_freq="epoch", profile_batch=0, embeddings_freq=0,
                  embeddings_metadata=None):
         super().__init__()
-        _writer_classes()     # fail here, when the callback is made, if the package is missing
         for name, v, default in (("histogram_freq", histogram_freq, 0), ("write_images", write_images, False),
                                  ("profile_batch", profile_batch, 0), ("embeddings_freq", embeddings_freq, 0),
                                  ("embeddings_metadata", embeddings_metadata, None)):
@@ -43,6 +42,7 @@ class TensorBoard(Callback):
         if update_freq not in ("epoch", "batch") and (isinstance(update_freq, bool) or not isinstance(update_freq, int)
                                                      or update_freq < 1):
             raise ValueError(f"TensorBoard: update_freq must be 'epoch', 'batch' or a positive int, got {update_freq!r}")
+        _writer_classes()     # fail here, when the callback is made, if the package is missing
         self.log_dir = os.fspath(log_dir)
         self.write_graph = write_graph
         self.write_steps_per_second = bool(write_steps_per_second)
