@@ -24,9 +24,9 @@ if [ $rc -ne 0 ]; then echo "build failed (see $out/build.log)"; exit $rc; fi
 (cd "$out" && "$py" -c "import fastnn; fastnn.show_config()") | tee "$out/config.txt"
 
 echo "== tests (pytest -m cuda)"
-timeout 240 "$py" -m pytest -q -p no:cacheprovider -m cuda -rs tests/test_cuda_device.py > "$out/pytest_cuda.txt" 2>&1
+timeout 240 "$py" -m pytest -q -p no:cacheprovider -m cuda -rs tests/engine/test_cuda_device.py > "$out/pytest_cuda.txt" 2>&1
 test_rc=$?
-timeout 120 "$py" -m pytest -q -p no:cacheprovider tests/test_cuda_api.py tests/test_backend_memory.py >> "$out/pytest_cuda.txt" 2>&1 || test_rc=1
+timeout 120 "$py" -m pytest -q -p no:cacheprovider tests/api/test_cuda_api.py tests/engine/test_backend_memory.py >> "$out/pytest_cuda.txt" 2>&1 || test_rc=1
 tail -15 "$out/pytest_cuda.txt"
 
 echo "== benchmark"

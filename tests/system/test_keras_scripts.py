@@ -1,5 +1,5 @@
 """tf.keras MLP scripts in the style of public tutorials, ported by changing only the imports and
-the data loading (tests/keras_scripts/), each run as a user runs it. Where a script needs a feature
+the data loading (tests/system/keras_scripts/), each run as a user runs it. Where a script needs a feature
 fastnn does not have yet, the test is an expected failure that says which; it runs for real once the
 feature exists."""
 import os
