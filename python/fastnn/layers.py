@@ -650,7 +650,7 @@ def deserialize(d: dict) -> Layer:
 
 # Keras's activation and reshaping layers over the same engine (ReLU, LeakyReLU, ELU, Softmax,
 # Identity, Reshape), registered for deserialization by class name.
-from ._activation_layers import ELU, CLASSES as _ACTIVATION_LAYER_CLASSES  # noqa: E402
+from ._activation_layers import ELU, CLASSES as _ACTIVATION_LAYER_CLASSES  # noqa: E402, F401
 from ._activation_layers import Identity, LeakyReLU, ReLU, Reshape, Softmax  # noqa: E402, F401
 
 _CLASSES.update({c.__name__: c for c in _ACTIVATION_LAYER_CLASSES})

@@ -28,7 +28,6 @@ shapes before any array is read.
 """
 from __future__ import annotations
 
-import io
 import json
 import math
 import os

@@ -1,7 +1,6 @@
 """The CUDA backend as seen from a machine without a GPU (and the device selection logic on any
 machine): import never fails, is_available() is False with a reason, compile(device="cuda") raises
 that reason, "auto" picks the CPU, show_config says what was built."""
-import os
 import subprocess
 import sys
 
