@@ -56,12 +56,12 @@ def _axis(axis):
     return tuple(axis) if isinstance(axis, list) else axis
 
 
-def _reduce(fn):
+def _reduce(fn, tf_name):
     def reduce(input_tensor, axis=None, keepdims=False, name=None):
         return fn(np.asarray(input_tensor), axis=_axis(axis), keepdims=keepdims)
 
-    reduce.__name__ = f"reduce_{fn.__name__}"
-    reduce.__doc__ = f"numpy's {fn.__name__} over `axis` (all axes when None), as tf.reduce_{fn.__name__}."
+    reduce.__name__ = f"reduce_{tf_name}"
+    reduce.__doc__ = f"numpy's {tf_name} over `axis` (all axes when None), as tf.reduce_{tf_name}."
     return reduce
 
 
@@ -160,9 +160,10 @@ nn = Namespace(
 nn.swish = nn.silu
 _tensor_namespace(nn)
 
-_REDUCTIONS = {f"reduce_{fn.__name__}": _reduce(fn) for fn in (np.mean, np.sum, np.max, np.min, np.prod,
-                                                               np.std, np.var, np.all, np.any)}
-_REDUCTIONS["reduce_variance"] = _REDUCTIONS.pop("reduce_var")
+# Named here, not from fn.__name__: numpy 1.x calls np.max "amax" and np.min "amin".
+_REDUCTIONS = {f"reduce_{name}": _reduce(fn, name) for name, fn in (
+    ("mean", np.mean), ("sum", np.sum), ("max", np.max), ("min", np.min), ("prod", np.prod),
+    ("std", np.std), ("variance", np.var), ("all", np.all), ("any", np.any))}
 _ELEMENTWISE = {name: getattr(np, name) for name in (
     "exp", "log", "log1p", "expm1", "sqrt", "square", "abs", "sign", "floor", "ceil", "round", "add",
     "subtract", "multiply", "divide", "maximum", "minimum", "equal", "not_equal", "greater", "greater_equal",
