@@ -209,16 +209,23 @@ class NativeNet:
             input_dim = 1
             for d in spec.input_shape:
                 input_dim *= int(d)
-            net = Net(input_dim, int(seed))
             native_of, n = [], 0
-            for kind, attrs in natives:
-                if kind is None:
-                    native_of.append(None)
-                    continue
-                _add_layer(net, kind, attrs)
-                native_of.append(n)
-                n += 1
-            net.build()
+            try:
+                net = Net(input_dim, int(seed))
+                for kind, attrs in natives:
+                    if kind is None:
+                        native_of.append(None)
+                        continue
+                    _add_layer(net, kind, attrs)
+                    native_of.append(n)
+                    n += 1
+                net.build()
+            except MemoryError:
+                count = spec.count_params()
+                itemsize = np.dtype(self.dtype).itemsize
+                raise MemoryError(f"build: expected memory for the model's {count} weights and their gradients "
+                                  f"(about {2 * count * itemsize / 2**30:.3g} GiB of {self.dtype}), but the "
+                                  "allocation failed") from None
             spec_index = {ni: mi for mi, ni in enumerate(native_of) if ni is not None}
             table = [(spec_index[li], name, int(rows), int(cols), bool(tr))
                      for (li, name, rows, cols, tr, _v) in net.variables()]

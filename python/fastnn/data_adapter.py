@@ -90,13 +90,17 @@ def class_weights(model, y, class_weight):
         raise ValueError(f"class_weight: classes {unknown} are unknown: the model outputs {n_classes} "
                          f"classes (0 to {n_classes - 1})")
     if y.shape[1] == 1:
-        cls = np.rint(y[:, 0]).astype(np.int64)
+        # Class indices (or 0/1 for a one-unit output). The table has one slot per class of the
+        # output, so a regression target (any real value) is refused, never used as an index.
+        col = y[:, 0]
+        if col.size and (col.min() < -0.5 or col.max() >= n_classes - 0.5):
+            raise ValueError(f"class_weight: expected class targets (labels in [0, {n_classes - 1}] for an output "
+                             f"of {n_classes} classes), got targets in [{col.min()}, {col.max()}]; class_weight "
+                             "applies to classification, use sample_weight for other targets")
+        cls = np.rint(col).astype(np.int64)
     else:
         cls = np.argmax(y, axis=1)
-    if cls.size and cls.min() < 0:
-        raise ValueError("class_weight: the targets hold negative classes")
-    size = int(max(max(class_weight) + 1, cls.max() + 1 if cls.size else 0))
-    table = np.ones(size, dtype=np.float64)
+    table = np.ones(n_classes, dtype=np.float64)
     for k, v in class_weight.items():
         table[int(k)] = v
     return np.ascontiguousarray(table[cls], dtype=model.dtype)

@@ -6,10 +6,12 @@ model's NativeNet (_engine.py).
 """
 from __future__ import annotations
 
+import math
 import weakref
 
 import numpy as np
 
+from . import _limits
 from . import _random
 from . import layers as _layers
 from . import saving as _saving
@@ -51,9 +53,7 @@ class Model(Trainer, ManualLoop):
         if inputs is None or outputs is None:
             raise ValueError("Model: give both inputs and outputs (the functional form)")
         input_layer, chain = _layers._functional_chain(inputs, outputs)
-        self.add(input_layer)
-        for layer in chain:
-            self.add(layer)
+        self._add_all([input_layer, *chain])
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -72,6 +72,7 @@ class Model(Trainer, ManualLoop):
         self._seed = _random.check_seed(seed)
         self._build_seed = self._seed
         self._layers: list = []
+        self._pending = None               # (ids, names) of the layers being added by _add_all
         self._input_shape = None
         self._engine = NativeNet(self.dtype)
         self._var_objects = []
@@ -94,14 +95,25 @@ class Model(Trainer, ManualLoop):
                 return
             if layer._model is not None and layer._model is not self:
                 raise ValueError(f"add: layer {layer.name!r} already belongs to another model")
-            if any(l is layer for l in self._layers):
-                raise ValueError(f"add: layer {layer.name!r} is already in the model (layers cannot be shared)")
-            if any(l.name == layer.name for l in self._layers):
-                raise ValueError(f"add: a layer named {layer.name!r} is already in the model")
+            pending = self._pending
+            if pending is not None:  # inside _add_all: sets instead of scans, one build at the end
+                if id(layer) in pending[0]:
+                    raise ValueError(f"add: layer {layer.name!r} is already in the model (layers cannot be shared)")
+                if layer.name in pending[1]:
+                    raise ValueError(f"add: a layer named {layer.name!r} is already in the model")
+            else:
+                if any(l is layer for l in self._layers):
+                    raise ValueError(f"add: layer {layer.name!r} is already in the model (layers cannot be shared)")
+                if any(l.name == layer.name for l in self._layers):
+                    raise ValueError(f"add: a layer named {layer.name!r} is already in the model")
             declared = self._input_shape
             if not self._layers and self._input_shape is None and layer._input_shape_arg is not None:
                 self._input_shape = tuple(layer._input_shape_arg)
-            if self._input_shape is None:
+            if self._input_shape is None or pending is not None:
+                if pending is not None:
+                    pending[0].add(id(layer))
+                    pending[1].add(layer.name)
+                    layer._model = self  # claimed now, so another model cannot take it meanwhile
                 self._layers.append(layer)
                 return
             saved = self._save_structure()
@@ -115,6 +127,26 @@ class Model(Trainer, ManualLoop):
                 self._restore_structure(saved)
                 self._input_shape = declared
                 raise
+
+    def _add_all(self, layers):
+        """add() for each layer of a new model, then one build: a model of n layers is built in
+        time linear in n (adding them one by one to a model with an input shape rebuilds the
+        network each time, as Keras does)."""
+        before = len(self._layers)
+        self._pending = ({id(l) for l in self._layers}, {l.name for l in self._layers})
+        try:
+            for layer in layers:
+                self.add(layer)
+            self._pending = None
+            if self._input_shape is not None and self._layers and not self.built:
+                self.build()
+        except BaseException:
+            if not self.built:  # the layers claimed here are free again for another model
+                for layer in self._layers[before:]:
+                    layer._model = None
+            raise
+        finally:
+            self._pending = None
 
     def pop(self, rebuild=True):
         """Removes the last layer and returns it; the other layers keep their weights. Handles on the
@@ -242,6 +274,7 @@ class Model(Trainer, ManualLoop):
                                  "add a Flatten layer first")
             layer.output_shape = out
             shape = out
+        _check_sizes(self._input_shape, self._layers)
         if self._build_seed is None:
             self._build_seed = _random.next_seed()
         seed = self._build_seed
@@ -385,12 +418,14 @@ class Model(Trainer, ManualLoop):
         model = cls.__new__(cls)
         model._init_state(config.get("name"), config.get("dtype", "float32"), config.get("trainable", True),
                           config.get("seed"))
+        stack = []
         for d in config.get("layers", []):
             if isinstance(d, dict) and d.get("class_name") == "InputLayer":
                 cfg = d.get("config") or {}
-                model.add(_layers.Input(shape=tuple(cfg.get("shape") or cfg.get("batch_shape", [None])[1:])))
+                stack.append(_layers.Input(shape=tuple(cfg.get("shape") or cfg.get("batch_shape", [None])[1:])))
             else:
-                model.add(_layers.deserialize(d))
+                stack.append(_layers.deserialize(d))
+        model._add_all(stack)
         return model
 
     # ------------------------------------------------------------------------------ saving
@@ -442,6 +477,26 @@ class Model(Trainer, ManualLoop):
         return f"<{type(self).__name__} name={self.name} layers={len(self._layers)} built={self.built}>"
 
 
+def _check_sizes(input_shape, layers):
+    """Every width and the weight count, in Python ints, against fastnn._limits: refused here with a
+    ValueError, before the engine allocates anything (a product that wrapped around in the engine
+    would build a network smaller than declared)."""
+    width = math.prod(int(d) for d in input_shape)
+    if width > _limits.MAX_WIDTH:
+        raise ValueError(f"build: expected inputs of at most {_limits.MAX_WIDTH} values per sample, got "
+                         f"shape {tuple(input_shape)} ({width} values)")
+    total = 0
+    for layer in layers:
+        out = math.prod(int(d) for d in layer.output_shape)
+        if out > _limits.MAX_WIDTH:
+            raise ValueError(f"build: layer {layer.name!r}: expected an output of at most {_limits.MAX_WIDTH} "
+                             f"values per sample, got shape {tuple(layer.output_shape)}")
+        total += sum(math.prod(int(d) for d in s) for s in layer._param_shapes())
+        if total > _limits.MAX_PARAMS:
+            raise ValueError(f"build: expected at most {_limits.MAX_PARAMS} weights in a model, got {total} "
+                             f"by layer {layer.name!r}")
+
+
 # Position of each variable name in the seed path of its layer (a fixed table, so that a layer's
 # seeds never depend on its other variables).
 _VAR_SLOT = {"kernel": 0, "bias": 1, "gamma": 2, "beta": 3, "moving_mean": 4, "moving_variance": 5}
@@ -475,8 +530,7 @@ class Sequential(Model):
         self._init_state(name, dtype, trainable, seed)
         if isinstance(layers, _layers.Layer):
             layers = [layers]
-        for layer in layers or []:
-            self.add(layer)
+        self._add_all(layers or [])
 
 
 class _Builder:

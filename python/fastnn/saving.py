@@ -40,7 +40,7 @@ import zlib
 
 import numpy as np
 
-from . import _engine
+from . import _engine, _limits
 from . import spec as _spec
 
 MAGIC_MODEL = b"FASTNN\x00M"
@@ -50,6 +50,8 @@ _READABLE_VERSIONS = (1, 2)
 _MAX_HEADER = 64 << 20
 _MAX_NDIM = 8
 _DTYPES = {"float32": np.float32, "float64": np.float64}
+# Metrics a file's compile configuration may name (each one's state is bounded by fastnn.metrics).
+_MAX_FILE_METRICS = 64
 
 
 class FileFormatError(ValueError):
@@ -77,6 +79,8 @@ def _write_atomic(filepath, data: bytes, overwrite: bool):
     path = os.fspath(filepath)
     if not isinstance(path, str):
         raise TypeError(f"filepath: expected a str or os.PathLike, got {type(filepath).__name__}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"filepath: expected the path of a file, got {path!r}, which is a directory")
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"filepath: {path!r} exists and overwrite=False")
     folder = os.path.dirname(os.path.abspath(path))
@@ -92,7 +96,11 @@ def _write_atomic(filepath, data: bytes, overwrite: bool):
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except IsADirectoryError:  # it became one meanwhile: name the target, not the temporary file
+            raise IsADirectoryError(f"filepath: expected the path of a file, got {path!r}, which is a "
+                                    "directory") from None
     except BaseException:
         try:
             os.unlink(tmp)
@@ -274,6 +282,7 @@ def _unpack(data: bytes, magic: bytes):
         raise FileFormatError(f"header is not valid JSON ({str(e)[:200]})") from None
     if not isinstance(header, dict) or header.get("format") != "fastnn":
         raise FileFormatError("header: not a fastnn header")
+    _check_header_values(header)
     payload = memoryview(data)[20 + hlen:-4]
     arrays = {}
     table = header.get("arrays")
@@ -303,6 +312,36 @@ def _unpack(data: bytes, magic: bytes):
         arrays[name] = np.frombuffer(payload[off:off + nb], dtype=_DTYPES[dt]).reshape(shape).copy()
     header["_version"] = version
     return header, arrays
+
+
+def _check_header_values(header):
+    """Every value of the header within fastnn._limits, in one pass over it (time and memory in
+    proportion to the header, whose length is checked first): nesting depth, string lengths and the
+    length of every list (array tables and layer lists hold at most a few entries per layer)."""
+    max_list = 16 * _limits.MAX_LAYERS
+    stack = [(header, 1, "header")]
+    while stack:
+        node, depth, where = stack.pop()
+        if depth > _limits.MAX_DEPTH:
+            raise FileFormatError(f"{where}: expected values nested at most {_limits.MAX_DEPTH} deep, got deeper")
+        if isinstance(node, dict):
+            items = node.items()
+        elif isinstance(node, list):
+            if len(node) > max_list:
+                raise FileFormatError(f"{where}: expected a list of at most {max_list} entries, got {len(node)}")
+            items = enumerate(node)
+        else:
+            continue
+        for k, v in items:
+            if isinstance(k, str) and len(k) > _limits.MAX_STRING:
+                raise FileFormatError(f"{where}: expected keys of at most {_limits.MAX_STRING} characters, got one "
+                                      f"of {len(k)}")
+            if isinstance(v, str):
+                if len(v) > _limits.MAX_STRING:
+                    raise FileFormatError(f"{where}[{str(k)[:40]!r}]: expected a string of at most "
+                                          f"{_limits.MAX_STRING} characters, got {len(v)}")
+            elif isinstance(v, (dict, list)):
+                stack.append((v, depth + 1, f"{where}[{str(k)[:40]!r}]" if depth < 6 else where))
 
 
 def _is_int(v) -> bool:
@@ -449,6 +488,8 @@ def _model_from_v1(header, arrays, compile, builder):
     dtype = header.get("dtype")
     if not isinstance(dtype, str) or dtype not in _DTYPES:
         raise FileFormatError(f"header: bad dtype {str(dtype)[:80]!r}")
+    if len(cfg["layers"]) > _limits.MAX_LAYERS + 1:
+        raise FileFormatError(f"header: expected at most {_limits.MAX_LAYERS} layers, got {len(cfg['layers'])}")
     params = arrays.get("params")
     if params is None:
         raise FileFormatError("params: the file holds no weights")
@@ -525,6 +566,8 @@ def _metrics_from_config(entries):
     from . import metrics
 
     out = []
+    if isinstance(entries, list) and len(entries) > _MAX_FILE_METRICS:
+        raise FileFormatError(f"compile: expected at most {_MAX_FILE_METRICS} metrics, got {len(entries)}")
     for m in entries if isinstance(entries, list) else []:
         if isinstance(m, str):
             out.append(m)

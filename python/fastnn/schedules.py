@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 from ._registry import Registry
 from ._validation import finite_float, nonneg_float, positive_float
@@ -18,6 +19,8 @@ class LearningRateSchedule:
     def __call__(self, step) -> float:
         from . import _core
 
+        if isinstance(step, bool) or not isinstance(step, numbers.Real) or not 0 <= step < 2**63:
+            raise ValueError(f"step: expected a number in [0, 2**63), got {step!r}")
         return float(_core.schedule_value(self.native(), int(step)))
 
     def get_config(self) -> dict:

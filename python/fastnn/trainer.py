@@ -187,6 +187,9 @@ class Trainer:
             n = X.shape[0]
         W = _da.combine(W, _da.class_weights(self, Y, class_weight))
         WL = self._loss_w(W, n)
+        # A batch larger than the data is the data (as in Keras); the engine never sees a size
+        # beyond the rows it holds.
+        batch_size = min(batch_size, n)
         val_bs = validation_batch_size or batch_size
         if val is not None and validation_steps is not None:
             val = _da.cap_rows(val, validation_steps, val_bs)
