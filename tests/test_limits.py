@@ -360,3 +360,22 @@ def test_saving_onto_a_directory_names_the_target(tmp_path):
         text = str(info.value)
         assert text == f"filepath: expected the path of a file, got {str(target)!r}, which is a directory"
     assert os.listdir(tmp_path) == ["out"] and os.listdir(target) == []  # no temporary file left
+
+
+@pytest.mark.parametrize("nbytes", [2**40, 2**63, 10**30])
+def test_a_file_declaring_huge_arrays_is_refused_without_reading_them(tmp_path, nbytes):
+    """Found by the mutation fuzzer: a (checksummed) table entry declaring 2**40 bytes made load
+    ask for that much memory at once, and 2**63 raised OverflowError. Reading now grows with the
+    bytes really in the file, and a table declaring more than any model holds is refused first."""
+    m = fastnn.Sequential([layers.Input(shape=(3,)), layers.Dense(2)])
+    path = tmp_path / "w.fastnn"
+    m.save_weights(path)
+    good = path.read_bytes()
+    hlen = struct.unpack("<Q", good[12:20])[0]
+    header = json.loads(good[20:20 + hlen])
+    header["arrays"][0]["nbytes"] = nbytes
+    hb = json.dumps(header).encode()
+    body = saving.MAGIC_WEIGHTS + struct.pack("<IQ", saving.FORMAT_VERSION, len(hb)) + hb + good[20 + hlen:-4]
+    path.write_bytes(body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF))
+    with pytest.raises(saving.FileFormatError):
+        m.load_weights(path)

@@ -50,6 +50,9 @@ _READABLE_VERSIONS = (1, 2)
 _MAX_HEADER = 64 << 20
 _MAX_NDIM = 8
 _DTYPES = {"float32": np.float32, "float64": np.float64}
+# Bytes of arrays a file may declare: every variable of the largest model (fastnn._limits.MAX_PARAMS)
+# in float64, with up to three optimizer slots.
+_MAX_PAYLOAD = 4 * 8 * _limits.MAX_PARAMS
 # Metrics a file's compile configuration may name (each one's state is bounded by fastnn.metrics).
 _MAX_FILE_METRICS = 64
 
@@ -368,10 +371,26 @@ def _read(filepath) -> bytes:
                     end = max(end, e["offset"] + e["nbytes"])
         except Exception:  # noqa: BLE001 - a bad header: _unpack reports it from what was read
             return prefix + hbytes + f.read(4)
-        rest = f.read(end + 4)
+        if end > _MAX_PAYLOAD:
+            raise FileFormatError(f"header: expected arrays of at most {_MAX_PAYLOAD} bytes in all, got a table "
+                                  f"that declares {end}")
+        rest = _read_up_to(f, end + 4)
         if len(rest) == end + 4 and f.read(1):
             return prefix + hbytes + rest + b"\x00"  # trailing data: the checksum cannot match
         return prefix + hbytes + rest
+
+
+def _read_up_to(f, n, step=16 << 20):
+    """At most n bytes of f, in steps: memory grows with the bytes really there, not with what a
+    (not yet verified) header declares."""
+    parts, got = [], 0
+    while got < n:
+        b = f.read(min(step, n - got))
+        if not b:
+            break
+        parts.append(b)
+        got += len(b)
+    return b"".join(parts)
 
 
 # ---------------------------------------------------------------------------------------- reading v2
