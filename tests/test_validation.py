@@ -216,7 +216,7 @@ def test_x_scalar_and_none():
     (lambda x: [["1"] * D], TypeError, r"x: expected a real numeric dtype, got <U1"),
     (lambda x: [[10 ** 40] * D], TypeError, r"x: expected a real numeric dtype, got object"),
     (lambda x: "abc", TypeError, r"x: expected numeric array data, got str"),
-    (lambda x: {"a": x}, TypeError, r"x: expected array data, got a dict"),
+    (lambda x: {"a": x, "b": x}, TypeError, r"x: expected array data, got a dict"),
 ], ids=["object", "str", "complex", "datetime", "ragged", "strings-in-list", "huge-int", "a-string", "dict"])
 def test_x_bad_dtype(bad, exc, pattern):
     x, y = _data()
@@ -285,7 +285,7 @@ def test_x_zero_features_unbuilt_model():
     ([[1.0, 2.0], [1.0]], TypeError, r"x: could not be converted to a numeric array"),
     (None, ValueError, r"x: expected array data, got None"),
     ("abc", TypeError, r"x: expected numeric array data, got str"),
-    ({"a": 1}, TypeError, r"x: expected array data, got a dict"),
+    ({"a": 1, "b": 2}, TypeError, r"x: expected array data, got a dict"),
 ], ids=["ragged", "none", "str", "dict"])
 def test_x_bad_on_unbuilt_model(bad, exc, pattern):
     m = fastnn.Sequential([layers.Dense(2)])

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "fastnn/gemm.h"
-#include "fastnn/gemm_kernels.h"
+#include "gemm_kernels.h"
 #include "fastnn/threadpool.h"
 
 namespace {

@@ -4,15 +4,16 @@
 // the matrix products of a step (no input gradient for the first layer).
 // Usage: bench_step [threads] [all|w1|w2|w3]
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "fastnn/network.h"
 #include "fastnn/threadpool.h"
+#include "fastnn/trainer.h"
 
 using namespace fastnn;
 
@@ -39,24 +40,27 @@ static double run(std::vector<size_t> widths, LossKind loss, ActKind last, size_
   net.set_loss(l);
   OptimizerConfig oc;
   oc.kind = OptKind::Adam;
-  net.set_optimizer(oc, true);
   net.set_pool(&ThreadPool::global());
+  Trainer<float> trainer(net);
+  trainer.set_optimizer(oc, true);
   const size_t din = widths[0], dout = widths.back();
-  std::vector<float> X(n * din), Y(n * (loss == LossKind::SparseCategoricalCrossentropy ? 1 : dout));
+  std::vector<float> X(n * din),
+      Y(n * (loss == LossKind::SparseCategoricalCrossentropy ? 1 : dout));
   Rng r(7);
   for (auto& v : X) v = float(r.normal());
   for (size_t i = 0; i < Y.size(); ++i)
-    Y[i] = loss == LossKind::SparseCategoricalCrossentropy ? float(r.below(dout)) : float(r.below(2));
+    Y[i] =
+        loss == LossKind::SparseCategoricalCrossentropy ? float(r.below(dout)) : float(r.below(2));
   std::vector<int64_t> perm(n);
   net.shuffle(perm.data(), n);
   const size_t steps = (n + bs - 1) / bs;
-  net.train(X.data(), Y.data(), nullptr, n, perm.data(), bs, 0, steps, nullptr);  // warm-up
+  trainer.train(X.data(), Y.data(), nullptr, n, perm.data(), bs, 0, steps, nullptr);  // warm-up
   double best = 1e30, best_cpu = 1e30;
   for (int k = 0; k < reps; ++k) {
     timespec c0, c1;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
     auto t0 = std::chrono::steady_clock::now();
-    net.train(X.data(), Y.data(), nullptr, n, perm.data(), bs, 0, steps, nullptr);
+    trainer.train(X.data(), Y.data(), nullptr, n, perm.data(), bs, 0, steps, nullptr);
     double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
     double cpu = double(c1.tv_sec - c0.tv_sec) + 1e-9 * double(c1.tv_nsec - c0.tv_nsec);
@@ -72,22 +76,26 @@ int main(int argc, char** argv) {
   const std::string which = argc > 2 ? argv[2] : "all";
   ThreadPool::global().set_num_threads(threads);
   if (which == "all" || which == "w1") {
-  double w1 = run({8, 10, 10, 1}, LossKind::BinaryCrossentropy, ActKind::Sigmoid, 100000, 32, 5);
-  std::printf("W1 8-10-10-1 batch 32: %.3f us/step, %.0f samples/s (%d threads)\n", w1,
-              32.0 / w1 * 1e6, threads);
+    double w1 = run({8, 10, 10, 1}, LossKind::BinaryCrossentropy, ActKind::Sigmoid, 100000, 32, 5);
+    std::printf("W1 8-10-10-1 batch 32: %.3f us/step, %.0f samples/s (%d threads)\n", w1,
+                32.0 / w1 * 1e6, threads);
   }
   if (which == "all" || which == "w2") {
-  double w2 = run({784, 512, 512, 10}, LossKind::SparseCategoricalCrossentropy, ActKind::Softmax,
-                  6400, 128, 2);
-  double flops = 128 * (6.0 * (784.0 * 512 + 512.0 * 512 + 512.0 * 10) - 2.0 * 784 * 512);
-  std::printf("W2 784-512-512-10 batch 128: %.1f us/step, %.0f samples/s, %.1f GFLOP/s (%d threads)\n",
-              w2, 128.0 / w2 * 1e6, flops / w2 / 1e3, threads);
+    double w2 = run({784, 512, 512, 10}, LossKind::SparseCategoricalCrossentropy, ActKind::Softmax,
+                    6400, 128, 2);
+    double flops = 128 * (6.0 * (784.0 * 512 + 512.0 * 512 + 512.0 * 10) - 2.0 * 784 * 512);
+    std::printf(
+        "W2 784-512-512-10 batch 128: %.1f us/step, %.0f samples/s, %.1f GFLOP/s (%d threads)\n",
+        w2, 128.0 / w2 * 1e6, flops / w2 / 1e3, threads);
   }
   if (which == "w3") {
-  double w3 = run({1024, 4096, 4096, 1024}, LossKind::MeanSquaredError, ActKind::Linear, 2048, 256, 1);
-  double flops = 256 * (6.0 * (1024.0 * 4096 * 2 + 4096.0 * 4096) - 2.0 * 1024 * 4096);
-  std::printf("W3 1024-4096-4096-1024 batch 256: %.1f us/step, %.0f samples/s, %.1f GFLOP/s (%d threads)\n",
-              w3, 256.0 / w3 * 1e6, flops / w3 / 1e3, threads);
+    double w3 =
+        run({1024, 4096, 4096, 1024}, LossKind::MeanSquaredError, ActKind::Linear, 2048, 256, 1);
+    double flops = 256 * (6.0 * (1024.0 * 4096 * 2 + 4096.0 * 4096) - 2.0 * 1024 * 4096);
+    std::printf(
+        "W3 1024-4096-4096-1024 batch 256: %.1f us/step, %.0f samples/s, %.1f GFLOP/s (%d "
+        "threads)\n",
+        w3, 256.0 / w3 * 1e6, flops / w3 / 1e3, threads);
   }
   return 0;
 }

@@ -12,6 +12,9 @@ from . import activations, callbacks, initializers, layers, losses, metrics, opt
 from . import mixed_precision, models, schedules, utils
 from .models import Model, Sequential, load_model
 from .layers import Input
+from . import _config, _tf
+from ._config import logger, show_config
+from ._mirror import missing as _missing
 
 
 def set_num_threads(n: int) -> None:
@@ -38,28 +41,25 @@ def kernel_name() -> str:
 
 
 def __getattr__(name):
-    if name == "datasets":
-        import importlib
+    import importlib
 
-        return importlib.import_module(__name__ + ".datasets")
-    if name == "keras":
-        import importlib
-
-        return importlib.import_module(__name__ + ".keras")
-    raise AttributeError(f"module 'fastnn' has no attribute {name!r}")
+    if name in ("datasets", "keras", "sklearn", "wrappers"):
+        return importlib.import_module(__name__ + "." + name)
+    if name in _tf.TOP_LEVEL:
+        return _tf.TOP_LEVEL[name]
+    if name.startswith("_"):
+        raise AttributeError(f"module 'fastnn' has no attribute {name!r}")
+    raise _missing("fastnn", name)
 
 
 __all__ = ["Sequential", "Model", "Input", "load_model", "layers", "activations", "losses",
            "optimizers", "metrics", "callbacks", "initializers", "regularizers", "schedules", "utils",
-           "set_num_threads", "get_num_threads", "kernel_name", "mixed_precision", "__version__"]
+           "set_num_threads", "get_num_threads", "kernel_name", "mixed_precision", "show_config", "logger",
+           "__version__"]
 
+# tf.* names for scripts ported with `import fastnn as tf` (tf.random.set_seed, tf.version.VERSION;
+# tf.nn, tf.math, tf.config, tf.constant, ... resolve lazily through __getattr__).
+random = _tf.random
+version = _tf._version_namespace(__version__)
 
-class _RandomNamespace:
-    """tf.random.set_seed for scripts ported with `import fastnn as tf`."""
-
-    @staticmethod
-    def set_seed(seed):
-        utils.set_random_seed(seed)
-
-
-random = _RandomNamespace()
+_config.check_environment()

@@ -76,21 +76,9 @@ class _RWLock:
 def _add_layer(net, kind: str, attrs: dict) -> None:
     """The one place that turns a layer description into a native layer (the bindings' factory
     takes (kind, attrs) in the same form)."""
-    if kind == "dense":
-        net.add_dense(attrs["units"], attrs["use_bias"], attrs["activation"], attrs["kernel_initializer"],
-                      attrs["bias_initializer"], *attrs["kernel_regularizer"], *attrs["bias_regularizer"])
-    elif kind == "activation":
-        net.add_activation(attrs["activation"])
-    elif kind == "dropout":
-        net.add_dropout(attrs["rate"])
-    elif kind == "batch_normalization":
-        net.add_batchnorm(attrs["momentum"], attrs["epsilon"], attrs["center"], attrs["scale"],
-                          list(attrs["initializers"]), *attrs["gamma_regularizer"], *attrs["beta_regularizer"])
-    elif kind == "layer_normalization":
-        net.add_layernorm(attrs["epsilon"], attrs["center"], attrs["scale"], list(attrs["initializers"]),
-                          *attrs["gamma_regularizer"], *attrs["beta_regularizer"])
-    else:
+    if kind not in _LAYER_KINDS:
         raise ValueError(f"native layer kind: expected one of {_LAYER_KINDS}, got {kind!r}")
+    net.add_layer(kind, attrs)
 
 
 _pass_ids = itertools.count(1)
@@ -180,6 +168,14 @@ class NativeNet:
         """Held across a change of structure or configuration; refused while fit() runs."""
         with self._structure:
             self._refuse(what, True)
+            yield
+
+    @contextlib.contextmanager
+    def steady(self):
+        """Held while the structure is read (a spec, a snapshot of every variable, a file): no add,
+        pop or rebuild from another thread interleaves with it. Allowed while fit() runs (fit never
+        changes the structure)."""
+        with self._structure:
             yield
 
     @contextlib.contextmanager
@@ -378,6 +374,9 @@ class NativeNet:
         with self._lock.exclusive():
             self._refuse("train_on_batch", False)
             self._invalidate_pass("a training step ran since this forward pass")
+            # A batch larger than the data is the data (Keras): the bindings never see a size
+            # beyond the rows (2**64 would not even convert); one batch either way, same result.
+            batch_size = min(int(batch_size), max(int(X.shape[0]), 1))
             return self._handle("fit").train(X, Y, W, perm, batch_size, first, count, want_pred, loss_sum)
 
     def predict(self, X):
@@ -387,6 +386,11 @@ class NativeNet:
     def evaluate(self, X, Y, W, want_pred):
         with self._lock.shared():
             return self._handle("evaluate").evaluate(X, Y, W, want_pred)
+
+    def input_gradient(self, X, output_weights):
+        """d sum(output * output_weights) / dX in inference mode (no parameter gradients)."""
+        with self._lock.shared():
+            return self._handle("input_gradient").input_gradient(X, output_weights)
 
     # ------------------------------------------------------------------------------ manual loop
     def _invalidate_pass(self, why):

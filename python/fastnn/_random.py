@@ -8,12 +8,14 @@ drew before or meanwhile.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import numpy as np
 
 _lock = threading.Lock()
 _generator: np.random.Generator | None = None
+_local = threading.local()   # a stream set by seeded() for this thread only
 _MASK63 = (1 << 63) - 1
 
 
@@ -38,6 +40,21 @@ def set_seed(seed: int) -> None:
         _generator = np.random.Generator(np.random.PCG64(int(seed)))
 
 
+@contextlib.contextmanager
+def seeded(seed: int):
+    """Within the block, this thread's models draw their seeds from a stream of their own started
+    at `seed`, and the global stream is left untouched: an estimator with a random_state builds
+    the same model every time, whatever other threads or the caller's set_random_seed do."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed: expected a non-negative int, got {seed!r}")
+    previous = getattr(_local, "generator", None)
+    _local.generator = np.random.Generator(np.random.PCG64(int(seed)))
+    try:
+        yield
+    finally:
+        _local.generator = previous
+
+
 def _words_to_seed(words) -> int:
     # Python ints throughout: numpy 1.x refuses to mix uint64 arrays with Python ints in shifts.
     return (int(words[0]) | (int(words[1]) << 32)) & _MASK63
@@ -45,6 +62,9 @@ def _words_to_seed(words) -> int:
 
 def next_seed() -> int:
     """A fresh 63-bit seed from the global stream (or from OS entropy when no seed was set)."""
+    local = getattr(_local, "generator", None)
+    if local is not None:
+        return int(local.integers(0, 2**63 - 1))
     with _lock:
         if _generator is None:
             return _words_to_seed(np.random.SeedSequence().generate_state(2, np.uint32))

@@ -141,14 +141,6 @@ def as_targets(a, name, n, loss, out_dim, dtype):
             raise ValueError(
                 f"{name}: sparse labels must be in [0, {out_dim}) for an output of {out_dim} classes, "
                 f"got values in [{flat.min()}, {flat.max()}]")
-        exact = _EXACT_INTEGERS.get(np.dtype(dtype).name)
-        if flat.size and exact is not None and flat.max() > exact:
-            # The engine carries labels in the model's dtype: above this bound some integers have no
-            # exact representation and would silently become a neighbouring class.
-            raise ValueError(
-                f"{name}: sparse labels must be at most {exact} for a {np.dtype(dtype).name} model ({np.dtype(dtype).name} "
-                f"represents every integer only up to 2^{exact.bit_length() - 1}), got labels up to {flat.max()}; "
-                "build the model with dtype='float64' for more classes")
         return np.ascontiguousarray(flat.reshape(n, 1), dtype=dtype)
     if arr.ndim == 1:
         arr = arr.reshape(n, 1)
@@ -165,10 +157,6 @@ def as_targets(a, name, n, loss, out_dim, dtype):
     if kind == "binary_crossentropy" and (out.min() < 0 or out.max() > 1):
         raise ValueError(f"{name}: binary_crossentropy targets must be in [0, 1], got values in [{out.min()}, {out.max()}]")
     return out
-
-
-#: The largest integer below which every integer is exact in each model dtype.
-_EXACT_INTEGERS = {"float32": 2**24, "float64": 2**53}
 
 
 def as_sample_weight(a, name, n, dtype):

@@ -9,15 +9,11 @@ import math
 
 import numpy as np
 
+from . import _core
 from ._registry import Registry
 
-# Native kinds (src/cpp/fastnn/activations.h, ActKind)
-_KIND = {
-    "linear": 0, "relu": 1, "leaky_relu": 2, "relu6": 3, "elu": 4, "selu": 5, "gelu": 6,
-    "gelu_tanh": 7, "silu": 8, "mish": 9, "softplus": 10, "softsign": 11, "sigmoid": 12,
-    "hard_sigmoid": 13, "hard_silu": 14, "tanh": 15, "exponential": 16, "softmax": 17,
-    "log_softmax": 18,
-}
+# Native kinds, from the engine (ActKind in src/cpp/include/fastnn/activations.h)
+_KIND = {name: int(kind) for name, kind in _core.ActKind.__members__.items()}
 _ALIASES = {"swish": "silu", "hard_swish": "hard_silu", None: "linear"}
 
 

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _random
+from . import _core, _random
 from ._registry import Registry
 
-_FAN = {"fan_in": 0, "fan_out": 1, "fan_avg": 2}
-_DIST = {"truncated_normal": 0, "untruncated_normal": 1, "uniform": 2, "normal": 0}
+# Native kinds, from the engine (src/cpp/include/fastnn/initializers.h); "normal" is Keras's alias
+# of the truncated normal.
+_INIT = {name: int(kind) for name, kind in _core.InitKind.__members__.items()}
+_FAN = {name: int(kind) for name, kind in _core.FanMode.__members__.items()}
+_DIST = {name: int(kind) for name, kind in _core.Distribution.__members__.items()}
+_DIST["normal"] = _DIST["truncated_normal"]
 
 
 class Initializer:
-    _kind = 0
+    _kind = _INIT["zeros"]
 
     def __init__(self, seed=None):
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or
@@ -28,7 +32,7 @@ class Initializer:
         return 0.0, 0.0
 
     def _mode_dist(self):
-        return 2, 2
+        return _FAN["fan_avg"], _DIST["uniform"]
 
     def spec(self, seed=None) -> tuple:
         a, b = self._ab()
@@ -56,21 +60,21 @@ class Initializer:
 
 
 class Zeros(Initializer):
-    _kind = 0
+    _kind = _INIT["zeros"]
 
     def get_config(self):
         return {}
 
 
 class Ones(Initializer):
-    _kind = 1
+    _kind = _INIT["ones"]
 
     def get_config(self):
         return {}
 
 
 class Constant(Initializer):
-    _kind = 2
+    _kind = _INIT["constant"]
 
     def __init__(self, value=0.0):
         super().__init__()
@@ -84,7 +88,7 @@ class Constant(Initializer):
 
 
 class RandomNormal(Initializer):
-    _kind = 3
+    _kind = _INIT["random_normal"]
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
@@ -98,7 +102,7 @@ class RandomNormal(Initializer):
 
 
 class RandomUniform(Initializer):
-    _kind = 4
+    _kind = _INIT["random_uniform"]
 
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         super().__init__(seed)
@@ -112,11 +116,11 @@ class RandomUniform(Initializer):
 
 
 class TruncatedNormal(RandomNormal):
-    _kind = 5
+    _kind = _INIT["truncated_normal"]
 
 
 class VarianceScaling(Initializer):
-    _kind = 6
+    _kind = _INIT["variance_scaling"]
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
         super().__init__(seed)
@@ -159,7 +163,7 @@ LecunNormal = _vs("LecunNormal", 1.0, "fan_in", "truncated_normal", "Truncated n
 class Orthogonal(Initializer):
     """An orthogonal matrix (QR of a normal matrix), times gain."""
 
-    _kind = 7
+    _kind = _INIT["orthogonal"]
 
     def __init__(self, gain=1.0, seed=None):
         super().__init__(seed)
@@ -173,7 +177,7 @@ class Orthogonal(Initializer):
 
 
 class Identity(Initializer):
-    _kind = 8
+    _kind = _INIT["identity"]
 
     def __init__(self, gain=1.0):
         super().__init__()

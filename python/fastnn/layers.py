@@ -342,6 +342,7 @@ class InputLayer(Layer):
             raise ValueError("Input: shape is required, e.g. Input(shape=(8,))")
         shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
         super().__init__(name=name, dtype=dtype, input_shape=shape, **kwargs)
+        self.dtype = "float32" if dtype is None else np.dtype(dtype).name   # Keras's Input(...).dtype
         self.shape = shape
         self.batch_size = batch_size
 
@@ -629,3 +630,18 @@ def deserialize(d: dict) -> Layer:
     if cls is None:
         raise ValueError(f"layer: unknown class {d.get('class_name')!r}")
     return cls.from_config(dict(d.get("config", {})))
+
+
+# Keras's activation and reshaping layers over the same engine (ReLU, LeakyReLU, ELU, Softmax,
+# Identity, Reshape), registered for deserialization by class name.
+from ._activation_layers import ELU, CLASSES as _ACTIVATION_LAYER_CLASSES  # noqa: E402
+from ._activation_layers import Identity, LeakyReLU, ReLU, Reshape, Softmax  # noqa: E402, F401
+
+_CLASSES.update({c.__name__: c for c in _ACTIVATION_LAYER_CLASSES})
+# ...and as ModelSpec kinds of their own (their configurations are Keras's, not Activation's), so that
+# model files keep them; exporters that do not know a kind refuse it by name.
+from . import spec as _spec  # noqa: E402
+
+_spec.KINDS = _spec.KINDS + tuple(c._spec_kind for c in _ACTIVATION_LAYER_CLASSES if c._spec_kind not in _spec.KINDS)
+_spec._CLASS_OF.update({c._spec_kind: c.__name__ for c in _ACTIVATION_LAYER_CLASSES})
+_NOT_SUPPORTED = tuple(n for n in _NOT_SUPPORTED if n not in _CLASSES)

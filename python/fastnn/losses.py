@@ -16,16 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _core
 from ._registry import Registry
 from .manual import LossValue
 
-_KIND = {
-    "mean_squared_error": 0, "mean_absolute_error": 1, "mean_absolute_percentage_error": 2,
-    "mean_squared_logarithmic_error": 3, "huber": 4, "log_cosh": 5, "binary_crossentropy": 6,
-    "categorical_crossentropy": 7, "sparse_categorical_crossentropy": 8, "hinge": 9,
-    "squared_hinge": 10, "categorical_hinge": 11, "kl_divergence": 12, "poisson": 13,
-    "cosine_similarity": 14,
-}
+# Native kinds, from the engine (LossKind in src/cpp/include/fastnn/losses.h)
+_KIND = {name: int(kind) for name, kind in _core.LossKind.__members__.items()}
 _ALIASES = {
     "mse": "mean_squared_error", "mae": "mean_absolute_error",
     "mape": "mean_absolute_percentage_error", "msle": "mean_squared_logarithmic_error",

@@ -341,7 +341,8 @@ class Model(Trainer, ManualLoop):
 
     def spec(self):
         """The model's ModelSpec (fastnn.spec): architecture and named variables in Keras layout."""
-        return _spec.model_spec(self)
+        with self._engine.steady():
+            return _spec.model_spec(self)
 
     # ------------------------------------------------------------------------------ weights
     @property
@@ -370,10 +371,11 @@ class Model(Trainer, ManualLoop):
         """Every variable as a numpy array, in layer order (Keras layout: Dense kernel (in, units),
         bias (units,); BatchNormalization gamma, beta, moving_mean, moving_variance), all read at one
         step boundary."""
-        if not self.built:
-            return []
-        return [a.reshape(v.shape) for v, a in zip(self._var_objects,
-                                                   self._engine.get_variables(len(self._var_objects)))]
+        with self._engine.steady():
+            if not self.built:
+                return []
+            return [a.reshape(v.shape) for v, a in zip(self._var_objects,
+                                                       self._engine.get_variables(len(self._var_objects)))]
 
     def set_weights(self, weights):
         self._require_built("set_weights")

@@ -21,8 +21,10 @@ from . import schedules as _schedules
 from ._registry import Registry
 from .schedules import LearningRateSchedule
 
-_KIND = {"SGD": 0, "Adam": 1, "AdamW": 2, "RMSprop": 3, "Adagrad": 4, "Adadelta": 5,
-         "Adamax": 6, "Nadam": 7, "Lion": 8}
+from . import _core
+
+# Native kinds, from the engine (OptKind in src/cpp/include/fastnn/optimizers.h)
+_KIND = {name: int(kind) for name, kind in _core.OptKind.__members__.items()}
 
 
 def _check_rate(name, v, allow_zero=True):
@@ -135,7 +137,7 @@ class Optimizer:
         lr = self._learning_rate
         if isinstance(lr, LearningRateSchedule):
             return lr.native()
-        return {"kind": 0, "initial": float(lr)}
+        return {"kind": _schedules._KIND["Constant"], "initial": float(lr)}
 
     def native_config(self) -> dict:
         cfg = {"kind": _KIND[type(self)._native_kind], "schedule": self._schedule_native()}

@@ -184,6 +184,11 @@ def _variable_arrays(spec, weights) -> dict:
 
 
 def _model_payload(model):
+    with model._engine.steady():  # the spec and the arrays of one structure
+        return _model_payload_steady(model)
+
+
+def _model_payload_steady(model):
     model._require_built("save")
     spec = model.spec()
     snap = model._engine.snapshot(len(spec.variables()), with_optimizer=model.compiled)
@@ -251,10 +256,12 @@ def to_bytes(model) -> bytes:
 
 
 def save_weights(model, filepath, overwrite=True):
-    model._require_built("save_weights")
-    spec = model.spec()
-    header = {"format": "fastnn", "kind": "weights", "dtype": model.dtype, "spec": spec.to_dict()}
-    _write_atomic(filepath, _pack(MAGIC_WEIGHTS, header, _variable_arrays(spec, model.get_weights())), overwrite)
+    with model._engine.steady():
+        model._require_built("save_weights")
+        spec = model.spec()
+        header = {"format": "fastnn", "kind": "weights", "dtype": model.dtype, "spec": spec.to_dict()}
+        arrays = _variable_arrays(spec, model.get_weights())
+    _write_atomic(filepath, _pack(MAGIC_WEIGHTS, header, arrays), overwrite)
 
 
 # ---------------------------------------------------------------------------------------- reading

@@ -4,14 +4,18 @@ from __future__ import annotations
 import math
 import numbers
 
+from . import _core
 from ._registry import Registry
 from ._validation import finite_float, nonneg_float, positive_float
+
+# Native kinds, from the engine (ScheduleKind in src/cpp/include/fastnn/optimizers.h)
+_KIND = {name: int(kind) for name, kind in _core.ScheduleKind.__members__.items()}
 
 
 class LearningRateSchedule:
     """Base class. `schedule(step)` returns the rate used by the optimizer at that step."""
 
-    kind = 0
+    kind = _KIND["Constant"]
 
     def native(self) -> dict:
         raise NotImplementedError
@@ -66,7 +70,7 @@ class ExponentialDecay(LearningRateSchedule):
         self.name = name
 
     def native(self):
-        return {"kind": 1, "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
+        return {"kind": _KIND["ExponentialDecay"], "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "decay_rate": self.decay_rate, "staircase": self.staircase}
 
     def get_config(self):
@@ -88,7 +92,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         self.boundaries, self.values, self.name = boundaries, values, name
 
     def native(self):
-        return {"kind": 2, "initial": self.values[0], "boundaries": self.boundaries, "values": self.values}
+        return {"kind": _KIND["PiecewiseConstantDecay"], "initial": self.values[0], "boundaries": self.boundaries, "values": self.values}
 
     def get_config(self):
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
@@ -108,7 +112,7 @@ class PolynomialDecay(LearningRateSchedule):
         self.name = name
 
     def native(self):
-        return {"kind": 3, "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
+        return {"kind": _KIND["PolynomialDecay"], "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "end": self.end_learning_rate, "power": self.power, "cycle": self.cycle}
 
     def get_config(self):
@@ -128,7 +132,7 @@ class InverseTimeDecay(LearningRateSchedule):
         self.name = name
 
     def native(self):
-        return {"kind": 4, "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
+        return {"kind": _KIND["InverseTimeDecay"], "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "decay_rate": self.decay_rate, "staircase": self.staircase}
 
     def get_config(self):
@@ -150,7 +154,7 @@ class CosineDecay(LearningRateSchedule):
         self.warmup_steps = _nonneg("warmup_steps", warmup_steps)
 
     def native(self):
-        return {"kind": 5, "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
+        return {"kind": _KIND["CosineDecay"], "initial": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "alpha": self.alpha,
                 "warmup_target": -1.0 if self.warmup_target is None else self.warmup_target,
                 "warmup_steps": self.warmup_steps}
@@ -174,7 +178,7 @@ class CosineDecayRestarts(LearningRateSchedule):
         self.name = name
 
     def native(self):
-        return {"kind": 6, "initial": self.initial_learning_rate, "decay_steps": self.first_decay_steps,
+        return {"kind": _KIND["CosineDecayRestarts"], "initial": self.initial_learning_rate, "decay_steps": self.first_decay_steps,
                 "t_mul": self.t_mul, "m_mul": self.m_mul, "alpha": self.alpha}
 
     def get_config(self):

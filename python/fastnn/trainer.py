@@ -152,8 +152,6 @@ class Trainer:
         raise, from a callback or another thread); its callbacks may write weights and the learning
         rate, which take effect at the step boundary where they run."""
         self._require_compiled("fit")
-        if y is None:
-            raise ValueError("fit: y is required")
         batch_size = positive_int("batch_size", 32 if batch_size is None else batch_size)
         epochs = nonneg_int("epochs", epochs)
         initial_epoch = nonneg_int("initial_epoch", initial_epoch)
@@ -175,29 +173,26 @@ class Trainer:
         else:
             raise ValueError(f"validation_freq: expected an int or a list of epochs, got {validation_freq!r}")
 
-        X = self._x(x)
-        n = X.shape[0]
-        Y = self._y(y, n)
-        W = _da.sample_weights(sample_weight, n, self.dtype)
-        val = None
-        if validation_data is not None:
-            val = _da.validation_arrays(self, validation_data)
-        elif validation_split > 0:
-            (X, Y, W), val = _da.split_validation(X, Y, W, validation_split)
-            n = X.shape[0]
-        W = _da.combine(W, _da.class_weights(self, Y, class_weight))
-        WL = self._loss_w(W, n)
-        # A batch larger than the data is the data (as in Keras); the engine never sees a size
-        # beyond the rows it holds.
-        batch_size = min(batch_size, n)
         val_bs = validation_batch_size or batch_size
-        if val is not None and validation_steps is not None:
-            val = _da.cap_rows(val, validation_steps, val_bs)
-        steps_full = (n + batch_size - 1) // batch_size
-        steps = min(steps_full, steps_per_epoch) if steps_per_epoch else steps_full
+        train, split = _da.training_data(self, x, y, sample_weight, class_weight, batch_size, steps_per_epoch,
+                                         validation_split, self._loss_weight)
+        val = None
+        try:
+            if validation_data is not None:
+                val = _da.validation_data_feed(self, validation_data, val_bs, validation_steps)
+            elif split is not None:
+                val = _da.EvalArrays(*split, val_bs, validation_steps)
+            return self._fit_loop(train, val, epochs, initial_epoch, verbose, callbacks, shuffle, val_bs,
+                                  val_epochs, validation_freq)
+        finally:
+            train.close()
+            if val is not None:
+                val.close()
 
+    def _fit_loop(self, train, val, epochs, initial_epoch, verbose, callbacks, shuffle, val_bs, val_epochs,
+                  validation_freq):
         cbks = _callbacks.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
-                                       verbose=verbose, epochs=epochs, steps=steps)
+                                       verbose=verbose, epochs=epochs, steps=train.steps)
         batch_hooks = cbks.wants_batch_hooks("train")
         warn_nonfinite = not any(isinstance(c, _callbacks.TerminateOnNaN) for c in cbks)
         warned = False
@@ -210,45 +205,65 @@ class Trainer:
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 cbks.on_epoch_begin(epoch)
-                perm = engine.shuffle(n) if shuffle else None
                 loss_sum, seen, step = 0.0, 0, 0
                 logs = {}
                 want_pred = bool(self._metric_entries)
-                while step < steps and not self.stop_training:
-                    nb = 1 if batch_hooks else min(chunk, steps - step)
-                    if batch_hooks:
-                        cbks.on_train_batch_begin(step)
-                    t0 = time.perf_counter()
-                    ls, samples, batches, last, nonfinite, pred = engine.train(X, Y, WL, perm, batch_size, step,
-                                                                               nb, want_pred, loss_sum)
-                    dt = time.perf_counter() - t0
-                    loss_sum = ls  # the native sum continues across chunks: chunking never changes it
-                    seen += samples
-                    if pred is not None:
-                        rows = slice(step * batch_size, step * batch_size + samples)
-                        idx = perm[rows] if perm is not None else rows
-                        self._update_metrics(Y[idx], pred, None if W is None else W[idx])
-                    step += batches
-                    logs = self._metric_logs({"loss": loss_sum / max(seen, 1)})
-                    if nonfinite and warn_nonfinite and not warned:
-                        warnings.warn(f"fit: the loss became NaN or infinite in epoch {epoch + 1}; training "
-                                      "continues (add fastnn.callbacks.TerminateOnNaN() to stop)", RuntimeWarning,
-                                      stacklevel=2)
-                        warned = True
-                    if batch_hooks:
-                        cbks.on_train_batch_end(step - 1, logs)
-                    cbks.on_train_chunk_end(step, logs)
-                    if not batch_hooks:
-                        chunk = _da.batches_per_call(batch_size, None, previous=chunk, batches=batches, seconds=dt)
+                with train.epoch(engine, shuffle) as ep:
+                    while not self.stop_training:
+                        c = ep.next(1 if batch_hooks else chunk)
+                        if c is None:
+                            break
+                        if batch_hooks:
+                            cbks.on_train_batch_begin(step)
+                        t0 = time.perf_counter()
+                        ls, samples, batches, last, nonfinite, pred = engine.train(
+                            c.X, c.Y, c.WL, c.perm, c.batch_size, c.first, c.count, want_pred, loss_sum)
+                        dt = time.perf_counter() - t0
+                        loss_sum = ls  # the native sum continues across chunks: chunking never changes it
+                        seen += samples
+                        if pred is not None:
+                            Yc, Wc = c.rows(c.first * c.batch_size, samples)
+                            self._update_metrics(Yc, pred, Wc)
+                        step += batches
+                        logs = self._metric_logs({"loss": loss_sum / max(seen, 1)})
+                        if nonfinite and warn_nonfinite and not warned:
+                            warnings.warn(f"fit: the loss became NaN or infinite in epoch {epoch + 1}; training "
+                                          "continues (add fastnn.callbacks.TerminateOnNaN() to stop)",
+                                          RuntimeWarning, stacklevel=3)
+                            warned = True
+                        if batch_hooks:
+                            cbks.on_train_batch_end(step - 1, logs)
+                        cbks.on_train_chunk_end(step, logs)
+                        if not batch_hooks:
+                            chunk = _da.batches_per_call(c.batch_size, None, previous=chunk, batches=batches,
+                                                         seconds=dt)
+                            ep.hint(chunk)
+                if ep.ran_out and step == 0 and epoch == initial_epoch:
+                    raise ValueError(f"fit: the {_da.describe(train.data)} yielded no batches")
+                if ep.ran_out:
+                    warnings.warn("fit: the input ran out of data; training stops. A generator or iterator is "
+                                  "read once: give steps_per_epoch and make it yield at least "
+                                  "steps_per_epoch * epochs batches (or pass a re-iterable dataset)" if step == 0
+                                  else f"fit: the input ran out of data after {step} of {train.steps} batches "
+                                  f"in epoch {epoch + 1}; make it yield at least steps_per_epoch * epochs "
+                                  "batches", UserWarning, stacklevel=3)
+                    if step == 0:
+                        self.stop_training = True
+                        break
                 epoch_logs = dict(logs)
                 do_val = val is not None and (
                     (val_epochs is None and (epoch + 1) % validation_freq == 0) or
                     (val_epochs is not None and (epoch + 1) in val_epochs))
                 if do_val:
                     cbks.on_test_begin()
-                    vlogs = self._evaluate_arrays(*val, batch_size=val_bs, cbks=cbks)
-                    cbks.on_test_end(vlogs)
-                    epoch_logs.update({"val_" + k: v for k, v in vlogs.items()})
+                    vlogs = self._evaluate_data(val, val_bs, cbks=cbks, allow_empty=True)
+                    cbks.on_test_end(vlogs or {})
+                    if vlogs is None:
+                        warnings.warn(f"fit: validation_data ran out of data in epoch {epoch + 1} (a generator is "
+                                      "read once; give validation_steps and one that repeats, or a re-iterable "
+                                      "dataset); no validation for this epoch", UserWarning, stacklevel=3)
+                    else:
+                        epoch_logs.update({"val_" + k: v for k, v in vlogs.items()})
                 cbks.on_epoch_end(epoch, epoch_logs)
                 logs = epoch_logs
                 if self.stop_training:
@@ -306,39 +321,133 @@ class Trainer:
                 cbks.on_test_chunk_end((end + batch_size - 1) // batch_size, logs)
         return logs
 
+    def _evaluate_data(self, data, batch_size=None, cbks=None, allow_empty=False):
+        """Loss and metrics over EvalArrays or one pass of a StreamFeed."""
+        if isinstance(data, _da.EvalArrays):
+            X, Y, W = data.arrays()
+            return self._evaluate_arrays(X, Y, W, batch_size=data.batch_size, cbks=cbks)
+        return self._evaluate_stream(data, cbks, allow_empty)
+
+    def _evaluate_stream(self, feed, cbks=None, allow_empty=False):
+        """As _evaluate_arrays, over streamed blocks: the per-sample losses are kept in one buffer and
+        summed as the in-memory path sums them, so both give the same bits."""
+        engine = self._engine
+        entries = self._fresh_metric_entries()
+        want_pred = bool(entries)
+        per_batch = cbks is not None and cbks.wants_batch_hooks("test")
+        reg = engine.regularization_loss()
+        per_sample = np.empty(1024, dtype=np.float64)
+        end = 0
+        logs = {}
+        with feed.epoch(engine, False) as ep:
+            while True:
+                c = ep.next(1 if per_batch else 1 << 30)
+                if c is None:
+                    break
+                if per_batch:
+                    cbks.on_test_batch_begin(ep.batches - 1)
+                _s, pred, per = engine.evaluate(c.X, c.Y, c.WL, want_pred)
+                rows = c.X.shape[0]
+                if end + rows > per_sample.size:
+                    per_sample = np.resize(per_sample, max(2 * per_sample.size, end + rows))
+                per_sample[end:end + rows] = per
+                end += rows
+                if pred is not None:
+                    for (_name, m, weighted) in entries:
+                        m.update_state(c.Y, pred, c.W if weighted else None)
+                if cbks is not None:
+                    logs = self._stream_eval_logs(per_sample, end, reg, entries)
+                    if per_batch:
+                        cbks.on_test_batch_end(ep.batches - 1, logs)
+                    cbks.on_test_chunk_end(ep.batches, logs)
+        if end == 0:
+            if allow_empty:
+                return None
+            raise ValueError(f"{feed.what}: the {_da.describe(feed.data)} yielded no batches")
+        return self._stream_eval_logs(per_sample, end, reg, entries)
+
+    @staticmethod
+    def _stream_eval_logs(per_sample, end, reg, entries):
+        logs = {"loss": float(np.sum(per_sample[:end])) / end + reg}
+        for (name, m, _w) in entries:
+            logs[name] = float(m.result())
+        return logs
+
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
         """Returns the loss (and metrics) on the data: a float when there are no metrics, else
-        [loss, metric, ...], or a dict with return_dict=True. verbose 1 or 2 prints one line."""
+        [loss, metric, ...], or a dict with return_dict=True. verbose 1 or 2 prints one line.
+
+        x takes the kinds fit takes (arrays with y, (x, y) tuples, generators, PyDatasets, datasets,
+        DataLoaders); steps caps the batches read."""
         self._require_compiled("evaluate")
-        if y is None:
-            raise ValueError("evaluate: y is required")
         batch_size = positive_int("batch_size", 32 if batch_size is None else batch_size)
         steps = positive_int("steps", steps, allow_none=True)
         verbose = verbose_level(verbose)
-        X = self._x(x)
-        Y = self._y(y, X.shape[0])
-        W = _da.sample_weights(sample_weight, X.shape[0], self.dtype)
-        if steps is not None and steps * batch_size < X.shape[0]:
-            X, Y, W = _da.cap_rows((X, Y, W), steps, batch_size)
-        n_steps = (X.shape[0] + batch_size - 1) // batch_size
-        cbks = _callbacks.CallbackList(callbacks, add_history=False, add_progbar=verbose != 0, model=self,
-                                       verbose=verbose, epochs=1, steps=n_steps)
-        cbks.on_test_begin()
-        logs = self._evaluate_arrays(X, Y, W, batch_size, cbks=cbks)
-        cbks.on_test_end(logs)
+        data = _da.evaluation_data(self, x, y, sample_weight, batch_size, steps, "evaluate")
+        try:
+            if isinstance(data, _da.EvalArrays):
+                X, Y, W = data.arrays()
+                n_steps = (X.shape[0] + data.batch_size - 1) // data.batch_size
+            else:
+                n_steps = data.steps
+            cbks = _callbacks.CallbackList(callbacks, add_history=False, add_progbar=verbose != 0, model=self,
+                                           verbose=verbose, epochs=1, steps=n_steps)
+            cbks.on_test_begin()
+            if isinstance(data, _da.EvalArrays):
+                logs = self._evaluate_arrays(X, Y, W, data.batch_size, cbks=cbks)
+            else:
+                logs = self._evaluate_stream(data, cbks)
+            cbks.on_test_end(logs)
+        finally:
+            data.close()
         return self._format_logs(logs, return_dict)
 
     # ------------------------------------------------------------------------------ predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for x as a numpy array (n, units). Rows are independent: predict(x)[i] equals
-        predict(x[i:i+1]) bitwise, whatever the batch size and thread count."""
+        predict(x[i:i+1]) bitwise, whatever the batch size and thread count. x may also be a stream
+        of batches (x, (x,), (x, y) or (x, y, w); only x is used)."""
         batch_size = positive_int("batch_size", 32 if batch_size is None else batch_size)
         steps = positive_int("steps", steps, allow_none=True)
         verbose = verbose_level(verbose)
-        X = self._x(x)
-        if steps is not None and steps * batch_size < X.shape[0]:
-            (X,) = _da.cap_rows((X,), steps, batch_size)
+        data = _da.evaluation_data(self, x, None, None, batch_size, steps, "predict", need_y=False)
+        try:
+            if isinstance(data, _da.EvalArrays):
+                return self._predict_array(data.arrays()[0], data.batch_size, verbose, callbacks)
+            return self._predict_stream(data, verbose, callbacks)
+        finally:
+            data.close()
+
+    def _predict_stream(self, feed, verbose, callbacks):
+        engine = self._engine
+        cbks = None
+        if callbacks is not None or verbose:
+            cbks = _callbacks.CallbackList(callbacks, add_history=False, add_progbar=verbose != 0, model=self,
+                                           verbose=verbose, epochs=1, steps=feed.steps)
+            cbks.on_predict_begin()
+        per_batch = cbks is not None and cbks.wants_batch_hooks("predict")
+        outs = []
+        with feed.epoch(engine, False) as ep:
+            while True:
+                c = ep.next(1 if per_batch else 1 << 30)
+                if c is None:
+                    break
+                if per_batch:
+                    cbks.on_predict_batch_begin(ep.batches - 1)
+                out = engine.predict(c.X)
+                outs.append(out)
+                if per_batch:
+                    cbks.on_predict_batch_end(ep.batches - 1, {"outputs": out})
+                if cbks is not None:
+                    cbks.on_predict_chunk_end(ep.batches)
+        if not outs:
+            raise ValueError(f"predict: the {_da.describe(feed.data)} yielded no batches")
+        if cbks is not None:
+            cbks.on_predict_end()
+        return outs[0] if len(outs) == 1 else np.concatenate(outs, axis=0)
+
+    def _predict_array(self, X, batch_size, verbose, callbacks):
         engine = self._engine
         n = X.shape[0]
         n_steps = (n + batch_size - 1) // batch_size

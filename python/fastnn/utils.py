@@ -1,4 +1,4 @@
-"""Utilities with tf.keras names: seeds and label encoding."""
+"""Utilities with tf.keras names: seeds, label encoding and the PyDataset base class for batched data."""
 from __future__ import annotations
 
 import numpy as np
@@ -40,3 +40,81 @@ def to_categorical(x, num_classes=None):
     out = np.zeros((*y.shape, num_classes), dtype=np.float32)
     np.put_along_axis(out, y[..., None], 1.0, axis=-1)
     return out
+
+
+class PyDataset:
+    """Base class for data that fit, evaluate and predict read batch by batch (Keras's PyDataset).
+
+    A subclass implements ``__len__`` (the number of batches; or ``num_batches``, None for an
+    endless dataset) and ``__getitem__(index)`` returning one batch ``x``, ``(x,)``, ``(x, y)`` or
+    ``(x, y, sample_weight)``; ``on_epoch_begin`` / ``on_epoch_end`` run around every epoch.
+
+    workers: how many threads read batches ahead of training (batches still arrive in index
+    order); use_multiprocessing is accepted for Keras code and served by threads (fastnn never
+    forks to read data); max_queue_size: how many batches may be read ahead. With fit(shuffle=True)
+    the order of the batches changes every epoch, as in Keras; the rows inside a batch do not.
+    """
+
+    def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
+        if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 0:
+            raise ValueError(f"workers: expected a non-negative int, got {workers!r}")
+        if isinstance(max_queue_size, bool) or not isinstance(max_queue_size, (int, np.integer)) \
+                or max_queue_size < 1:
+            raise ValueError(f"max_queue_size: expected a positive int, got {max_queue_size!r}")
+        self._workers = int(workers)
+        self._use_multiprocessing = bool(use_multiprocessing)
+        self._max_queue_size = int(max_queue_size)
+
+    @property
+    def workers(self):
+        return getattr(self, "_workers", 1)
+
+    @workers.setter
+    def workers(self, value):
+        self._workers = value
+
+    @property
+    def use_multiprocessing(self):
+        return getattr(self, "_use_multiprocessing", False)
+
+    @use_multiprocessing.setter
+    def use_multiprocessing(self, value):
+        self._use_multiprocessing = value
+
+    @property
+    def max_queue_size(self):
+        return getattr(self, "_max_queue_size", 10)
+
+    @max_queue_size.setter
+    def max_queue_size(self, value):
+        self._max_queue_size = value
+
+    @property
+    def num_batches(self):
+        """The number of batches (``len(self)``), or None for an endless dataset."""
+        if type(self).__len__ is not PyDataset.__len__:
+            return len(self)
+        raise NotImplementedError(f"{type(self).__name__}: implement __len__ or the num_batches property")
+
+    def __len__(self):
+        raise NotImplementedError(f"{type(self).__name__}: implement __len__ (the number of batches)")
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__}: implement __getitem__ (one batch)")
+
+    def __iter__(self):
+        n = self.num_batches
+        index = 0
+        while n is None or index < n:
+            yield self[index]
+            index += 1
+
+    def on_epoch_begin(self):
+        pass
+
+    def on_epoch_end(self):
+        pass
+
+
+#: The older Keras name of PyDataset.
+Sequence = PyDataset
