@@ -174,9 +174,10 @@ def test_thread_count_changes_during_predict():
 
 
 def test_reading_the_structure_beside_add_and_pop_in_another_thread():
-    """Found by the fuzz test's several-thread target: spec() while another thread popped a layer
-    raised IndexError. spec, get_weights, to_bytes and save_weights read one structure (under the
-    structure lock), so each sees the model before or after a change, never half of it."""
+    """Found by the fuzz test's several-thread target: spec() and output_shape while another thread
+    popped a layer raised IndexError. spec, get_weights, to_bytes, save_weights, output_shape,
+    count_params and summary read one structure (under the structure lock), so each sees the model
+    before or after a change, never half of it."""
     import tempfile
 
     from fastnn import saving
@@ -205,6 +206,9 @@ def test_reading_the_structure_beside_add_and_pop_in_another_thread():
             back = saving.from_bytes(saving.to_bytes(m))
             assert len(back.layers) in (2, 3)
             m.save_weights(path)
+            assert m.output_shape in ((None, 2), (None, 3))
+            assert m.count_params() in (3 * 4 + 4 + 4 * 2 + 2, 3 * 4 + 4 + 4 * 2 + 2 + 2 * 3 + 3)
+            m.summary(print_fn=lambda line: None)
     finally:
         stop.set()
         t.join(_JOIN_S)

@@ -440,8 +440,10 @@ def _worker(target, n_examples, seed, case_path):
                 for op in plan:
                     try:
                         outcome(lambda: one(op, rnd))
-                    except BaseException as e:  # noqa: BLE001 - reported by the main thread
-                        bad.append(f"{op}: {type(e).__name__}: {e}")
+                    except BaseException:  # noqa: BLE001 - reported by the main thread
+                        import traceback
+
+                        bad.append(f"{op}: {traceback.format_exc()[-2500:]}")
 
             threads = [threading.Thread(target=worker, args=(k, p), daemon=True) for k, p in enumerate(plans)]
             for t in threads:

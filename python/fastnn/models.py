@@ -230,7 +230,8 @@ class Model(Trainer, ManualLoop):
 
     @property
     def output_shape(self):
-        return None if not self.built else (None, *self._layers[-1].output_shape)
+        with self._engine.steady():  # not between a pop and the release of the network
+            return None if not self.built or not self._layers else (None, *self._layers[-1].output_shape)
 
     def build(self, input_shape=None):
         """Creates the native network and initializes the weights. input_shape may include the batch
@@ -386,8 +387,9 @@ class Model(Trainer, ManualLoop):
         self._engine.set_variables(_checked_arrays("set_weights", vs, weights, self.dtype))
 
     def count_params(self):
-        self._require_built("count_params")
-        return int(sum(int(np.prod(v.shape)) for v in self.weights))
+        with self._engine.steady():
+            self._require_built("count_params")
+            return int(sum(int(np.prod(v.shape)) for v in self.weights))
 
     def _require_built(self, what):
         if not self.built:
@@ -399,8 +401,9 @@ class Model(Trainer, ManualLoop):
                 show_trainable=False, layer_range=None):
         """Prints a Keras-style table: each layer with its output shape and parameter count, then the
         total, trainable and non-trainable parameter counts."""
-        _summary.print_summary(self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable,
-                               layer_range=layer_range)
+        with self._engine.steady():
+            _summary.print_summary(self, line_length=line_length, print_fn=print_fn,
+                                   show_trainable=show_trainable, layer_range=layer_range)
 
     def get_config(self):
         layers = []
