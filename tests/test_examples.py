@@ -25,8 +25,8 @@ def _accuracy(out):
 
 
 def test_every_example_has_a_test():
-    tested = {"quickstart.py", "founding_keras.py", "founding_torch_style.py", "porting_tf_keras.py",
-              "saving_loading.py", "streaming.py"}
+    tested = {"attributions.py", "quickstart.py", "founding_keras.py", "founding_torch_style.py",
+              "porting_tf_keras.py", "saving_loading.py", "streaming.py"}
     assert {f for f in os.listdir(EXAMPLES) if f.endswith(".py")} == tested
 
 
@@ -70,3 +70,14 @@ def test_streaming_learns_from_a_generator():
     # A ring is not linearly separable: a constant guess gets about 0.74 (the ring holds ~0.26 of the
     # square's area); the network must have learned the shape from the stream.
     assert float(m.group(3)) > 0.85, out
+
+
+def test_attributions(tmp_path):
+    chart = tmp_path / "attributions.png"
+    out = _run("attributions.py", str(chart))
+    assert _accuracy(out) > 0.75
+    delta = float(re.search(r"largest \|sum\(attr\) - \(f\(x\) - f\(baseline\)\)\| = ([0-9.e+-]+)", out).group(1))
+    assert delta < 1e-5  # exact integrated gradients of a float32 model
+    rows = re.findall(r"^\| x[0-7] \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \|$", out, flags=re.M)
+    assert len(rows) == 8 and all(float(v) > 0 for row in rows for v in row)
+    assert chart.exists() or "matplotlib is not installed" in out

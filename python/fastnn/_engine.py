@@ -293,6 +293,11 @@ class NativeNet:
         with self._lock.shared():
             return int(self._handle("arena").arena(False).size)
 
+    def arena(self):
+        """A copy of the parameter arena (variables in get_weights() order, each flattened)."""
+        with self._lock.shared():
+            return self._handle("arena").arena(False)
+
     def set_arena(self, flat, what="load_weights"):
         with self._lock.exclusive():
             self._refuse(what, False)
@@ -332,6 +337,14 @@ class NativeNet:
         with self.structural("optimizer.build"):
             with self._lock.exclusive():
                 self._handle("optimizer.build").set_optimizer(optimizer_config, bool(reset))
+
+    def set_objective(self, per_weight_sum=False, loss_scale=1.0, report_scale=1.0):
+        """How training batches normalise their loss and penalties (trainer.h: Objective): Keras's by
+        default; scikit-learn's MLPs divide both by the batch's weight sum."""
+        with self._lock.exclusive():
+            self._refuse("objective", False)
+            self._handle("objective").set_objective(bool(per_weight_sum), float(loss_scale),
+                                                    float(report_scale))
 
     def set_learning_rate_schedule(self, schedule):
         with self._lock.exclusive():

@@ -17,7 +17,11 @@ What is the same, and how:
   native forward and backward passes (the manual loop: forward, loss, backward, gradients), on a
   float64 network, so one batch's gradient equals scikit-learn's to rounding.
 - "sgd" and "adam" apply scikit-learn's update formulas (Nesterov momentum, the "constant",
-  "invscaling" and "adaptive" schedules, Adam's bias correction) to one flat float64 vector;
+  "invscaling" and "adaptive" schedules, Adam's bias correction). On dense input a whole epoch runs
+  natively in one engine call (the batch objective above, scikit-learn's SGD and Adam in the
+  engine, the shuffled order drawn in Python from scikit-learn's generator); on sparse input each
+  batch is one round through the manual loop, with the update in numpy on one flat vector. The
+  two agree to about 1e-12 relative (the order of a few float64 sums differs);
   fastnn's other optimizer names ("rmsprop", "nadam", "adamw", ...) use fastnn's native update with
   learning_rate_init as the rate.
 - "lbfgs" hands the full-batch objective and its native gradient to scipy.optimize's L-BFGS-B, as
@@ -61,6 +65,8 @@ from . import activations as _activations
 from . import layers as _layers
 from . import losses as _losses
 from . import optimizers as _optimizers
+from . import regularizers as _regularizers
+from . import schedules as _schedules
 from .models import Sequential
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -74,6 +80,9 @@ _OUTPUT = {"softmax": ("softmax", _losses.CategoricalCrossentropy),
            "logistic": ("sigmoid", _losses.BinaryCrossentropy),
            "identity": ("linear", _losses.MeanSquaredError)}
 _PREDICT_ROWS = 8192   # rows per predict call on sparse input (each chunk is densified)
+# "sgd" and "adam" on dense input train natively, one engine call per epoch (_NativeEpochs); False
+# keeps the per-batch Python loop (tests compare the two, benchmarks time both).
+_NATIVE_EPOCHS = True
 
 
 def _pack(coefs, intercepts):
@@ -159,6 +168,71 @@ class _Native(_Adam):
         self.__dict__.update(state)
 
 
+class _NativeEpochs:
+    """scikit-learn's epochs of "sgd" and "adam" run by the engine, one call per epoch, on the
+    estimator's float64 network: each batch's objective divided by its weight sum (the engine's
+    per_weight_sum objective, trainer.h), the L2 term a kernel regularizer alpha/2 under the same
+    division, and scikit-learn's SGD (the engine's SGD is its formula) or Adam (sklearn_moments).
+    The Python optimizer object stays the owner of the state between fits: it is loaded before the
+    first epoch and written back by finish(), so partial_fit, pickling and the Python loop continue
+    from it exactly."""
+
+    def __init__(self, est, model, opt, theta, X, Y, sw, batch_size):
+        self.engine, self.opt = model._engine, opt
+        self.order = est._arena_order()       # arena position -> position in theta
+        self.X = np.ascontiguousarray(X, dtype=np.float64)
+        self.Y = np.ascontiguousarray(Y, dtype=np.float64)
+        self.W = None if sw is None else np.ascontiguousarray(sw, dtype=np.float64)
+        self.batch_size = batch_size
+        self.batches = -(-self.X.shape[0] // batch_size)
+        scale, report_div = est._loss_scale()
+        self.engine.set_objective(True, scale, scale / report_div)
+        self.engine.set_arena(theta[self.order], "fit")
+        kinds = _core.OptKind.__members__
+        if isinstance(opt, _SGD):
+            self.rate = opt.learning_rate
+            config = {"kind": int(kinds["SGD"]), "schedule": self._constant(self.rate),
+                      "momentum": float(opt.momentum), "nesterov": bool(opt.nesterov)}
+            state, steps = (opt.velocity[self.order] if opt.momentum > 0 else np.zeros(0)), 0
+        else:
+            self.rate = None
+            config = {"kind": int(kinds["Adam"]), "schedule": self._constant(opt.learning_rate_init),
+                      "beta_1": float(opt.beta_1), "beta_2": float(opt.beta_2),
+                      "epsilon": float(opt.epsilon), "sklearn_moments": True}
+            state, steps = np.concatenate([opt.m[self.order], opt.v[self.order]]), opt.t
+        self.engine.set_optimizer(config, reset=True)
+        self.engine.set_optimizer_state(state, steps, 1.0)
+
+    @staticmethod
+    def _constant(rate):
+        return {"kind": int(_schedules._KIND["Constant"]), "initial": float(rate)}
+
+    def epoch(self, theta, index):
+        """One epoch in the batch order `index` (None: rows in order); updates theta in place and
+        returns the sum over batches of scikit-learn's batch loss times the batch's rows."""
+        if self.rate is not None and self.opt.learning_rate != self.rate:
+            self.rate = self.opt.learning_rate      # invscaling and adaptive change it between epochs
+            self.engine.set_learning_rate_schedule(self._constant(self.rate))
+        loss_sum = self.engine.train(self.X, self.Y, self.W, index, self.batch_size, 0, self.batches,
+                                     False, 0.0)[0]
+        theta[self.order] = self.engine.arena()
+        return float(loss_sum)
+
+    def finish(self):
+        """Writes the optimizer state back into the Python optimizer; the network's objective goes
+        back to Keras's."""
+        state, size = self.engine.optimizer_state(), self.order.size
+        if isinstance(self.opt, _SGD):
+            if self.opt.momentum > 0:
+                self.opt.velocity = np.empty(size)
+                self.opt.velocity[self.order] = state
+        else:
+            self.opt.m, self.opt.v = np.empty(size), np.empty(size)
+            self.opt.m[self.order], self.opt.v[self.order] = state[:size], state[size:]
+            self.opt.t = int(self.engine.iterations)
+        self.engine.set_objective()
+
+
 class _BaseMLP(BaseEstimator):
     """The shared machinery of MLPClassifier and MLPRegressor (not for direct use)."""
 
@@ -207,14 +281,17 @@ class _BaseMLP(BaseEstimator):
         are whatever the caller sets before each use."""
         hidden = _SKLEARN_ACTIVATIONS.get(self.activation, self.activation)
         out_act, loss_cls = _OUTPUT[self.out_activation_]
-        key = (tuple(int(u) for u in layer_units), hidden, self.out_activation_)
+        # The kernels carry scikit-learn's L2 term as a regularizer alpha/2 (used by the native epochs
+        # only, whose objective divides it by the batch's weight sum; the manual loop ignores it).
+        key = (tuple(int(u) for u in layer_units), hidden, self.out_activation_, float(self.alpha))
         cached = self.__dict__.get("_fnn")
         if cached is not None and cached[0] == key:
             return cached[1], cached[2]
         with _random.seeded(0):     # the weights are always set from coefs_: no global draw is spent
             layers = [_layers.Input(shape=(key[0][0],))]
-            layers += [_layers.Dense(u, activation=hidden) for u in key[0][1:-1]]
-            layers.append(_layers.Dense(key[0][-1], activation=out_act))
+            reg = (lambda: _regularizers.L2(0.5 * key[3])) if key[3] > 0 else (lambda: None)
+            layers += [_layers.Dense(u, activation=hidden, kernel_regularizer=reg()) for u in key[0][1:-1]]
+            layers.append(_layers.Dense(key[0][-1], activation=out_act, kernel_regularizer=reg()))
             model = Sequential(layers, dtype="float64")
         loss = loss_cls()
         # compile binds the loss (so the output activation and the loss fuse: gradient p - y from the
@@ -244,6 +321,12 @@ class _BaseMLP(BaseEstimator):
             self._intercept_indptr.append((start, end))
             start = end
         self._n_coef = self._coef_indptr[-1][1]
+
+    def _arena_order(self):
+        """For each position of the network's parameter arena (kernel, bias, layer after layer), its
+        position in theta (every kernel, then every bias)."""
+        return np.concatenate([np.r_[s:e, bs:be] for (s, e, _shape), (bs, be)
+                               in zip(self._coef_indptr, self._intercept_indptr)]).astype(np.int64)
 
     def _unpack(self, theta):
         self.coefs_ = [theta[s:e].reshape(shape).copy() for (s, e, shape) in self._coef_indptr]
@@ -435,6 +518,9 @@ class _BaseMLP(BaseEstimator):
                 warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be "
                               "clipped")
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
+        native = None
+        if _NATIVE_EPOCHS and type(opt) in (_SGD, _Adam) and not sp.issparse(X_train):
+            native = _NativeEpochs(self, model, opt, theta, X_train, y_train, sw_train, batch_size)
         try:
             self.n_iter_ = 0
             for _ in range(self.max_iter):
@@ -444,7 +530,9 @@ class _BaseMLP(BaseEstimator):
                     self._random_state.shuffle(order)
                     sample_idx = sample_idx[order]
                 accumulated = 0.0
-                for batch in gen_batches(n_samples, batch_size):
+                if native is not None:
+                    accumulated = native.epoch(theta, sample_idx if self.shuffle else None)
+                for batch in (() if native is not None else gen_batches(n_samples, batch_size)):
                     idx = sample_idx[batch] if self.shuffle else batch
                     swb = None if sw_train is None else sw_train[idx]
                     if swb is not None and not np.sum(swb) > 0:
@@ -478,6 +566,9 @@ class _BaseMLP(BaseEstimator):
                                   "hasn't converged yet." % self.max_iter, ConvergenceWarning)
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
+        finally:
+            if native is not None:
+                native.finish()
         if early_stopping:
             self.coefs_ = self._best_coefs
             self.intercepts_ = self._best_intercepts

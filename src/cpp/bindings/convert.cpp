@@ -110,6 +110,7 @@ OptimizerConfig to_optimizer(const py::dict& d) {
   c.beta_2 = get_or<double>(d, "beta_2", c.beta_2);
   c.epsilon = get_or<double>(d, "epsilon", c.epsilon);
   c.amsgrad = get_or<bool>(d, "amsgrad", c.amsgrad);
+  c.sklearn_moments = get_or<bool>(d, "sklearn_moments", c.sklearn_moments);
   c.momentum = get_or<double>(d, "momentum", c.momentum);
   c.nesterov = get_or<bool>(d, "nesterov", c.nesterov);
   c.rho = get_or<double>(d, "rho", c.rho);
@@ -149,6 +150,7 @@ py::dict defaults() {
   out["optimizer"] = py::dict(
       py::arg("kind") = int(c.kind), py::arg("beta_1") = c.beta_1, py::arg("beta_2") = c.beta_2,
       py::arg("epsilon") = c.epsilon, py::arg("amsgrad") = c.amsgrad,
+      py::arg("sklearn_moments") = c.sklearn_moments,
       py::arg("momentum") = c.momentum, py::arg("nesterov") = c.nesterov, py::arg("rho") = c.rho,
       py::arg("centered") = c.centered,
       py::arg("initial_accumulator_value") = c.initial_accumulator_value,

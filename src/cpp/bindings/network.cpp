@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -191,6 +192,20 @@ class PyNetwork {
     OptimizerConfig c = to_optimizer(d);
     auto lk = lock_nogil<std::unique_lock<std::shared_mutex>>(net_.mutex());
     trainer_.set_optimizer(c, reset);
+  }
+  void set_objective(bool per_weight_sum, double loss_scale, double report_scale) {
+    if (!(loss_scale > 0) || !std::isfinite(loss_scale))
+      throw ValueError("loss_scale: expected a positive finite number, got " +
+                       std::to_string(loss_scale));
+    if (!std::isfinite(report_scale))
+      throw ValueError("report_scale: expected a finite number, got " +
+                       std::to_string(report_scale));
+    Objective o;
+    o.per_weight_sum = per_weight_sum;
+    o.loss_scale = loss_scale;
+    o.report_scale = report_scale;
+    auto lk = lock_nogil<std::unique_lock<std::shared_mutex>>(net_.mutex());
+    trainer_.set_objective(o);
   }
   void set_learning_rate_schedule(const py::dict& d) {
     Schedule s = to_schedule(d);
@@ -410,6 +425,8 @@ void bind_network(py::module_& m, const char* name) {
       .def("set_matmul_precision", &N::set_matmul_precision)
       .def("matmul_precision", &N::matmul_precision)
       .def("set_learning_rate_schedule", &N::set_learning_rate_schedule)
+      .def("set_objective", &N::set_objective, py::arg("per_weight_sum") = false,
+           py::arg("loss_scale") = 1.0, py::arg("report_scale") = 1.0)
       .def("optimizer_state", &N::optimizer_state)
       .def("set_optimizer_state", &N::set_optimizer_state)
       .def_property(

@@ -206,7 +206,7 @@ const T* Network<T>::backward(Workspace<T>& ws, const T* x, size_t rows, bool pr
 }
 
 template <typename T>
-double Network<T>::regularization_loss() const {
+double Network<T>::regularization_loss(double divisor) const {
   if (!has_regularizers_) return 0.0;
   double total = 0;
   for (const ParamSpec* p : specs_) {
@@ -219,18 +219,18 @@ double Network<T>::regularization_loss() const {
     }
     total += p->l1 * a + p->l2 * s;
   }
-  return total;
+  return divisor == 1.0 ? total : total / divisor;
 }
 
 template <typename T>
-void Network<T>::add_regularization_grads() {
+void Network<T>::add_regularization_grads(double divisor) {
   if (!has_regularizers_) return;
   for (size_t v = 0; v < specs_.size(); ++v) {
     const ParamSpec* p = specs_[v];
     if ((p->l1 == 0 && p->l2 == 0) || !segments_[v].trainable) continue;
     const T* w = params_.data() + p->offset;
     T* g = grads_.data() + p->offset;
-    const T l1 = T(p->l1), l2x2 = T(2 * p->l2);
+    const T l1 = T(p->l1 / divisor), l2x2 = T(2 * p->l2 / divisor);
     for (size_t i = 0; i < p->size(); ++i) math::regularizer_grad(g[i], w[i], l1, l2x2);
   }
 }

@@ -41,16 +41,16 @@ void sgd_momentum(size_t n, T* __restrict p, const T* __restrict g, T* __restric
   for (size_t i = 0; i < n; ++i) math::sgd_momentum_update<T, kNesterov>(p[i], g[i], s0[i], k);
 }
 
-// s2: the running maximum of v (kAmsgrad only).
-template <typename T, bool kAmsgrad>
+// s2: the running maximum of v (kAmsgrad only); kAverage: scikit-learn's moment form.
+template <typename T, bool kAmsgrad, bool kAverage>
 void adam(size_t n, T* __restrict p, const T* __restrict g, T* __restrict s0, T* __restrict s1,
           T* __restrict s2, const StepScalars<T>& ks) {
   const StepScalars<T> k = ks;
   for (size_t i = 0; i < n; ++i) {
     if constexpr (kAmsgrad)
-      math::amsgrad_update(p[i], g[i], s0[i], s1[i], s2[i], k);
+      math::amsgrad_update<T, kAverage>(p[i], g[i], s0[i], s1[i], s2[i], k);
     else
-      math::adam_update(p[i], g[i], s0[i], s1[i], k);
+      math::adam_update<T, kAverage>(p[i], g[i], s0[i], s1[i], k);
   }
 }
 
@@ -265,10 +265,16 @@ void Optimizer<T>::update_range(T* params, T* grads, size_t offset, size_t n) {
       break;
     case OptKind::Adam:
     case OptKind::AdamW:
-      if (c.amsgrad)
-        adam<T, true>(n, p, g, s0, s1, s2, k);
-      else
-        adam<T, false>(n, p, g, s0, s1, nullptr, k);
+      if (c.sklearn_moments) {
+        if (c.amsgrad)
+          adam<T, true, true>(n, p, g, s0, s1, s2, k);
+        else
+          adam<T, false, true>(n, p, g, s0, s1, nullptr, k);
+      } else if (c.amsgrad) {
+        adam<T, true, false>(n, p, g, s0, s1, s2, k);
+      } else {
+        adam<T, false, false>(n, p, g, s0, s1, nullptr, k);
+      }
       break;
     case OptKind::RMSprop:
       if (c.centered) {

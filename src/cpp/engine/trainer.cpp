@@ -23,11 +23,19 @@ void Trainer<T>::network_built() {
 }
 
 template <typename T>
-void Trainer<T>::update() {
+void Trainer<T>::update(double reg_divisor) {
   if (reducer_) reducer_->reduce(net_.grads().data(), net_.grads().size());
-  net_.add_regularization_grads();
+  net_.add_regularization_grads(reg_divisor);
   opt_.set_pool(net_.pool());
   net_.backend().optimizer_step(opt_, net_.params().data(), net_.grads().data(), net_.segments());
+}
+
+template <typename T>
+double Trainer<T>::batch_denominator(const T* w, size_t rows) const {
+  if (!objective_.per_weight_sum || !w) return double(rows);
+  double s = 0;
+  for (size_t i = 0; i < rows; ++i) s += double(w[i]);
+  return s;
 }
 
 template <typename T>
@@ -77,16 +85,25 @@ ChunkResult Trainer<T>::train(const T* X, const T* Y, const T* W, size_t n, cons
       y = Y + start * yc;
       if (W) w = W + start;
     }
+    T* pred = pred_out ? pred_out + (start - first_batch * batch_size) * dout : nullptr;
+    const double denom = batch_denominator(w, rows);
+    if (!(denom > 0)) {  // per_weight_sum: no weight, no information, no step
+      if (pred) std::fill(pred, pred + rows * dout, T(0));
+      continue;
+    }
+    const double reg_div = objective_.per_weight_sum ? denom : 1.0;
     const T* out = net.forward(ws, x, rows, true, pool);
     const T* lin = fused ? net.loss_input(ws, x) : out;
-    double s = be.loss(eff, lin, y, w, rows, dout, double(rows), ws.g0.data(), nullptr);
-    double bl = s / double(rows) + net.regularization_loss();
+    // The loss's gradient is d(sum w_i l_i / denominator); a scaled loss divides the denominator.
+    const double ls = objective_.loss_scale;
+    double s = be.loss(eff, lin, y, w, rows, dout, ls == 1.0 ? denom : denom / ls, ws.g0.data(),
+                       nullptr);
+    const double rs = objective_.report_scale;
+    double bl = (rs == 1.0 ? s : s * rs) / denom + net.regularization_loss(reg_div);
     if (!std::isfinite(bl)) res.nonfinite = true;
-    if (pred_out)
-      std::memcpy(pred_out + (start - first_batch * batch_size) * dout, out,
-                  sizeof(T) * rows * dout);
+    if (pred) std::memcpy(pred, out, sizeof(T) * rows * dout);
     net.backward(ws, x, rows, fused, flags, pool);
-    update();
+    update(reg_div);
     res.loss_sum += bl * double(rows);
     res.samples += rows;
     res.batches += 1;

@@ -90,10 +90,11 @@ class Network {
   // per_sample_out (n: each w_i * loss_i) may be null.
   double evaluate(const T* X, const T* Y, const T* W, size_t n, T* pred_out,
                   T* per_sample_out = nullptr);
-  // Sum of the regularizers' penalties at the current weights.
-  double regularization_loss() const;
-  // Adds the regularizers' gradients to grads() (trainable variables only).
-  void add_regularization_grads();
+  // Sum of the regularizers' penalties at the current weights, divided by `divisor` (1 for Keras;
+  // scikit-learn's MLPs divide by the batch's weight sum, see Trainer's Objective).
+  double regularization_loss(double divisor = 1.0) const;
+  // Adds the regularizers' gradients, divided by `divisor`, to grads() (trainable variables only).
+  void add_regularization_grads(double divisor = 1.0);
 
   // The gradient of sum(output * weights) with respect to the input, for n rows (inference mode,
   // no parameter gradients written): out is n x input_dim, weights n x output_dim. Rows are

@@ -64,6 +64,10 @@ struct OptimizerConfig {
   Schedule lr;
   double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;
   bool amsgrad = false;
+  // Adam / AdamW: the moments as scikit-learn (and the Adam paper) write them, m = beta_1 * m +
+  // (1 - beta_1) * g (v likewise with g^2), instead of Keras's m += (g - m) * (1 - beta_1): the same
+  // value, other rounding; scikit-learn's MLPs need its bits.
+  bool sklearn_moments = false;
   double momentum = 0.0;
   bool nesterov = false;
   double rho = 0.9;

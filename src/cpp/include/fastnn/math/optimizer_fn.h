@@ -55,21 +55,36 @@ FASTNN_HD void update_moments(T g, T& m, T& v, T omb1, T omb2) {
   v = v + (g * g - v) * omb2;
 }
 
-// Adam / AdamW; k.alpha carries the bias corrections.
+// scikit-learn's form of the same moment updates: m = beta_1 * m + (1 - beta_1) * g, likewise v.
 template <typename T>
+FASTNN_HD void average_moments(T g, T& m, T& v, const StepScalars<T>& k) {
+  m = k.b1 * m + k.omb1 * g;
+  v = k.b2 * v + k.omb2 * (g * g);
+}
+
+template <typename T, bool kAverage>
+FASTNN_HD void adam_moments(T g, T& m, T& v, const StepScalars<T>& k) {
+  if (kAverage)
+    average_moments(g, m, v, k);
+  else
+    update_moments(g, m, v, k.omb1, k.omb2);
+}
+
+// Adam / AdamW; k.alpha carries the bias corrections. kAverage: scikit-learn's moment form.
+template <typename T, bool kAverage = false>
 FASTNN_HD void adam_update(T& p, T g, T& m, T& v, const StepScalars<T>& k) {
   T mm = m, vv = v;
-  update_moments(g, mm, vv, k.omb1, k.omb2);
+  adam_moments<T, kAverage>(g, mm, vv, k);
   m = mm;
   v = vv;
   p -= k.alpha * mm / (std::sqrt(vv) + k.eps);
 }
 
 // AMSGrad: vmax, the running maximum of v, takes v's place in the denominator.
-template <typename T>
+template <typename T, bool kAverage = false>
 FASTNN_HD void amsgrad_update(T& p, T g, T& m, T& v, T& vmax, const StepScalars<T>& k) {
   T mm = m, vv = v;
-  update_moments(g, mm, vv, k.omb1, k.omb2);
+  adam_moments<T, kAverage>(g, mm, vv, k);
   m = mm;
   v = vv;
   vv = vmax < vv ? vv : vmax;  // max(vmax, v)
