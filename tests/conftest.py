@@ -1,5 +1,7 @@
 """Shared fixtures and helpers of the fastnn test suite.
 
+Tests live in tier folders (engine, api, saving, system, parity); each test gets its tier's marker.
+
 Helpers are exposed as fixtures (tests never import this file):
 
 * ``keras_module``: the installed Keras 3, or a skip. When Keras is not imported yet and no backend
@@ -263,3 +265,19 @@ class KerasOptimizerRef:
 @pytest.fixture(scope="session")
 def keras_ref_optimizer():
     return KerasOptimizerRef
+
+
+# --------------------------------------------------------------------------------------------
+# tiers: every test carries the marker of the folder it lives in (pytest -m engine, -m "not system")
+# --------------------------------------------------------------------------------------------
+_TIERS = ("engine", "api", "saving", "system", "parity")
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        rel = os.path.relpath(str(item.path), _HERE)
+        tier = rel.split(os.sep, 1)[0]
+        if tier not in _TIERS:
+            raise pytest.UsageError(f"{rel}: every test file lives in one of the tier folders {_TIERS}")
+        item.add_marker(getattr(pytest.mark, tier))

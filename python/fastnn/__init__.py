@@ -43,7 +43,7 @@ def kernel_name() -> str:
 def __getattr__(name):
     import importlib
 
-    if name in ("datasets", "explain", "keras", "sklearn", "wrappers"):
+    if name in ("datasets", "explain", "keras", "sklearn", "wrappers", "distributed", "dask"):
         return importlib.import_module(__name__ + "." + name)
     if name in _tf.TOP_LEVEL:
         return _tf.TOP_LEVEL[name]

@@ -106,10 +106,19 @@ def _build_info():
 
 
 def _cuda_status(info) -> str:
-    if importlib.util.find_spec("fastnn._cuda") is not None:
-        return "built (fastnn._cuda)"
     requested = getattr(info, "CUDA_REQUESTED", "") if info else ""
-    return "not built" + (f" (FASTNN_CUDA={requested} at build time)" if requested else "")
+    if importlib.util.find_spec("fastnn._cuda") is None:
+        why = getattr(info, "CUDA_REASON", "") if info else ""
+        return "not built" + (f" (FASTNN_CUDA={requested} at build time" if requested else "") + \
+            (f": {why})" if why and requested else (")" if requested else ""))
+    from . import cuda
+
+    archs = getattr(info, "CUDA_ARCHITECTURES", "") if info else ""
+    built = "built (fastnn._cuda" + (f", architectures {archs}" if archs else "") + ")"
+    st = cuda.status()
+    if not st.get("available"):
+        return f"{built}; unavailable: {cuda.why_unavailable()}"
+    return f"{built}; device: {st['devices'][0]}" + (f" (+{len(st['devices']) - 1} more)" if len(st["devices"]) > 1 else "")
 
 
 def config_dict() -> dict:

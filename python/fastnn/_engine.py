@@ -16,6 +16,13 @@ training loop, the manual loop's cached pass) goes through a NativeNet. It holds
 
 The engine's own mutex keeps each native call memory-safe; this class keeps the sequence of calls
 meaningful. Nothing here knows about layers or models beyond the ModelSpec it is built from.
+
+Device: on device="cuda" (compile(device=...)) training chunks, predict and evaluate run on a
+device mirror (fastnn._cuda.DeviceNet) built from the same layer descriptions, loss and optimizer
+configuration. The CPU network stays the one copy every other call reads and writes: the mirror
+takes its parameters and optimizer state when they changed on the host (a generation count), and
+hands them back after each training chunk, so weights, snapshots, saving and the manual loop see
+the same values on either device. The training data are uploaded once per fit().
 """
 from __future__ import annotations
 
@@ -27,7 +34,8 @@ import numpy as np
 
 from . import _core, _fork
 
-_LAYER_KINDS = ("dense", "activation", "dropout", "batch_normalization", "layer_normalization")
+_LAYER_KINDS = ("dense", "activation", "dropout", "batch_normalization", "layer_normalization", "normalization",
+                "rescaling", "gaussian_noise", "gaussian_dropout", "alpha_dropout", "unit_normalization", "prelu")
 
 
 class _RWLock:
@@ -41,19 +49,25 @@ class _RWLock:
         self._writer = False
         self._writers_waiting = 0
 
-    @contextlib.contextmanager
-    def shared(self):
+    def acquire_shared(self):
         with self._cond:
             while self._writer or self._writers_waiting:
                 self._cond.wait()
             self._readers += 1
+
+    def release_shared(self):
+        with self._cond:
+            self._readers -= 1
+            if self._readers == 0 and self._writers_waiting:  # only writers wait for readers
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def shared(self):
+        self.acquire_shared()
         try:
             yield
         finally:
-            with self._cond:
-                self._readers -= 1
-                if self._readers == 0:
-                    self._cond.notify_all()
+            self.release_shared()
 
     @contextlib.contextmanager
     def exclusive(self):
@@ -110,6 +124,18 @@ class NativeNet:
         self._pass_retained = False        # the last backward() asked to keep the pass (retain_graph)
         self._loss_in_buffer = None        # id of the loss whose gradient sits in the engine's buffer
         self._native_of = []
+        # device
+        self.device = "cpu"
+        self._natives = []                 # the (kind, attrs) the network was built from
+        self._seed = 0
+        self._loss_spec = None
+        self._opt_config = None
+        self._dev = None                   # fastnn._cuda.DeviceNet mirror (device="cuda")
+        self._host_gen = 0                 # bumped by every write of values on the host
+        self._dev_gen = -1                 # the host generation the mirror holds
+        self._dev_data = None              # (X, Y, W) on the device
+        self._dev_perm = None              # row order on the device
+        self._dev_lock = threading.Lock()  # one device call at a time (the mirror's buffers are shared)
         _fork.track(self)
 
     # ------------------------------------------------------------------------------ state
@@ -188,6 +214,7 @@ class NativeNet:
             self._running = (what, threading.current_thread())
         with self._lock.exclusive():
             self._invalidate_pass(f"{what} ran since this forward pass")
+            self._dev_data = None  # a fit uploads its data once: the caller's arrays may have changed
         try:
             yield
         finally:
@@ -235,6 +262,9 @@ class NativeNet:
                 self._h = net
                 self._n_native = n
                 self._native_of = native_of
+                self._natives = [(k, a) for k, a in natives if k is not None]
+                self._seed = int(seed)
+                self._drop_device()
                 self.generation += 1
                 self._invalidate_pass("the model was rebuilt since this forward pass")
             return table
@@ -246,6 +276,7 @@ class NativeNet:
     def restore_handle(self, saved):
         with self._lock.exclusive():
             self._h, self._n_native, self._native_of, self.generation = saved
+            self._drop_device()
             self._invalidate_pass("the model was changed since this forward pass")
 
     def release(self):
@@ -254,6 +285,7 @@ class NativeNet:
             with self._lock.exclusive():
                 self._h = None
                 self._n_native = 0
+                self._drop_device()
                 self.generation += 1
                 self._invalidate_pass("the model was changed since this forward pass")
 
@@ -261,6 +293,9 @@ class NativeNet:
         self._lock = _RWLock()
         self._structure = threading.RLock()
         self._running = None
+        self._dev = None  # a CUDA context does not survive fork()
+        self._dev_lock = threading.Lock()
+        self.device = "cpu" if self.device == "cuda" else self.device
         h = self._h
         if h is not None:
             h.reset_after_fork()
@@ -274,6 +309,7 @@ class NativeNet:
         with self._lock.exclusive():
             self._refuse("assign", False)
             self._handle("set_variable").set_variable(int(index), np.ascontiguousarray(value, self.dtype), bool(grad))
+            self._host_gen += 1
 
     def get_variables(self, count):
         """Every variable, read under one lock (a step boundary)."""
@@ -288,6 +324,7 @@ class NativeNet:
             h = self._handle(what)
             for i, a in enumerate(arrays):
                 h.set_variable(i, np.ascontiguousarray(a, self.dtype), False)
+            self._host_gen += 1
 
     def arena_size(self) -> int:
         with self._lock.shared():
@@ -302,6 +339,7 @@ class NativeNet:
         with self._lock.exclusive():
             self._refuse(what, False)
             self._handle(what).set_arena(np.ascontiguousarray(flat, self.dtype))
+            self._host_gen += 1
 
     def set_layer_trainable(self, model_layer_index, trainable):
         with self._lock.exclusive():
@@ -313,6 +351,7 @@ class NativeNet:
                 return
             self._refuse("trainable", False)
             h.set_layer_trainable(ni, bool(trainable))
+            self._drop_device()
 
     def snapshot(self, count, with_optimizer):
         """Weights, optimizer state, step count and generator state, all read under one lock."""
@@ -331,12 +370,16 @@ class NativeNet:
                 h.set_matmul_precision(matmul_precision)
                 h.set_loss(loss_spec)
                 h.set_optimizer(optimizer_config, bool(reset_optimizer))
+                self._loss_spec, self._opt_config = loss_spec, dict(optimizer_config)
+                self._drop_device()
                 self._invalidate_pass("the model was compiled since this forward pass")
 
     def set_optimizer(self, optimizer_config, reset=True):
         with self.structural("optimizer.build"):
             with self._lock.exclusive():
                 self._handle("optimizer.build").set_optimizer(optimizer_config, bool(reset))
+                self._opt_config = dict(optimizer_config)
+                self._drop_device()
 
     def set_objective(self, per_weight_sum=False, loss_scale=1.0, report_scale=1.0):
         """How training batches normalise their loss and penalties (trainer.h: Objective): Keras's by
@@ -345,11 +388,16 @@ class NativeNet:
             self._refuse("objective", False)
             self._handle("objective").set_objective(bool(per_weight_sum), float(loss_scale),
                                                     float(report_scale))
+            self._objective = (bool(per_weight_sum), float(loss_scale), float(report_scale))
+            self._drop_device()
 
     def set_learning_rate_schedule(self, schedule):
         with self._lock.exclusive():
             self._refuse("learning_rate", False)
             self._handle("learning_rate").set_learning_rate_schedule(schedule)
+            if self._opt_config is not None:
+                self._opt_config = dict(self._opt_config, schedule=schedule)
+            self._drop_device()
 
     def matmul_precision(self) -> str:
         with self._lock.shared():
@@ -368,10 +416,32 @@ class NativeNet:
             self._refuse("load", False)
             self._handle("optimizer state").set_optimizer_state(np.ascontiguousarray(state, self.dtype),
                                                                  int(iterations), float(scalar))
+            self._host_gen += 1
 
     def set_rng_state(self, words):
         with self._lock.exclusive():
             self._handle("generator state").set_rng_state(tuple(int(w) for w in words))
+
+    def training_state(self):
+        """Parameter arena, optimizer state, step count, optimizer scalar and generator words, read
+        under one lock (what data parallelism broadcasts from rank 0)."""
+        with self._lock.shared():
+            h = self._handle("training state")
+            return (h.arena(False).copy(), h.optimizer_state(), int(h.iterations), float(h.optimizer_scalar),
+                    [int(s) for s in h.rng_state()])
+
+    def set_training_state(self, arena, optimizer_state, iterations, scalar, rng_words):
+        with self._lock.exclusive():
+            h = self._handle("training state")
+            h.set_arena(np.ascontiguousarray(arena, self.dtype))
+            h.set_optimizer_state(np.ascontiguousarray(optimizer_state, self.dtype), int(iterations), float(scalar))
+            h.set_rng_state(tuple(int(w) for w in rng_words))
+
+    def set_sharding(self, shard_rows, comm):
+        """Sharded training steps (fastnn.distributed): shard_rows 0 turns them off; comm is the
+        communicator the engine's one exchange per step calls, None on one process."""
+        with self._lock.exclusive():
+            self._handle("fit").set_sharding(int(shard_rows), comm)
 
     def regularization_loss(self) -> float:
         with self._lock.shared():
@@ -387,23 +457,103 @@ class NativeNet:
         with self._lock.exclusive():
             self._refuse("train_on_batch", False)
             self._invalidate_pass("a training step ran since this forward pass")
+            h = self._handle("fit")
             # A batch larger than the data is the data (Keras): the bindings never see a size
             # beyond the rows (2**64 would not even convert); one batch either way, same result.
             batch_size = min(int(batch_size), max(int(X.shape[0]), 1))
-            return self._handle("fit").train(X, Y, W, perm, batch_size, first, count, want_pred, loss_sum)
+            if self.device == "cuda" and self._n_native:
+                return self._train_on_device(h, X, Y, W, perm, batch_size, first, count, want_pred, loss_sum)
+            self._host_gen += 1
+            return h.train(X, Y, W, perm, batch_size, first, count, want_pred, loss_sum)
 
     def predict(self, X):
-        with self._lock.shared():
-            return self._handle("predict").predict(X)
+        # The lock by hand, not through the context manager: a small predict is a few microseconds.
+        lock = self._lock
+        lock.acquire_shared()
+        try:
+            h = self._handle("predict")
+            if self.device == "cuda" and self._n_native:
+                with self._dev_lock:
+                    return self._device_net(h).predict(X)
+            return h.predict(X)
+        finally:
+            lock.release_shared()
 
     def evaluate(self, X, Y, W, want_pred):
         with self._lock.shared():
-            return self._handle("evaluate").evaluate(X, Y, W, want_pred)
+            h = self._handle("evaluate")
+            if self.device == "cuda" and self._n_native:
+                with self._dev_lock:
+                    return self._device_net(h).evaluate(X, Y, W, want_pred)
+            return h.evaluate(X, Y, W, want_pred)
 
     def input_gradient(self, X, output_weights):
         """d sum(output * output_weights) / dX in inference mode (no parameter gradients)."""
         with self._lock.shared():
             return self._handle("input_gradient").input_gradient(X, output_weights)
+
+    # ------------------------------------------------------------------------------ device
+    def set_device(self, device):
+        """"cpu" or "cuda" (already resolved); the mirror is built on first use."""
+        with self.structural("compile"):
+            with self._lock.exclusive():
+                if device == "cuda" and self.dtype != "float32":
+                    raise ValueError(f"compile: device='cuda' trains float32 models; this model is {self.dtype}")
+                self.device = device
+                self._drop_device()
+
+    def _drop_device(self):
+        self._dev = None
+        self._dev_gen = -1
+        self._dev_data = None
+        self._dev_perm = None
+
+    def device_check(self):
+        """Builds the device mirror now (compile(device='cuda') reports an unsupported model at once)."""
+        if self.device == "cuda" and self._h is not None and self._n_native and self._loss_spec is not None:
+            with self._lock.shared(), self._dev_lock:
+                self._device_net(self._h)
+
+    def _device_net(self, h):
+        """The device mirror, up to date with the host's values."""
+        if self._dev is None:
+            from . import cuda
+
+            mod = cuda.module()
+            if self._loss_spec is None or self._opt_config is None:
+                raise RuntimeError("device='cuda': the model is not compiled")
+            if getattr(self, "_objective", (False, 1.0, 1.0)) != (False, 1.0, 1.0):
+                raise ValueError("device='cuda' normalises the loss as Keras does; this network's objective "
+                                 f"{self._objective} (per-weight-sum / scaled) runs on device='cpu'")
+            trainable = [bool(v[4]) for v in h.variables()]
+            self._dev = mod.DeviceNet(int(h.input_dim), list(self._natives), trainable, self._loss_spec,
+                                      self._opt_config, self._seed)
+            self._dev_gen = -1
+        if self._dev_gen != self._host_gen:
+            self._dev.set_params(h.arena(False))
+            self._dev.set_optimizer_state(h.optimizer_state(), int(h.iterations), float(h.optimizer_scalar))
+            self._dev_gen = self._host_gen
+        return self._dev
+
+    def _train_on_device(self, h, X, Y, W, perm, batch_size, first, count, want_pred, loss_sum):
+        with self._dev_lock:
+            dev = self._device_net(h)
+            data = self._dev_data
+            if data is None or data[0] is not X or data[1] is not Y or data[2] is not W:
+                dev.set_data(X, Y, W)
+                self._dev_data = (X, Y, W)
+                self._dev_perm = None
+            if perm is not None and self._dev_perm is not perm:
+                dev.set_index(perm)
+                self._dev_perm = perm
+            out = dev.train(int(batch_size), int(first), int(count), perm is None, bool(want_pred), float(loss_sum))
+            # The host copy follows the device after every chunk: every other reader sees it.
+            h.set_arena(dev.params())
+            state, iterations, scalar = dev.optimizer_state()
+            h.set_optimizer_state(state, int(iterations), float(scalar))
+            self._host_gen += 1
+            self._dev_gen = self._host_gen
+            return out
 
     # ------------------------------------------------------------------------------ manual loop
     def _invalidate_pass(self, why):
@@ -474,6 +624,7 @@ class NativeNet:
         with self._lock.exclusive():
             self._refuse("step", True)
             self._handle("step").apply_gradients()
+            self._host_gen += 1
 
 
 # ---------------------------------------------------------------------------------------- optimizer state layout

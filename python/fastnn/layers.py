@@ -7,6 +7,8 @@ import math
 import re
 from collections import defaultdict
 
+from typing import Any, Optional
+
 import numpy as np
 
 from . import _limits
@@ -204,7 +206,7 @@ class Layer:
         self.output_shape = None
 
     # --- shapes and the native network ---
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         return input_shape
 
     #: The layer's kind in a ModelSpec (fastnn.spec).
@@ -222,6 +224,10 @@ class Layer:
     def _moving_variables(self):
         """Names of the variables training never updates through gradients (moving statistics)."""
         return ()
+
+    def _on_built(self):
+        """Called once the model's network is built, with the layer's variables reachable (a layer
+        whose values were given before the build writes them here)."""
 
     @property
     def built(self):
@@ -247,7 +253,7 @@ class Layer:
         """The functional form: calling a layer on Input(...) or on another layer's output records the
         chain for Model(inputs, outputs)."""
         if isinstance(inputs, InputLayer):
-            src, chain, shape = inputs, [], tuple(inputs.shape)
+            src, chain, shape = inputs, [], tuple(inputs.per_sample_shape)
         elif isinstance(inputs, _SymbolicTensor):
             src, chain, shape = inputs._input_layer, inputs._chain, tuple(inputs.shape[1:])
         elif isinstance(inputs, (list, tuple)) and len(inputs) == 1:
@@ -287,10 +293,10 @@ class Layer:
     trainable_variables = trainable_weights
     non_trainable_variables = non_trainable_weights
 
-    def get_weights(self):
+    def get_weights(self) -> list:
         return [v.numpy() for v in self._variables()]
 
-    def set_weights(self, weights):
+    def set_weights(self, weights: Any) -> None:
         vs = self._variables()
         weights = list(weights)
         if len(weights) != len(vs):
@@ -305,7 +311,7 @@ class Layer:
         for v, w in zip(vs, arrays):
             v.assign(w)
 
-    def count_params(self):
+    def count_params(self) -> int:
         return int(sum(int(np.prod(s)) for s in self._param_shapes()))
 
     def _param_shapes(self):
@@ -317,7 +323,7 @@ class Layer:
         return self._model._variable(self._var_indices[self._var_names.index(name)])
 
     # --- config ---
-    def get_config(self):
+    def get_config(self) -> dict:
         cfg = {"name": self.name, "trainable": self._trainable}
         if self.dtype is not None:
             cfg["dtype"] = self.dtype
@@ -334,7 +340,10 @@ class Layer:
 
 
 class InputLayer(Layer):
-    """Declares the input shape of a Sequential model (fastnn.layers.Input(shape=(8,)))."""
+    """Declares the input shape of a model (fastnn.layers.Input(shape=(8,))).
+
+    As in Keras, `.shape` is the batch shape (None, 8) (the batch dimension is `batch_size`, None
+    unless given) and `.dtype` is "float32"; `per_sample_shape` is the shape of one sample (8,)."""
 
     def __init__(self, shape=None, batch_size=None, dtype=None, name=None, input_shape=None, **kwargs):
         shape = shape if shape is not None else input_shape
@@ -343,18 +352,29 @@ class InputLayer(Layer):
         shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
         super().__init__(name=name, dtype=dtype, input_shape=shape, **kwargs)
         self.dtype = "float32" if dtype is None else np.dtype(dtype).name   # Keras's Input(...).dtype
-        self.shape = shape
+        self.per_sample_shape = shape
         self.batch_size = batch_size
 
     @property
     def batch_shape(self):
-        return (self.batch_size, *self.shape)
+        return (self.batch_size, *self.per_sample_shape)
+
+    @property
+    def shape(self):
+        """Keras's shape of the symbolic input: (batch_size, *per_sample_shape), batch_size None
+        unless given."""
+        return self.batch_shape
+
+    @property
+    def ndim(self):
+        return len(self.batch_shape)
 
     def get_config(self):
-        return {"name": self.name, "shape": list(self.shape), "batch_size": self.batch_size}
+        return {"name": self.name, "shape": list(self.per_sample_shape), "batch_size": self.batch_size}
 
 
-def Input(shape=None, batch_size=None, dtype=None, name=None, **kwargs):
+def Input(shape: Any = None, batch_size: Optional[int] = None, dtype: Any = None, name: Optional[str] = None,
+          **kwargs: Any) -> InputLayer:
     return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name, **kwargs)
 
 
@@ -634,7 +654,7 @@ def deserialize(d: dict) -> Layer:
 
 # Keras's activation and reshaping layers over the same engine (ReLU, LeakyReLU, ELU, Softmax,
 # Identity, Reshape), registered for deserialization by class name.
-from ._activation_layers import ELU, CLASSES as _ACTIVATION_LAYER_CLASSES  # noqa: E402
+from ._activation_layers import ELU, CLASSES as _ACTIVATION_LAYER_CLASSES  # noqa: E402, F401
 from ._activation_layers import Identity, LeakyReLU, ReLU, Reshape, Softmax  # noqa: E402, F401
 
 _CLASSES.update({c.__name__: c for c in _ACTIVATION_LAYER_CLASSES})
@@ -644,4 +664,13 @@ from . import spec as _spec  # noqa: E402
 
 _spec.KINDS = _spec.KINDS + tuple(c._spec_kind for c in _ACTIVATION_LAYER_CLASSES if c._spec_kind not in _spec.KINDS)
 _spec._CLASS_OF.update({c._spec_kind: c.__name__ for c in _ACTIVATION_LAYER_CLASSES})
+# Keras's per-feature layers (Normalization, Rescaling, the noise layers, UnitNormalization, PReLU):
+# native layers of their own.
+from ._feature_layers import CLASSES as _FEATURE_LAYER_CLASSES  # noqa: E402
+from ._feature_layers import AlphaDropout, GaussianDropout, GaussianNoise, Normalization  # noqa: E402, F401
+from ._feature_layers import PReLU, Rescaling, UnitNormalization  # noqa: E402, F401
+
+_CLASSES.update({c.__name__: c for c in _FEATURE_LAYER_CLASSES})
+_spec.KINDS = _spec.KINDS + tuple(c._spec_kind for c in _FEATURE_LAYER_CLASSES if c._spec_kind not in _spec.KINDS)
+_spec._CLASS_OF.update({c._spec_kind: c.__name__ for c in _FEATURE_LAYER_CLASSES})
 _NOT_SUPPORTED = tuple(n for n in _NOT_SUPPORTED if n not in _CLASSES)

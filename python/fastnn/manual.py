@@ -57,6 +57,10 @@ class ModelOutput(np.ndarray):
     def __getitem__(self, key):
         return self.view(np.ndarray)[key]
 
+    def numpy(self) -> np.ndarray:
+        """The values as a plain, writable numpy array (TensorFlow's tensor.numpy())."""
+        return np.array(self.view(np.ndarray))
+
     def __reduce__(self):
         return np.asarray(self).__reduce__()
 
@@ -97,7 +101,12 @@ class LossValue(float):
         first.engine.backward(first.pass_id, None, dout, retain_graph)
 
     def item(self) -> float:
+        """The value as a Python float (PyTorch's loss.item())."""
         return float(self)
+
+    def numpy(self) -> np.float64:
+        """The value as a numpy scalar (TensorFlow's loss.numpy())."""
+        return np.float64(self)
 
     # --- linear combinations of losses of one pass ---
     def _combine(self, other, sign, reflected=False):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import weakref
+from typing import Any, List, Optional, Union
 
 import numpy as np
 
@@ -32,8 +33,17 @@ class Model(Trainer, ManualLoop):
         outputs = layers.Dense(1, activation="sigmoid")(h)
         model = Model(inputs, outputs)
 
-    Graphs that are not a chain (several inputs or outputs, merges) and subclassed models with their
-    own call() are outside fastnn's scope and raise NotImplementedError.
+    A subclass may define call() over fastnn layers (created in __init__) as long as the graph is a
+    chain: call() is traced once, on a symbolic input, when the input shape becomes known (build(),
+    fit(), model(x)), and the layers it applies, in order, become the model's layers. Anything else
+    in call() (arithmetic on tensors, branches that merge, a layer used twice) raises a clear error.
+
+    A model can be used as a layer (Sequential([base, Softmax()]), base(inputs) in the functional
+    form): its layers become the outer model's layers, the same objects with the weights they have,
+    so training the outer model trains them (Keras's sharing). The inner model then refuses to run
+    on its own (its network would no longer see those weights); keras.models.clone_model gives an
+    independent copy. Graphs that are not a chain (several inputs or outputs, merges) are outside
+    fastnn's scope and raise NotImplementedError.
 
     dtype: "float32" (default) or "float64" for every weight and computation.
     seed: the model's own seed: its initial weights, shuffling and dropout masks derive from it
@@ -47,20 +57,46 @@ class Model(Trainer, ManualLoop):
             raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(kwargs)}")
         self._init_state(name, dtype, trainable, seed)
         if inputs is None and outputs is None:
+            if _defines_call(type(self)):
+                self._call_pending = True
+                return
             raise NotImplementedError(
-                "Model(): subclassed models are outside fastnn's scope; use Sequential([...]) or the "
-                "functional form Model(inputs, outputs) of a linear chain of layers")
+                "Model(): a model without inputs and outputs is a subclassed model and needs a call() "
+                "over fastnn layers; use Sequential([...]) or the functional form Model(inputs, outputs) of a "
+                "linear chain of layers")
         if inputs is None or outputs is None:
             raise ValueError("Model: give both inputs and outputs (the functional form)")
         input_layer, chain = _layers._functional_chain(inputs, outputs)
         self._add_all([input_layer, *chain])
 
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if "call" in cls.__dict__:
-            raise NotImplementedError(
-                f"{cls.__name__}: subclassed models with a custom call() are outside fastnn's scope "
-                "(multilayer perceptrons); use Sequential([...]) with fastnn layers")
+    def _trace_call(self, shape):
+        """Runs the subclass's call() once on a symbolic input of this per-sample shape and adds the
+        chain of layers it applies."""
+        self._call_pending = False
+        inputs = _layers.Input(shape=shape)
+        try:
+            out = self.call(inputs)
+        except NotImplementedError as e:
+            self._call_pending = True
+            raise NotImplementedError(f"{type(self).__name__}.call(): {e}") from None
+        except Exception as e:
+            self._call_pending = True
+            raise TypeError(
+                f"{type(self).__name__}.call(): tracing it on a symbolic input failed ({type(e).__name__}: {e}); "
+                "fastnn runs call() once to find the chain of fastnn layers it applies, so call() may only "
+                "apply fastnn layers (or models) one after the other") from None
+        try:
+            _input_layer, chain = _layers._functional_chain(inputs, out)
+        except (TypeError, ValueError, NotImplementedError) as e:
+            self._call_pending = True
+            raise type(e)(f"{type(self).__name__}.call(): {e}; call() must return the output of fastnn "
+                          "layers applied one after the other to its input") from None
+        if not chain:
+            self._call_pending = True
+            raise ValueError(f"{type(self).__name__}.call(): it applies no fastnn layer to its input (a model "
+                             "needs at least one layer)")
+        for layer in chain:
+            self.add(layer)
 
     def _init_state(self, name, dtype, trainable, seed=None):
         if np.dtype(dtype) not in (np.float32, np.float64):
@@ -78,20 +114,25 @@ class Model(Trainer, ManualLoop):
         self._var_objects = []
         self._variables_info = []
         self._trainable = bool(trainable)
+        self._call_pending = False
+        self._nested_in = None
         self._init_trainer_state()
         self._init_manual_state()
 
     # ------------------------------------------------------------------------------ structure
-    def add(self, layer):
+    def add(self, layer: Union[_layers.Layer, "Model"]) -> None:
         """Appends a layer. A model whose input shape is known is built (weights created) as layers
         are added, as in Keras; the weights of the layers already there are kept."""
+        if isinstance(layer, Model):
+            self._add_model(layer)
+            return
         if not isinstance(layer, _layers.Layer):
-            raise TypeError(f"add: expected a fastnn layer, got {type(layer).__name__}")
+            raise TypeError(f"add: expected a fastnn layer or model, got {type(layer).__name__}")
         with self._engine.structural("add"):
             if isinstance(layer, _layers.InputLayer):
                 if self._layers or self._input_shape is not None:
                     raise ValueError("add: an Input layer must come first")
-                self._input_shape = tuple(layer.shape)
+                self._input_shape = tuple(layer.per_sample_shape)
                 return
             if layer._model is not None and layer._model is not self:
                 raise ValueError(f"add: layer {layer.name!r} already belongs to another model")
@@ -132,6 +173,11 @@ class Model(Trainer, ManualLoop):
         """add() for each layer of a new model, then one build: a model of n layers is built in
         time linear in n (adding them one by one to a model with an input shape rebuilds the
         network each time, as Keras does)."""
+        layers = list(layers)
+        if any(isinstance(l, Model) for l in layers):  # nesting moves weights in: one add at a time
+            for layer in layers:
+                self.add(layer)
+            return
         before = len(self._layers)
         self._pending = ({id(l) for l in self._layers}, {l.name for l in self._layers})
         try:
@@ -148,7 +194,85 @@ class Model(Trainer, ManualLoop):
         finally:
             self._pending = None
 
-    def pop(self, rebuild=True):
+    def _add_model(self, inner):
+        """Nests a model: its layers (the same objects, with their current weights) become this
+        model's layers, and the inner model hands its network over (see the class docstring)."""
+        if inner is self:
+            raise ValueError("add: a model cannot contain itself")
+        if inner._nested_in is not None:
+            raise ValueError(f"add: model {inner.name!r} is already nested in model {inner._nested_in!r}; "
+                             "keras.models.clone_model gives an independent copy")
+        if inner._call_pending:
+            if inner._input_shape is None and self._input_shape is None and not self._layers:
+                raise ValueError(f"add: the subclassed model {inner.name!r} is not built; build it first "
+                                 "(inner.build(input_shape)) or add an Input layer before it")
+            inner.build(inner._input_shape or self._output_per_sample())
+        with inner._engine.structural("nesting it in another model"):
+            inner_shape = inner._input_shape
+            if inner_shape is not None:
+                if self._input_shape is None and not self._layers:
+                    self._input_shape = tuple(inner_shape)
+                elif self._input_shape is not None:
+                    here = self._output_per_sample()
+                    if here is not None and tuple(here) != tuple(inner_shape):
+                        raise ValueError(f"add: model {inner.name!r} takes inputs of shape {tuple(inner_shape)}, "
+                                         f"but the layers before it give {tuple(here)}")
+            weights = inner._snapshot() if inner.built else {}
+            moved = list(inner._layers)
+            frozen = not inner._trainable
+            for layer in moved:
+                if any(l.name == layer.name for l in self._layers):
+                    raise ValueError(f"add: a layer named {layer.name!r} is already in the model (nesting "
+                                     f"model {inner.name!r})")
+            inner._engine.release()
+            inner._var_objects, inner._variables_info = [], []
+            for layer in moved:
+                layer._model = None
+                layer._layer_index = None
+                layer._var_names, layer._var_indices = [], []
+                if frozen:
+                    layer._trainable = False
+            inner._nested_in = self.name
+            inner._engine = _NestedEngine(inner.name, self.name)
+        for layer in moved:
+            self.add(layer)
+            if id(layer) in weights and self.built and weights[id(layer)]:
+                layer.set_weights(weights[id(layer)])
+
+    def __call__(self, x, training=None):
+        """model(x) on data runs the forward pass (the manual loop, see ManualLoop.__call__); on
+        fastnn.layers.Input(...) or a layer's symbolic output it uses the model as a layer in the
+        functional form."""
+        if isinstance(x, (list, tuple)) and len(x) == 1 and isinstance(x[0], (_layers.InputLayer,
+                                                                              _layers._SymbolicTensor)):
+            x = x[0]
+        if isinstance(x, _layers.InputLayer):
+            src, chain, shape = x, [], tuple(x.per_sample_shape)
+        elif isinstance(x, _layers._SymbolicTensor):
+            src, chain, shape = x._input_layer, x._chain, tuple(x.shape[1:])
+        else:
+            return ManualLoop.__call__(self, x, training=training)
+        if self._nested_in is not None:
+            raise RuntimeError(self._engine._why)
+        if any(l is self for l in chain):
+            raise NotImplementedError(f"model {self.name!r}: using a model twice (shared weights) is outside "
+                                      "fastnn's scope")
+        if self._input_shape is not None and tuple(self._input_shape) != shape:
+            raise ValueError(f"model {self.name!r} takes inputs of shape {tuple(self._input_shape)}, got {shape}")
+        if not self.built:
+            self.build(shape)
+        return _layers._SymbolicTensor(src, list(chain) + [self], self.output_shape)
+
+    def _output_per_sample(self):
+        """The per-sample shape the layers so far give (None while unknown)."""
+        if self._input_shape is None:
+            return None
+        shape = tuple(self._input_shape)
+        for layer in self._layers:
+            shape = tuple(layer.compute_output_shape(shape))
+        return shape
+
+    def pop(self, rebuild: bool = True) -> _layers.Layer:
         """Removes the last layer and returns it; the other layers keep their weights. Handles on the
         popped layer's variables end (using one raises)."""
         with self._engine.structural("pop"):
@@ -189,7 +313,7 @@ class Model(Trainer, ManualLoop):
     def layers(self):
         return list(self._layers)
 
-    def get_layer(self, name=None, index=None):
+    def get_layer(self, name: Union[str, int, None] = None, index: Optional[int] = None) -> _layers.Layer:
         """The layer with this name, or at this index (get_layer(0) is accepted for an index)."""
         if isinstance(name, (int, np.integer)) and not isinstance(name, bool) and index is None:
             name, index = None, name
@@ -233,7 +357,7 @@ class Model(Trainer, ManualLoop):
         with self._engine.steady():  # not between a pop and the release of the network
             return None if not self.built or not self._layers else (None, *self._layers[-1].output_shape)
 
-    def build(self, input_shape=None):
+    def build(self, input_shape: Any = None) -> None:
         """Creates the native network and initializes the weights. input_shape may include the batch
         dimension (None, features) as in Keras."""
         if input_shape is not None:
@@ -251,6 +375,8 @@ class Model(Trainer, ManualLoop):
             self._input_shape = shape
         if self._input_shape is None:
             raise ValueError("build: the input shape is unknown; pass input_shape or add an Input layer")
+        if self._call_pending:
+            self._trace_call(tuple(self._input_shape))
         if not self._layers:
             raise ValueError("build: the model has no layers")
         if not self.built:
@@ -308,6 +434,8 @@ class Model(Trainer, ManualLoop):
             if layer._layer_index is not None and not (layer.trainable and self._trainable):
                 self._engine.set_layer_trainable(p, False)
         self._var_objects = objects
+        for layer in self._layers:
+            layer._on_built()
         if self.compiled:
             self._configure_native(reset_optimizer=True)
 
@@ -368,7 +496,7 @@ class Model(Trainer, ManualLoop):
         """The trainable variables (PyTorch's name), for optimizer.build(model.parameters())."""
         return self.trainable_weights
 
-    def get_weights(self):
+    def get_weights(self) -> List[np.ndarray]:
         """Every variable as a numpy array, in layer order (Keras layout: Dense kernel (in, units),
         bias (units,); BatchNormalization gamma, beta, moving_mean, moving_variance), all read at one
         step boundary."""
@@ -378,7 +506,7 @@ class Model(Trainer, ManualLoop):
             return [a.reshape(v.shape) for v, a in zip(self._var_objects,
                                                        self._engine.get_variables(len(self._var_objects)))]
 
-    def set_weights(self, weights):
+    def set_weights(self, weights: Any) -> None:
         self._require_built("set_weights")
         weights = list(weights)
         vs = self.weights
@@ -386,7 +514,7 @@ class Model(Trainer, ManualLoop):
             raise ValueError(f"set_weights: expected {len(vs)} arrays, got {len(weights)}")
         self._engine.set_variables(_checked_arrays("set_weights", vs, weights, self.dtype))
 
-    def count_params(self):
+    def count_params(self) -> int:
         with self._engine.steady():
             self._require_built("count_params")
             return int(sum(int(np.prod(v.shape)) for v in self.weights))
@@ -397,15 +525,15 @@ class Model(Trainer, ManualLoop):
                              "the first layer an input shape")
 
     # ------------------------------------------------------------------------------ summary / config
-    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
-                show_trainable=False, layer_range=None):
+    def summary(self, line_length: Optional[int] = None, positions: Any = None, print_fn: Any = None,
+                expand_nested: bool = False, show_trainable: bool = False, layer_range: Any = None) -> None:
         """Prints a Keras-style table: each layer with its output shape and parameter count, then the
         total, trainable and non-trainable parameter counts."""
         with self._engine.steady():
             _summary.print_summary(self, line_length=line_length, print_fn=print_fn,
                                    show_trainable=show_trainable, layer_range=layer_range)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         layers = []
         if self._input_shape is not None:
             layers.append({"class_name": "InputLayer", "config": {"shape": list(self._input_shape)}})
@@ -434,7 +562,7 @@ class Model(Trainer, ManualLoop):
         return model
 
     # ------------------------------------------------------------------------------ saving
-    def save(self, filepath, overwrite=True):
+    def save(self, filepath: Any, overwrite: bool = True) -> None:
         """Writes architecture, weights, optimizer state, step count and compile configuration to one
         file (data only, versioned, written atomically); fastnn.models.load_model reads it back."""
         _saving.save_model(self, filepath, overwrite=overwrite)
@@ -445,10 +573,10 @@ class Model(Trainer, ManualLoop):
 
         return export_model(self, filepath, format=format, **kwargs)
 
-    def save_weights(self, filepath, overwrite=True):
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
         _saving.save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath):
+    def load_weights(self, filepath: Any) -> None:
         _saving.load_weights(self, filepath)
 
     def __getstate__(self):
@@ -479,6 +607,8 @@ class Model(Trainer, ManualLoop):
         return clone
 
     def __repr__(self):
+        if self._nested_in is not None:
+            return f"<{type(self).__name__} name={self.name} nested in {self._nested_in}>"
         return f"<{type(self).__name__} name={self.name} layers={len(self._layers)} built={self.built}>"
 
 
@@ -500,6 +630,23 @@ def _check_sizes(input_shape, layers):
         if total > _limits.MAX_PARAMS:
             raise ValueError(f"build: expected at most {_limits.MAX_PARAMS} weights in a model, got {total} "
                              f"by layer {layer.name!r}")
+
+
+def _defines_call(cls):
+    return any("call" in c.__dict__ for c in cls.__mro__ if c not in (Model, Sequential, Trainer, ManualLoop))
+
+
+class _NestedEngine:
+    """Stands in for the network of a model whose layers were taken over by another model: every use
+    says where its layers went, instead of running on weights the other model no longer shares."""
+
+    def __init__(self, inner, outer):
+        self._why = (f"model {inner!r} is nested in model {outer!r}: its layers (and their weights) now "
+                     f"belong to {outer!r}; run, train and save that model, or nest "
+                     "keras.models.clone_model(...) of this one to keep an independent copy")
+
+    def __getattr__(self, name):
+        raise RuntimeError(self._why)
 
 
 # Position of each variable name in the seed path of its layer (a fixed table, so that a layer's
@@ -555,12 +702,12 @@ _spec.register_model_class(Sequential)
 _saving.register_builder(_BUILDER)
 
 
-def load_model(filepath, compile=True):
+def load_model(filepath: Any, compile: bool = True) -> Model:
     """Loads a model written by Model.save."""
     return _saving.load_model(filepath, compile=compile, builder=_BUILDER)
 
 
-def clone_model(model):
+def clone_model(model: Model) -> Model:
     """A new model with the same architecture and freshly initialized weights (Keras's clone_model)."""
     return Sequential.from_config(model.get_config())
 

@@ -28,7 +28,6 @@ shapes before any array is read.
 """
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
@@ -567,7 +566,7 @@ def _check_architecture(cfg, n_params):
         try:
             layer = _layers.deserialize(d)
             if isinstance(layer, _layers.InputLayer):
-                shape = tuple(layer.shape)
+                shape = tuple(layer.per_sample_shape)
                 continue
             if shape is None:
                 shape = layer._input_shape_arg

@@ -25,7 +25,7 @@ class LearningRateSchedule:
 
         if isinstance(step, bool) or not isinstance(step, numbers.Real) or not 0 <= step < 2**63:
             raise ValueError(f"step: expected a number in [0, 2**63), got {step!r}")
-        return float(_core.schedule_value(self.native(), int(step)))
+        return float(_core.schedule_value(self.native(), int(float(step))))
 
     def get_config(self) -> dict:
         raise NotImplementedError

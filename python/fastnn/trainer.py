@@ -8,9 +8,12 @@ NativeNet.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
+import sys
 import time
 import warnings
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
@@ -21,6 +24,9 @@ from . import losses as _losses
 from . import mixed_precision as _mixed_precision
 from . import optimizers as _optimizers
 from ._validation import nonneg_int, positive_int, verbose_level
+
+if TYPE_CHECKING:
+    from .callbacks import History
 
 
 class Trainer:
@@ -40,13 +46,18 @@ class Trainer:
     # ------------------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
-                auto_scale_loss=True, dtype_policy=None):
+                auto_scale_loss=True, dtype_policy=None, device="cpu") -> None:
         """Configures training. optimizer, loss and metrics take Keras's names or objects.
 
         As in Keras, `metrics` ignore sample and class weights and `weighted_metrics` use them;
         "accuracy"/"acc" resolve to binary, categorical or sparse categorical accuracy from the loss
         and the output width. dtype_policy: "float32" or "mixed_bfloat16" (fastnn.mixed_precision;
-        None: the global policy)."""
+        None: the global policy). device: "cpu", "cuda" (an NVIDIA GPU; raises saying why where it
+        is unavailable) or "auto" (cuda where available and the model runs there, else cpu). The
+        device is not saved with the model: files load on any device."""
+        from . import cuda as _cuda_api
+
+        resolved = _cuda_api.resolve_device(device)
         with self._engine.structural("compile"):
             opt = _optimizers.get(optimizer)
             policy = _mixed_precision.resolve(dtype_policy)
@@ -65,6 +76,8 @@ class Trainer:
             self.optimizer = opt
             self.loss = loss_obj
             self.dtype_policy = policy
+            self._device_request = str(device).lower()
+            self._device = resolved
             self._loss_weight = loss_weight
             self._metric_ids = metrics
             self._weighted_metric_ids = weighted
@@ -84,10 +97,38 @@ class Trainer:
         policy = self.dtype_policy or _mixed_precision.global_policy()
         self._engine.configure(self.loss.spec(), self.optimizer.native_config(), reset_optimizer,
                                matmul_precision=policy.compute_dtype)
+        self._set_native_device()
         entries = _cu.metric_entries(self._metric_ids, self._weighted_metric_ids, self.loss,
                                      self._engine.output_dim)
         self._metric_entries = entries
         self.metrics_objects = [e[1] for e in entries]
+
+    def _set_native_device(self):
+        """Puts the network on the compiled device; "auto" falls back to the CPU for what the GPU
+        backend does not run (float64, bfloat16 products, BatchNorm...), "cuda" raises saying so."""
+        device = getattr(self, "_device", "cpu")
+        if device == "cuda" and getattr(self, "_device_request", "cpu") == "auto":
+            policy = self.dtype_policy or _mixed_precision.global_policy()
+            if self.dtype != "float32" or policy.compute_dtype != "float32":
+                device = "cpu"
+        if device == "cuda":
+            policy = self.dtype_policy or _mixed_precision.global_policy()
+            if policy.compute_dtype != "float32":
+                raise ValueError(f"compile: device='cuda' runs float32 products; dtype_policy "
+                                 f"{policy.name!r} is for the CPU")
+        try:
+            self._engine.set_device(device)
+            self._engine.device_check()
+        except ValueError:
+            if getattr(self, "_device_request", "cpu") != "auto":
+                self._engine.set_device("cpu")
+                raise
+            self._engine.set_device("cpu")
+
+    @property
+    def device(self) -> str:
+        """The device the model trains and predicts on ("cpu" or "cuda")."""
+        return self._engine.device
 
     def _use_optimizer(self, opt):
         """Binds an optimizer for the manual loop (optimizer.build(model.parameters()))."""
@@ -100,7 +141,7 @@ class Trainer:
                 self.optimizer = opt
                 self._engine.set_optimizer(opt.native_config(), True)
 
-    def get_compile_config(self):
+    def get_compile_config(self) -> Optional[dict]:
         return None if not self.compiled else dict(self._compile_config)
 
     @property
@@ -112,7 +153,7 @@ class Trainer:
         """The compiled metric objects (after the model is built)."""
         return list(self.metrics_objects)
 
-    def reset_metrics(self):
+    def reset_metrics(self) -> None:
         for m in self.metrics_objects:
             m.reset_state()
 
@@ -140,7 +181,7 @@ class Trainer:
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
+            validation_batch_size=None, validation_freq=1, distribution=None) -> "History":
         """Trains the model (Keras semantics); returns a History whose .history maps names to per-epoch
         lists ("loss", the metrics, and their "val_" twins when there is validation data).
 
@@ -150,7 +191,10 @@ class Trainer:
 
         While fit runs, the model's structure cannot change (add, pop, compile and the manual loop
         raise, from a callback or another thread); its callbacks may write weights and the learning
-        rate, which take effect at the step boundary where they run."""
+        rate, which take effect at the step boundary where they run.
+
+        distribution: a fastnn.distributed.DataParallel (default: the active `with DataParallel():`
+        scope, if any) trains data-parallel on its communicator's ranks (docs/DISTRIBUTED.md)."""
         self._require_compiled("fit")
         batch_size = positive_int("batch_size", 32 if batch_size is None else batch_size)
         epochs = nonneg_int("epochs", epochs)
@@ -176,31 +220,39 @@ class Trainer:
         val_bs = validation_batch_size or batch_size
         train, split = _da.training_data(self, x, y, sample_weight, class_weight, batch_size, steps_per_epoch,
                                          validation_split, self._loss_weight)
+        dp = None
+        if distribution is not None or "fastnn.distributed" in sys.modules:
+            from .distributed import data_parallel as _dp
+            dp = _dp.resolve(distribution)
         val = None
         try:
+            if dp is not None:
+                callbacks, verbose = dp._prepare_fit(self, train, batch_size, epochs, callbacks, verbose)
             if validation_data is not None:
                 val = _da.validation_data_feed(self, validation_data, val_bs, validation_steps)
             elif split is not None:
                 val = _da.EvalArrays(*split, val_bs, validation_steps)
             return self._fit_loop(train, val, epochs, initial_epoch, verbose, callbacks, shuffle, val_bs,
-                                  val_epochs, validation_freq)
+                                  val_epochs, validation_freq, dp)
         finally:
             train.close()
             if val is not None:
                 val.close()
 
     def _fit_loop(self, train, val, epochs, initial_epoch, verbose, callbacks, shuffle, val_bs, val_epochs,
-                  validation_freq):
+                  validation_freq, dp=None):
         cbks = _callbacks.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                        verbose=verbose, epochs=epochs, steps=train.steps)
         batch_hooks = cbks.wants_batch_hooks("train")
         warn_nonfinite = not any(isinstance(c, _callbacks.TerminateOnNaN) for c in cbks)
         warned = False
         engine = self._engine
-        with engine.training("fit()"):
+        with engine.training("fit()"), (dp._sharded(engine) if dp else contextlib.nullcontext()):
             self.stop_training = False
             logs = {}
             cbks.on_train_begin()
+            # BackupAndRestore resumes an interrupted fit from the epoch after its last backup.
+            initial_epoch = max(initial_epoch, self.__dict__.pop("_resume_epoch", 0))
             chunk = 1  # batches per native call (data_adapter.batches_per_call)
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
@@ -297,7 +349,7 @@ class Trainer:
         want_pred = bool(entries)
         batch_size = batch_size or 32
         per_batch = cbks is not None and cbks.wants_batch_hooks("test")
-        chunk = batch_size if per_batch else self._rows_per_call(batch_size)
+        chunk = batch_size if per_batch or n <= batch_size else self._rows_per_call(batch_size)
         per_sample = np.empty(n, dtype=np.float64)
         reg = engine.regularization_loss()
         logs = {}
@@ -374,7 +426,7 @@ class Trainer:
         return logs
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False):
+                 callbacks=None, return_dict=False) -> Any:
         """Returns the loss (and metrics) on the data: a float when there are no metrics, else
         [loss, metric, ...], or a dict with return_dict=True. verbose 1 or 2 prints one line.
 
@@ -404,10 +456,20 @@ class Trainer:
         return self._format_logs(logs, return_dict)
 
     # ------------------------------------------------------------------------------ predict
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+    def predict(self, x: Any, batch_size: Optional[int] = None, verbose: Any = "auto", steps: Optional[int] = None,
+                callbacks: Any = None) -> np.ndarray:
         """Outputs for x as a numpy array (n, units). Rows are independent: predict(x)[i] equals
         predict(x[i:i+1]) bitwise, whatever the batch size and thread count. x may also be a stream
         of batches (x, (x,), (x, y) or (x, y, w); only x is used)."""
+        engine = self._engine
+        if (verbose is False or (type(verbose) is int and verbose == 0)) and batch_size is None \
+                and steps is None and callbacks is None and type(x) is np.ndarray and x.ndim == 2 \
+                and 0 < x.shape[0] <= 32 and x.dtype == self.dtype and x.flags.c_contiguous and engine.built \
+                and self._input_shape is not None and len(self._input_shape) == 1 \
+                and x.shape[1] == self._input_shape[0] and np.isfinite(x).all():
+            # One batch of the model's own dtype and shape, no callbacks: the validation below would
+            # accept it unchanged and make one engine call, at several times the engine's cost.
+            return engine.predict(x)
         batch_size = positive_int("batch_size", 32 if batch_size is None else batch_size)
         steps = positive_int("steps", steps, allow_none=True)
         verbose = verbose_level(verbose)
@@ -457,7 +519,7 @@ class Trainer:
                                            verbose=verbose, epochs=1, steps=n_steps)
             cbks.on_predict_begin()
         per_batch = cbks is not None and cbks.wants_batch_hooks("predict")
-        chunk = batch_size if per_batch else self._rows_per_call(batch_size)
+        chunk = batch_size if per_batch or n <= batch_size else self._rows_per_call(batch_size)
         if n <= chunk and not per_batch:
             out = engine.predict(X)
             if cbks is not None:
@@ -477,7 +539,7 @@ class Trainer:
             cbks.on_predict_end()
         return out
 
-    def predict_on_batch(self, x):
+    def predict_on_batch(self, x: Any) -> np.ndarray:
         engine = self._engine
         if engine.built and type(x) is np.ndarray and x.dtype == self.dtype and x.ndim == 2 \
                 and x.flags.c_contiguous and len(self._input_shape) == 1 and x.shape[1] == self._input_shape[0] \
@@ -486,7 +548,8 @@ class Trainer:
         return self.predict(x, verbose=0)
 
     # ------------------------------------------------------------------------------ batches
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: Optional[dict] = None,
+                       return_dict: bool = False) -> Any:
         """One optimizer step on one batch; returns its loss (and metrics on that batch)."""
         self._require_compiled("train_on_batch")
         if y is None:
@@ -504,7 +567,7 @@ class Trainer:
         logs = self._metric_logs({"loss": float(last)})
         return self._format_logs(logs, return_dict)
 
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
         """Loss (and metrics) on one batch, in inference mode."""
         self._require_compiled("test_on_batch")
         if y is None:

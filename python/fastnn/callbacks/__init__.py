@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .callback import NONFINITE_BATCH_KEY, Callback
 from .callback import _is_nonfinite, _public_items  # noqa: F401  (helpers older code imports from here)
+from .backup_and_restore import BackupAndRestore
 from .callback_list import CallbackList
 from .csv_logger import CSVLogger
 from .early_stopping import EarlyStopping
@@ -20,6 +21,7 @@ from .model_checkpoint import ModelCheckpoint
 from .monitor_callback import MonitorCallback
 from .progbar_logger import ProgbarLogger
 from .reduce_lr_on_plateau import ReduceLROnPlateau
+from .tensorboard import TensorBoard
 from .terminate_on_nan import TerminateOnNaN
 
 __all__ = [
@@ -35,5 +37,7 @@ __all__ = [
     "TerminateOnNaN",
     "CSVLogger",
     "LambdaCallback",
+    "BackupAndRestore",
+    "TensorBoard",
     "NONFINITE_BATCH_KEY",
 ]

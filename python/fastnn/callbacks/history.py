@@ -32,3 +32,55 @@ class History(Callback):
                 self.model.history = self
             except AttributeError:
                 pass
+
+    def plot(self, path=None, metrics=None, figsize=None):
+        """Plots each logged value per epoch, training and validation on one panel (``loss`` and
+        ``val_loss``, ``accuracy`` and ``val_accuracy``, ...), one panel per name.
+
+        Args:
+            path: Where to write the figure as PNG (written atomically); None writes nothing.
+            metrics: Names to plot (without ``val_``); all by default, ``loss`` first.
+            figsize: matplotlib's (width, height) in inches; by default 5 x 3.5 per panel.
+
+        Returns:
+            The matplotlib ``Figure`` (made without pyplot, so no window opens and the caller's
+            backend is left alone). Needs matplotlib (an optional dependency).
+        """
+        try:
+            from matplotlib.figure import Figure
+        except ImportError:
+            raise ImportError("History.plot needs the 'matplotlib' package (pip install matplotlib)") from None
+        names = [k for k in self.history if not k.startswith("val_")]
+        names += [k[4:] for k in self.history if k.startswith("val_") and k[4:] not in names]
+        order = list(names)
+        names = sorted(order, key=lambda k: (k != "loss", order.index(k)))
+        if metrics is not None:
+            metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+            unknown = [m for m in metrics if m not in names]
+            if unknown:
+                raise ValueError(f"plot: metrics {unknown} were not logged; logged: {names}")
+            names = metrics
+        if not names:
+            raise ValueError("plot: the history is empty (fit() has not run an epoch)")
+        fig = Figure(figsize=figsize or (5 * len(names), 3.5), layout="constrained")
+        axes = fig.subplots(1, len(names), squeeze=False)[0]
+        epochs = [e + 1 for e in self.epoch] if self.epoch else None
+        for ax, name in zip(axes, names):
+            for key, label in ((name, "training"), ("val_" + name, "validation")):
+                values = self.history.get(key)
+                if values:
+                    x = epochs if epochs is not None and len(epochs) == len(values) else range(1, len(values) + 1)
+                    ax.plot(list(x), values, marker="o", markersize=3, label=label)
+            ax.set_title(name)
+            ax.set_xlabel("epoch")
+            ax.grid(True, alpha=0.3)
+            ax.legend()
+        if path is not None:
+            import io
+
+            from ..saving import _write_atomic
+
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png")
+            _write_atomic(path, buf.getvalue(), True)
+        return fig

@@ -21,14 +21,22 @@ class ProgbarLogger(Callback):
     the loop calls them), so it never makes the loop run per batch.
 
     Args:
+        count_mode: Keras 2's argument: ``"steps"`` (what the bar counts);
+            ``"samples"`` is outside fastnn's scope.
+        stateful_metrics: Keras 2's argument, accepted: every value shown is
+            already the running epoch value.
         stream: Text stream to print to (``sys.stdout`` at call time when
-            ``None``).
+            ``None``); keyword only.
     """
 
     _optional_batch_hooks = True
 
-    def __init__(self, stream=None):
+    def __init__(self, count_mode="steps", stateful_metrics=None, *, stream=None):
+        if count_mode not in ("steps", None):
+            raise NotImplementedError(f"ProgbarLogger: count_mode={count_mode!r} is not supported by fastnn "
+                                      "(the bar counts steps)")
         super().__init__()
+        self.stateful_metrics = set(stateful_metrics or ())
         self.seen = 0
         self.progbar = None
         self.target = None

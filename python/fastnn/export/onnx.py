@@ -171,6 +171,27 @@ def _graph(model, opset_version):
             scale = init("gamma") if "gamma" in w else init("gamma", np.ones(d))
             inputs = [x, scale] + ([init("beta")] if "beta" in w else [])
             x = g.op("LayerNormalization", inputs, p, axis=-1, epsilon=float(c["epsilon"]))
+        elif ls.kind in ("gaussian_noise", "gaussian_dropout", "alpha_dropout"):
+            x = g.op("Identity", [x], p)       # training-only noise
+        elif ls.kind == "rescaling":
+            x = g.op("Add", [g.op("Mul", [x, init("scale", c["scale"])], p), init("offset", c["offset"])], p)
+        elif ls.kind == "normalization":
+            # The engine's factor per feature, rounded to the model's dtype as the engine rounds it.
+            sd = np.maximum(np.sqrt(w["variance"].astype(np.float64)), 1e-7)
+            if c.get("invert"):
+                x = g.op("Add", [init("mean"), g.op("Mul", [x, init("factor", sd)], p)], p)
+            else:
+                x = g.op("Mul", [g.op("Sub", [x, init("mean")], p), init("factor", 1.0 / sd)], p)
+        elif ls.kind == "unit_normalization":
+            axes = g.onnx.numpy_helper.from_array(np.array([-1], dtype=np.int64), f"{p}/axes")
+            g.inits.append(axes)
+            ss = g.op("ReduceSum", [g.op("Mul", [x, x], p), f"{p}/axes"], p, keepdims=1)
+            inv = g.op("Min", [g.op("Reciprocal", [g.op("Sqrt", [ss], p)], p), init("max_inv", 1e12)], p)
+            x = g.op("Mul", [x, inv], p)
+        elif ls.kind == "prelu":
+            # relu(x) + alpha * min(x, 0): exactly x for x > 0 and alpha * x below.
+            neg = g.op("Mul", [init("alpha"), g.op("Min", [x, init("zero", 0.0)], p)], p)
+            x = g.op("Add", [g.op("Relu", [x], p), neg], p)
         else:
             raise ValueError(f"export: layer {ls.name!r} of kind {ls.kind!r} has no ONNX form")
     elem = onnx.helper.np_dtype_to_tensor_dtype(np.dtype(spec.dtype))

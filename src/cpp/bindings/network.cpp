@@ -14,6 +14,7 @@
 #include <type_traits>
 
 #include "bind.h"
+#include "collective.h"
 #include "convert.h"
 #include "fastnn/fpmode.h"
 #include "fastnn/gemm.h"
@@ -59,6 +60,9 @@ class PyNetwork {
   //          [gamma_regularizer, beta_regularizer]
   //   layer_normalization: epsilon, center, scale, initializers, [gamma_regularizer,
   //   beta_regularizer]
+  //   normalization: invert        rescaling: scale, offset        unit_normalization: -
+  //   gaussian_noise: stddev       gaussian_dropout, alpha_dropout: rate
+  //   prelu: alpha_initializer, [alpha_regularizer]
   void add_layer(const std::string& kind, const py::dict& attrs) {
     auto reg = [&](const char* name, ParamSpec& p) {
       if (!attrs.contains(name) || attrs[name].is_none()) return;
@@ -113,10 +117,39 @@ class PyNetwork {
       apply_inits(*l, attr_of(attrs, kind, "initializers").cast<py::list>());
       reg_named(*l);
       net_.add_layer(std::move(l));
+    } else if (kind == "normalization") {
+      auto l = std::make_unique<Standardize<T>>(net_.output_dim(),
+                                                attr_of(attrs, kind, "invert").cast<bool>());
+      net_.add_layer(std::move(l));
+    } else if (kind == "rescaling") {
+      const double scale = attr_of(attrs, kind, "scale").cast<double>();
+      const double offset = attr_of(attrs, kind, "offset").cast<double>();
+      if (!std::isfinite(scale) || !std::isfinite(offset))
+        throw ValueError("rescaling: scale and offset must be finite");
+      net_.add_layer(std::make_unique<Rescale<T>>(net_.output_dim(), scale, offset));
+    } else if (kind == "gaussian_noise" || kind == "gaussian_dropout" || kind == "alpha_dropout") {
+      const char* name = kind == "gaussian_noise" ? "stddev" : "rate";
+      const double p = attr_of(attrs, kind, name).cast<double>();
+      const bool ok = kind == "gaussian_noise" ? (p >= 0 && std::isfinite(p)) : (p >= 0 && p < 1);
+      if (!ok) throw ValueError(kind + ": " + name + " out of range");
+      const NoiseKind nk = kind == "gaussian_noise"     ? NoiseKind::GaussianNoise
+                           : kind == "gaussian_dropout" ? NoiseKind::GaussianDropout
+                                                        : NoiseKind::AlphaDropout;
+      net_.add_layer(std::make_unique<Noise<T>>(net_.output_dim(), nk, p));
+    } else if (kind == "unit_normalization") {
+      net_.add_layer(std::make_unique<UnitNorm<T>>(net_.output_dim()));
+    } else if (kind == "prelu") {
+      auto l = std::make_unique<PReLU<T>>(net_.output_dim());
+      l->params[0].init =
+          to_initializer(attr_of(attrs, kind, "alpha_initializer"), &l->params[0].seed);
+      reg("alpha_regularizer", l->params[0]);
+      net_.add_layer(std::move(l));
     } else {
       throw ValueError(
           "add_layer: kind must be one of 'dense', 'activation', 'dropout', "
-          "'batch_normalization', 'layer_normalization', got '" +
+          "'batch_normalization', 'layer_normalization', 'normalization', 'rescaling', "
+          "'gaussian_noise', 'gaussian_dropout', 'alpha_dropout', 'unit_normalization', "
+          "'prelu', got '" +
           kind + "'");
     }
   }
@@ -291,6 +324,16 @@ class PyNetwork {
     return py::make_tuple(r.loss_sum, r.samples, r.batches, r.last_batch_loss, r.nonfinite, pred);
   }
 
+  // Data parallelism: shard_rows 0 turns sharded steps off; comm None: one process.
+  void set_sharding(size_t shard_rows, const py::object& comm) {
+    std::unique_ptr<PyCollective> c;
+    if (!comm.is_none()) c = std::make_unique<PyCollective>(comm);
+    auto lk = lock_nogil<std::unique_lock<std::shared_mutex>>(net_.mutex());
+    trainer_.set_sharding(shard_rows, c.get());
+    std::swap(collective_, c);
+    lk.unlock();
+  }
+
   py::array_t<T> predict(const Arr<T>& X) {
     size_t n;
     const T* x = rows_of(X, net_.input_dim(), "x", &n);
@@ -397,6 +440,7 @@ class PyNetwork {
   }
   Network<T> net_;
   Trainer<T> trainer_;
+  std::unique_ptr<PyCollective> collective_;
 };
 
 template <typename T>
@@ -432,6 +476,11 @@ void bind_network(py::module_& m, const char* name) {
       .def_property(
           "iterations", [](N& n) { return n.trainer().optimizer().iterations(); },
           [](N& n, int64_t it) { n.trainer().optimizer().set_iterations(it); })
+      .def_property(
+          "small_step", [](N& n) { return n.trainer().small_step(); },
+          [](N& n, bool on) { n.trainer().set_small_step(on); })
+      .def_property_readonly("small_step_used",
+                             [](N& n) { return n.trainer().small_step_used(); })
       .def_property_readonly("optimizer_scalar",
                              [](N& n) { return n.trainer().optimizer().scalar_state(); })
       .def("current_learning_rate",
@@ -452,7 +501,13 @@ void bind_network(py::module_& m, const char* name) {
       .def("loss_cached", &N::loss_cached)
       .def("backward_cached", &N::backward_cached)
       .def("zero_grad", &N::zero_grad)
-      .def("apply_gradients", &N::apply_gradients);
+      .def("apply_gradients", &N::apply_gradients)
+      .def("set_sharding", &N::set_sharding, py::arg("shard_rows"), py::arg("comm"))
+      .def_static("shard_layout", [](size_t rows, size_t full_rows, size_t shard_rows,
+                                     size_t ranks) {
+        ShardLayout l = Trainer<T>::shard_layout(rows, full_rows, shard_rows, ranks);
+        return py::make_tuple(l.shards, l.slots, l.blocks, l.block_slots, l.blocks_per_rank);
+      });
 }
 
 }  // namespace

@@ -1,8 +1,13 @@
 // fastnn._testing: entry points only the tests use (the thread's floating-point control word),
 // kept out of the production module fastnn._core.
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "bind.h"
+#include "fastnn/backend.h"
 #include "fastnn/fpmode.h"
 
 namespace fastnn_py {
@@ -15,6 +20,22 @@ void bind_testing(py::module_& m) {
   m.def("fp_control", []() { return fp_control(); });
   m.def("set_fp_control", [](uint64_t v) { set_fp_control(v); });
   m.def("fp_flush_bits", []() { return kFlushDenormalBits; });
+  // The CPU backend's memory seam, end to end: values uploaded into one backend array, copied to a
+  // second, downloaded (the path a device backend's arenas take), with the first `zeroed` cleared.
+  m.def("cpu_memory_roundtrip", [](py::array_t<double, py::array::c_style | py::array::forcecast> a,
+                                   size_t zeroed) {
+    const Backend<double>& be = cpu_backend<double>();
+    const size_t n = size_t(a.size());
+    DeviceArray<double> src(be, n), dst(be, n);
+    src.upload(a.data(), n);
+    be.copy(dst.data(), src.data(), n * sizeof(double));
+    if (zeroed) be.fill_zero(dst.data(), std::min(zeroed, n) * sizeof(double));
+    be.synchronize();
+    py::array_t<double> out(n);
+    dst.download(out.mutable_data(), n);
+    return py::make_tuple(out, be.host_memory(),
+                          n == 0 || reinterpret_cast<uintptr_t>(src.data()) % 64 == 0);
+  });
 }
 
 }  // namespace fastnn_py

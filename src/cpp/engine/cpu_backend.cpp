@@ -1,12 +1,18 @@
 // The CPU backend: the engine's own GEMM, the activation and loss loops, the gather, the optimizer
 // loops; the thread pool where the work is large enough to share.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <type_traits>
 
 #include "fastnn/backend.h"
 #include "fastnn/common.h"
 #include "fastnn/threadpool.h"
+
+#if defined(_WIN32)
+#include <malloc.h>
+#endif
 
 namespace fastnn {
 namespace {
@@ -15,6 +21,41 @@ template <typename T>
 class CpuBackend final : public Backend<T> {
  public:
   const char* name() const override { return "cpu"; }
+
+  // Memory: the host's. Copies are plain memcpy, complete on return.
+  bool host_memory() const override { return true; }
+  void* allocate(size_t bytes) const override {
+    if (bytes == 0) return nullptr;
+    void* p = nullptr;
+    const size_t rounded = (bytes + 63) / 64 * 64;
+#if defined(_WIN32)
+    p = _aligned_malloc(rounded, 64);
+#else
+    if (posix_memalign(&p, 64, rounded) != 0) p = nullptr;
+#endif
+    if (!p) throw std::bad_alloc();
+    return p;
+  }
+  void release(void* p) const noexcept override {
+#if defined(_WIN32)
+    _aligned_free(p);
+#else
+    std::free(p);
+#endif
+  }
+  void copy_from_host(void* dst, const void* src, size_t bytes) const override {
+    if (bytes) std::memmove(dst, src, bytes);
+  }
+  void copy_to_host(void* dst, const void* src, size_t bytes) const override {
+    if (bytes) std::memmove(dst, src, bytes);
+  }
+  void copy(void* dst, const void* src, size_t bytes) const override {
+    if (bytes) std::memmove(dst, src, bytes);
+  }
+  void fill_zero(void* dst, size_t bytes) const override {
+    if (bytes) std::memset(dst, 0, bytes);
+  }
+  void synchronize() const override {}
 
   void gemm(bool ta, bool tb, size_t M, size_t N, size_t K, const T* A, size_t lda, const T* B,
             size_t ldb, T beta, T* C, size_t ldc, const Epilogue<T>* ep,

@@ -1,5 +1,6 @@
 // Layers: Dense (GEMM with fused bias and activation), Activation, Dropout, BatchNormalization,
-// LayerNormalization. See layers.h for the contract.
+// LayerNormalization, and Keras's per-feature layers (Normalization, Rescaling, the noise layers,
+// UnitNormalization, PReLU). See layers.h for the contract.
 #include "fastnn/layers.h"
 
 #include <algorithm>
@@ -175,6 +176,18 @@ void Dropout<T>::forward(const LayerCtx<T>& c, const T* x, size_t rows, T* out, 
     return;
   }
   const T scale = T(1.0 / (1.0 - rate_));
+  if (c.row_streams) {
+    const size_t d = this->out_;
+    for (size_t r = 0; r < rows; ++r) {
+      Rng g(c.row_key ^ (0x9E3779B97F4A7C15ull * uint64_t(c.row0 + r + 1)));
+      for (size_t j = r * d; j < (r + 1) * d; ++j) {
+        T m = g.uniform() >= rate_ ? scale : T(0);
+        aux[j] = m;
+        out[j] = x[j] * m;
+      }
+    }
+    return;
+  }
   for (size_t i = 0; i < n; ++i) {
     T m = c.rng->uniform() >= rate_ ? scale : T(0);
     aux[i] = m;
@@ -405,6 +418,202 @@ void LayerNorm<T>::backward(const LayerCtx<T>& c, const T*, const T*, const T* a
   apply_dx_epilogue(dx_ep, dx, rows, d);
 }
 
+// -------------------------------------------------------------------------------- Normalization
+template <typename T>
+Standardize<T>::Standardize(size_t dim, bool invert) : Layer<T>(dim, dim), invert_(invert) {
+  add_param(this->params, "mean", dim, false, InitKind::Zeros);
+  add_param(this->params, "variance", dim, false, InitKind::Ones);
+  add_param(this->params, "count", 1, false, InitKind::Zeros);
+}
+
+template <typename T>
+T Standardize<T>::factor(const LayerCtx<T>& c, size_t j) const {
+  const T* var = c.params + this->params[1].offset;
+  const double sd = std::max(std::sqrt(double(var[j])), 1e-7);  // Keras's backend.epsilon()
+  return T(invert_ ? sd : 1.0 / sd);
+}
+
+template <typename T>
+void Standardize<T>::forward(const LayerCtx<T>& c, const T* x, size_t rows, T* out, T*, bool) {
+  const size_t d = this->out_;
+  const T* mean = c.params + this->params[0].offset;
+  for (size_t j = 0; j < d; ++j) {
+    const T f = factor(c, j), m = mean[j];
+    for (size_t r = 0; r < rows; ++r)
+      out[r * d + j] = invert_ ? m + x[r * d + j] * f : (x[r * d + j] - m) * f;
+  }
+}
+
+template <typename T>
+void Standardize<T>::backward(const LayerCtx<T>& c, const T*, const T*, const T*, T* dout, bool,
+                              T* dx, const Epilogue<T>* dx_ep, size_t rows, bool) {
+  if (!dx) return;
+  const size_t d = this->out_;
+  for (size_t j = 0; j < d; ++j) {
+    const T f = factor(c, j);
+    for (size_t r = 0; r < rows; ++r) dx[r * d + j] = dout[r * d + j] * f;
+  }
+  apply_dx_epilogue(dx_ep, dx, rows, d);
+}
+
+// ------------------------------------------------------------------------------------ Rescaling
+template <typename T>
+void Rescale<T>::forward(const LayerCtx<T>&, const T* x, size_t rows, T* out, T*, bool) {
+  const T s = T(scale_), o = T(offset_);
+  const size_t n = rows * this->out_;
+  for (size_t i = 0; i < n; ++i) out[i] = x[i] * s + o;
+}
+
+template <typename T>
+void Rescale<T>::backward(const LayerCtx<T>&, const T*, const T*, const T*, T* dout, bool, T* dx,
+                          const Epilogue<T>* dx_ep, size_t rows, bool) {
+  if (!dx) return;
+  const T s = T(scale_);
+  const size_t n = rows * this->out_;
+  for (size_t i = 0; i < n; ++i) dx[i] = dout[i] * s;
+  apply_dx_epilogue(dx_ep, dx, rows, this->out_);
+}
+
+// --------------------------------------------------------------------------------- noise layers
+template <typename T>
+void Noise<T>::forward(const LayerCtx<T>& c, const T* x, size_t rows, T* out, T* aux,
+                       bool training) {
+  const size_t n = rows * this->out_;
+  last_training_ = training && p_ > 0;
+  if (!last_training_) {
+    std::memcpy(out, x, sizeof(T) * n);
+    if (aux) std::fill(aux, aux + n, T(1));
+    return;
+  }
+  switch (kind_) {
+    case NoiseKind::GaussianNoise:
+      for (size_t i = 0; i < n; ++i) out[i] = x[i] + T(p_ * c.rng->normal());
+      break;
+    case NoiseKind::GaussianDropout: {
+      const double sd = std::sqrt(p_ / (1.0 - p_));
+      for (size_t i = 0; i < n; ++i) {
+        const T m = T(1.0 + sd * c.rng->normal());
+        aux[i] = m;
+        out[i] = x[i] * m;
+      }
+      break;
+    }
+    case NoiseKind::AlphaDropout: {
+      const double alpha = 1.6732632423543772848170429916717;
+      const double scale = 1.0507009873554804934193349852946;
+      const double alpha_p = -alpha * scale;
+      const double a = 1.0 / std::sqrt((1.0 - p_) * (1.0 + p_ * alpha_p * alpha_p));
+      const double b = -a * alpha_p * p_;
+      const T ta = T(a), tb = T(b), dropped = T(a * alpha_p + b);
+      for (size_t i = 0; i < n; ++i) {
+        const bool kept = c.rng->uniform() >= p_;
+        aux[i] = kept ? ta : T(0);
+        out[i] = kept ? ta * x[i] + tb : dropped;
+      }
+      break;
+    }
+  }
+}
+
+template <typename T>
+void Noise<T>::backward(const LayerCtx<T>&, const T*, const T*, const T* aux, T* dout, bool,
+                        T* dx, const Epilogue<T>* dx_ep, size_t rows, bool) {
+  if (!dx) return;
+  const size_t n = rows * this->out_;
+  if (kind_ == NoiseKind::GaussianNoise || !aux)
+    std::memcpy(dx, dout, sizeof(T) * n);
+  else
+    for (size_t i = 0; i < n; ++i) dx[i] = dout[i] * aux[i];
+  apply_dx_epilogue(dx_ep, dx, rows, this->out_);
+}
+
+// ---------------------------------------------------------------------------- UnitNormalization
+template <typename T>
+void UnitNorm<T>::forward(const LayerCtx<T>&, const T* x, size_t rows, T* out, T* aux, bool) {
+  const size_t d = this->out_;
+  for (size_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * d;
+    double ss = 0;
+    for (size_t j = 0; j < d; ++j) ss += double(xr[j]) * double(xr[j]);
+    // Keras: min(rsqrt(sum of squares), 1 / epsilon) with epsilon 1e-12.
+    const bool clamped = !(ss > 1e-24);
+    const double inv = clamped ? 1e12 : 1.0 / std::sqrt(ss);
+    for (size_t j = 0; j < d; ++j) out[r * d + j] = T(double(xr[j]) * inv);
+    if (aux) {
+      aux[2 * r] = T(inv);
+      aux[2 * r + 1] = T(clamped ? 1 : 0);
+    }
+  }
+}
+
+template <typename T>
+void UnitNorm<T>::backward(const LayerCtx<T>&, const T*, const T* out, const T* aux, T* dout,
+                           bool, T* dx, const Epilogue<T>* dx_ep, size_t rows, bool) {
+  if (!dx) return;
+  const size_t d = this->out_;
+  for (size_t r = 0; r < rows; ++r) {
+    const T* g = dout + r * d;
+    const T* y = out + r * d;
+    const double inv = double(aux[2 * r]);
+    double gy = 0;
+    if (aux[2 * r + 1] == T(0))
+      for (size_t j = 0; j < d; ++j) gy += double(g[j]) * double(y[j]);
+    for (size_t j = 0; j < d; ++j) dx[r * d + j] = T(inv * (double(g[j]) - double(y[j]) * gy));
+  }
+  apply_dx_epilogue(dx_ep, dx, rows, d);
+}
+
+// ---------------------------------------------------------------------------------------- PReLU
+template <typename T>
+PReLU<T>::PReLU(size_t dim) : Layer<T>(dim, dim) {
+  add_param(this->params, "alpha", dim, true, InitKind::Zeros);
+}
+
+template <typename T>
+void PReLU<T>::forward(const LayerCtx<T>& c, const T* x, size_t rows, T* out, T*, bool) {
+  const size_t d = this->out_;
+  const T* alpha = c.params + this->params[0].offset;
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t j = 0; j < d; ++j) {
+      const T v = x[r * d + j];
+      out[r * d + j] = v > T(0) ? v : alpha[j] * v;
+    }
+}
+
+template <typename T>
+void PReLU<T>::backward(const LayerCtx<T>& c, const T* x, const T*, const T*, T* dout, bool,
+                        T* dx, const Epilogue<T>* dx_ep, size_t rows, bool accumulate) {
+  const size_t d = this->out_;
+  const T* alpha = c.params + this->params[0].offset;
+  if (this->trainable && c.param_grads) {
+    T* da = c.grads + this->params[0].offset;
+    if (!accumulate) std::fill(da, da + d, T(0));
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t j = 0; j < d; ++j) {
+        const T v = x[r * d + j];
+        if (v < T(0)) da[j] += dout[r * d + j] * v;
+      }
+  }
+  if (!dx) return;
+  // The derivative at exactly 0 is 0 on both sides (relu(x) - alpha * relu(-x), as Keras writes it).
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t j = 0; j < d; ++j) {
+      const T v = x[r * d + j];
+      dx[r * d + j] = v > T(0) ? dout[r * d + j] : v < T(0) ? alpha[j] * dout[r * d + j] : T(0);
+    }
+  apply_dx_epilogue(dx_ep, dx, rows, d);
+}
+
+template class Standardize<float>;
+template class Standardize<double>;
+template class Rescale<float>;
+template class Rescale<double>;
+template class Noise<float>;
+template class Noise<double>;
+template class UnitNorm<float>;
+template class UnitNorm<double>;
+template class PReLU<float>;
+template class PReLU<double>;
 template class Dense<float>;
 template class Dense<double>;
 template class ActivationLayer<float>;

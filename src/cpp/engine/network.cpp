@@ -160,6 +160,9 @@ template <typename T>
 const T* Network<T>::forward(Workspace<T>& ws, const T* x, size_t rows, bool training,
                              ThreadPool* pool) {
   LayerCtx<T> c{params_.data(), grads_.data(), pool, &rng_, backend_, bf16_};
+  c.row_streams = row_streams_;
+  c.row_key = row_key_;
+  c.row0 = row0_;
   const T* in = x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     T* aux = ws.aux[i].empty() ? nullptr : ws.aux[i].data();
@@ -178,8 +181,8 @@ const T* Network<T>::loss_input(const Workspace<T>& ws, const T* x) const {
 
 template <typename T>
 const T* Network<T>::backward(Workspace<T>& ws, const T* x, size_t rows, bool preact,
-                              const BackwardFlags& f, ThreadPool* pool) {
-  LayerCtx<T> c{params_.data(), grads_.data(), pool, &rng_, backend_, bf16_};
+                              const BackwardFlags& f, ThreadPool* pool, T* grads_out) {
+  LayerCtx<T> c{params_.data(), grads_out ? grads_out : grads_.data(), pool, &rng_, backend_, bf16_};
   c.param_grads = f.param_grads;
   c.training = f.training;
   const bool accumulate = f.accumulate;

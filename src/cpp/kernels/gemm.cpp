@@ -100,6 +100,39 @@ void gemm(bool ta, bool tb, size_t M, size_t N, size_t K, const T* A, size_t lda
   table_fn(table(), C)(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, ep, pool);
 }
 
+static const SmallGemmFns<float>& small_fns(const GemmKernelTable* t, const float*) {
+  return t->small_f;
+}
+static const SmallGemmFns<double>& small_fns(const GemmKernelTable* t, const double*) {
+  return t->small_d;
+}
+
+bool small_gemm_available() {
+  const GemmKernelTable* t = table();
+  return t->small_f.nn && t->small_d.nn;
+}
+
+template <typename T>
+void small_gemm_nn(size_t M, size_t N, size_t K, const T* A, size_t lda, const int64_t* rows,
+                   const T* B, size_t ldb, const T* bias, bool relu, T* C, size_t ldc) {
+  small_fns(table(), C).nn(M, N, K, A, lda, rows, B, ldb, bias, relu, C, ldc);
+}
+
+template <typename T>
+void small_gemm_tn(size_t M, size_t N, size_t K, const T* A, size_t lda, const int64_t* rows,
+                   const T* B, size_t ldb, T* C, size_t ldc, T* sums) {
+  small_fns(table(), C).tn(M, N, K, A, lda, rows, B, ldb, C, ldc, sums);
+}
+
+template void small_gemm_nn<float>(size_t, size_t, size_t, const float*, size_t, const int64_t*,
+                                   const float*, size_t, const float*, bool, float*, size_t);
+template void small_gemm_nn<double>(size_t, size_t, size_t, const double*, size_t, const int64_t*,
+                                    const double*, size_t, const double*, bool, double*, size_t);
+template void small_gemm_tn<float>(size_t, size_t, size_t, const float*, size_t, const int64_t*,
+                                   const float*, size_t, float*, size_t, float*);
+template void small_gemm_tn<double>(size_t, size_t, size_t, const double*, size_t, const int64_t*,
+                                    const double*, size_t, double*, size_t, double*);
+
 namespace {
 
 // Decided once per process (a function-local static is initialised exactly once, thread-safely):

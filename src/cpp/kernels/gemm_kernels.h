@@ -7,6 +7,7 @@
 // over a small SIMD abstraction (gemm_simd.h).
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include "fastnn/gemm.h"
 
 namespace fastnn {
@@ -16,12 +17,24 @@ using GemmFn = void (*)(bool trans_a, bool trans_b, size_t M, size_t N, size_t K
                         size_t lda, const T* B, size_t ldb, T beta, T* C, size_t ldc,
                         const Epilogue<T>* ep, ThreadPool* pool);
 
+// The unpacked products of the fused small-network step (gemm.h: small_gemm_nn, small_gemm_tn).
+template <typename T>
+struct SmallGemmFns {
+  void (*nn)(size_t M, size_t N, size_t K, const T* A, size_t lda, const int64_t* rows, const T* B,
+             size_t ldb, const T* bias, bool relu, T* C, size_t ldc) = nullptr;
+  void (*tn)(size_t M, size_t N, size_t K, const T* A, size_t lda, const int64_t* rows, const T* B,
+             size_t ldb, T* C, size_t ldc, T* sums) = nullptr;
+};
+
 struct GemmKernelTable {
   const char* name;       // "generic", "avx2", "avx512"
   GemmFn<float> sgemm;
   GemmFn<double> dgemm;
   // Register tile (rows x cols) of the packed micro-kernels, for benchmarks and tests.
   int mr_f, nr_f, mr_d, nr_d;
+  // The same arithmetic without packing, for the fused small-network step.
+  SmallGemmFns<float> small_f;
+  SmallGemmFns<double> small_d;
 };
 
 // Always present.

@@ -9,6 +9,7 @@
 #define FASTNN_KNS kern_avx2
 #include "gemm_simd.h"
 #include "gemm_transpose.h"
+#include "gemm_small.h"
 
 namespace fastnn {
 namespace kern_avx2 {
@@ -209,8 +210,14 @@ struct PolicyD : SimdKernels<VD, 6, 2> {
   static constexpr int SMALL_ROWS = 12;
 };
 
-const GemmKernelTable kTable = {"avx2", &Driver<PolicyF>::gemm, &Driver<PolicyD>::gemm,
-                                PolicyF::MR, PolicyF::NR, PolicyD::MR, PolicyD::NR};
+// Small products: 16 registers, so 8 rows of one vector, 4 of two, 3 of three, 2 of four.
+constexpr int small_rows(int nv) { return nv == 1 ? 8 : nv == 2 ? 4 : nv == 3 ? 3 : 2; }
+using SmallF = SmallGemm<VF, 8, 4, &small_rows>;
+using SmallD = SmallGemm<VD, 8, 4, &small_rows>;
+
+const GemmKernelTable kTable = {"avx2",      &Driver<PolicyF>::gemm, &Driver<PolicyD>::gemm,
+                                PolicyF::MR, PolicyF::NR,            PolicyD::MR,
+                                PolicyD::NR, SmallF::fns(),          SmallD::fns()};
 
 }  // namespace kern_avx2
 

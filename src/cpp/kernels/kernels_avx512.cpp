@@ -7,6 +7,7 @@
 #define FASTNN_KNS kern_avx512
 #include "gemm_simd.h"
 #include "gemm_transpose.h"
+#include "gemm_small.h"
 
 namespace fastnn {
 namespace kern_avx512 {
@@ -87,8 +88,15 @@ struct PolicyD : SimdKernels<VD, 12, 2> {
   static constexpr int SMALL_ROWS = 12;
 };
 
-const GemmKernelTable kTable = {"avx512", &Driver<PolicyF>::gemm, &Driver<PolicyD>::gemm,
-                                PolicyF::MR, PolicyF::NR, PolicyD::MR, PolicyD::NR};
+// Small products: 8 rows of one vector, 6 of two, 4 of three or four (at most 16 accumulators,
+// so that the B vectors and the column sums stay in registers too).
+constexpr int small_rows(int nv) { return nv == 1 ? 8 : nv == 2 ? 6 : 4; }
+using SmallF = SmallGemm<VF, 8, 4, &small_rows>;
+using SmallD = SmallGemm<VD, 8, 4, &small_rows>;
+
+const GemmKernelTable kTable = {"avx512",     &Driver<PolicyF>::gemm, &Driver<PolicyD>::gemm,
+                                PolicyF::MR,  PolicyF::NR,            PolicyD::MR,
+                                PolicyD::NR,  SmallF::fns(),          SmallD::fns()};
 
 }  // namespace kern_avx512
 

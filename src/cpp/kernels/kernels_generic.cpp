@@ -6,6 +6,7 @@
 
 #define FASTNN_KNS kern_generic
 #include "gemm_driver.h"
+#include "gemm_small.h"
 
 // GCC vectorises the k loop of the small-path tile across iterations (shuffles everywhere); the
 // loops over the tile's columns vectorise far better on their own.
@@ -114,8 +115,29 @@ struct GenericPolicy : PackDefault<T_, NR_, MR_> {
 using PolicyF = GenericPolicy<float, 4, 8, 256, 128, 4096>;
 using PolicyD = GenericPolicy<double, 4, 4, 256, 64, 4096>;
 
-const GemmKernelTable kTable = {"generic", &Driver<PolicyF>::gemm, &Driver<PolicyD>::gemm,
-                                PolicyF::MR, PolicyF::NR, PolicyD::MR, PolicyD::NR};
+// One-lane "vectors" for the small products: acc + a*b as two roundings, like the tiles above.
+template <typename T_>
+struct Scalar {
+  using T = T_;
+  using R = T_;
+  static constexpr int W = 1;
+  static R zero() { return T(0); }
+  static R bcast(const T* p) { return *p; }
+  static R fma(R a, R b, R c) { return c + a * b; }
+  static R add(R a, R b) { return a + b; }
+  static R relu(R x) { return (T(0) > x) ? T(0) : x; }
+  static R loadn(const T* p, int n) { return n > 0 ? *p : T(0); }
+  static void storen(T* p, R v, int n) {
+    if (n > 0) *p = v;
+  }
+};
+constexpr int small_rows(int) { return 4; }
+using SmallF = SmallGemm<Scalar<float>, 4, 4, &small_rows>;
+using SmallD = SmallGemm<Scalar<double>, 4, 4, &small_rows>;
+
+const GemmKernelTable kTable = {"generic",   &Driver<PolicyF>::gemm, &Driver<PolicyD>::gemm,
+                                PolicyF::MR, PolicyF::NR,            PolicyD::MR,
+                                PolicyD::NR, SmallF::fns(),          SmallD::fns()};
 
 }  // namespace kern_generic
 

@@ -3,12 +3,17 @@
 // the arithmetic only through this interface, so a GPU backend can stand beside the CPU one and
 // run the same plan (sharing the per-element formulas of math/).
 //
+// Memory: a backend allocates the memory its operations address (DeviceMemory below: host memory
+// for the CPU backend, device memory for a GPU one) and copies between it and the host, so arenas,
+// workspaces and a device-resident data set can live where the backend computes.
+//
 // Pointers are to memory the backend can address (host memory for the CPU backend). Every
 // operation keeps the determinism contract of gemm.h: a result element never depends on how rows
 // are split into blocks or on the number of threads. `pool` may be null (run on the caller only).
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <vector>
 
 #include "fastnn/activations.h"
@@ -34,8 +39,80 @@ struct GatherArgs {
   T *x = nullptr, *y = nullptr, *w = nullptr;  // destinations (w unused when W is null)
 };
 
+// Allocation and copies for one backend's memory. Copies are ordered with the backend's own work
+// (a device backend queues them on its stream); synchronize() waits until all of it is done, so
+// host memory given to copy_to_host may be read after it. Allocation failures throw.
+class DeviceMemory {
+ public:
+  virtual ~DeviceMemory() = default;
+  // True when the memory is ordinary host memory (the CPU backend).
+  virtual bool host_memory() const = 0;
+  // At least `bytes` bytes, 64-byte aligned (null for 0 bytes).
+  virtual void* allocate(size_t bytes) const = 0;
+  virtual void release(void* p) const noexcept = 0;
+  virtual void copy_from_host(void* dst, const void* host_src, size_t bytes) const = 0;
+  virtual void copy_to_host(void* host_dst, const void* src, size_t bytes) const = 0;
+  virtual void copy(void* dst, const void* src, size_t bytes) const = 0;
+  virtual void fill_zero(void* dst, size_t bytes) const = 0;
+  virtual void synchronize() const = 0;
+};
+
+// An array of n values of T in a backend's memory (owned; moves, never copies).
 template <typename T>
-class Backend {
+class DeviceArray {
+ public:
+  DeviceArray() = default;
+  DeviceArray(const DeviceMemory& mem, size_t n)
+      : mem_(&mem), n_(n), p_(static_cast<T*>(mem.allocate(n * sizeof(T)))) {}
+  DeviceArray(DeviceArray&& o) noexcept : mem_(o.mem_), n_(o.n_), p_(o.p_) {
+    o.p_ = nullptr;
+    o.n_ = 0;
+  }
+  DeviceArray& operator=(DeviceArray&& o) noexcept {
+    if (this != &o) {
+      reset();
+      mem_ = o.mem_;
+      n_ = o.n_;
+      p_ = o.p_;
+      o.p_ = nullptr;
+      o.n_ = 0;
+    }
+    return *this;
+  }
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+  ~DeviceArray() { reset(); }
+
+  T* data() const { return p_; }
+  size_t size() const { return n_; }
+  void upload(const T* host, size_t n, size_t at = 0) const {
+    check(at, n);
+    if (n) mem_->copy_from_host(p_ + at, host, n * sizeof(T));
+  }
+  void download(T* host, size_t n, size_t at = 0) const {
+    check(at, n);
+    if (n) mem_->copy_to_host(host, p_ + at, n * sizeof(T));
+  }
+  void zero() const {
+    if (n_) mem_->fill_zero(p_, n_ * sizeof(T));
+  }
+  void reset() noexcept {
+    if (p_) mem_->release(p_);
+    p_ = nullptr;
+    n_ = 0;
+  }
+
+ private:
+  void check(size_t at, size_t n) const {
+    if (at > n_ || n > n_ - at) throw std::out_of_range("DeviceArray: copy past the end");
+  }
+  const DeviceMemory* mem_ = nullptr;
+  size_t n_ = 0;
+  T* p_ = nullptr;
+};
+
+template <typename T>
+class Backend : public DeviceMemory {
  public:
   virtual ~Backend() = default;
   virtual const char* name() const = 0;

@@ -16,6 +16,7 @@
 //    Bias (if any) is added first, then `fn` (if any) is called on the block.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include "fastnn/common.h"
 
 namespace fastnn {
@@ -37,6 +38,21 @@ template <typename T>
 void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, const T* A, size_t lda,
           const T* B, size_t ldb, T beta, T* C, size_t ldc, const Epilogue<T>* ep = nullptr,
           ThreadPool* pool = nullptr);
+
+// Unpacked products for the fused small-network step (operands that fit in L1/L2), with exactly
+// the per-element arithmetic of gemm on the same kernel path (so the same bits), no packing, no
+// threads. Row i of A' is A + (rows ? rows[i] : i) * lda (a gather by index costs nothing extra).
+//   small_gemm_nn: C[M,N] = A'[M,K] B[K,N] (+ bias) (relu: (0 > x) ? 0 : x), B row-major (ldb).
+//   small_gemm_tn: C[M,N] = A'^T B with A' K x M, B K x N (ldb); when sums is not null, also
+//                  sums[j] = 0 + B[0,j] + B[1,j] + ... in order (Backend::column_sums).
+// small_gemm_available: false where the kernel path in use has no such products (call gemm).
+bool small_gemm_available();
+template <typename T>
+void small_gemm_nn(size_t M, size_t N, size_t K, const T* A, size_t lda, const int64_t* rows,
+                   const T* B, size_t ldb, const T* bias, bool relu, T* C, size_t ldc);
+template <typename T>
+void small_gemm_tn(size_t M, size_t N, size_t K, const T* A, size_t lda, const int64_t* rows,
+                   const T* B, size_t ldb, T* C, size_t ldc, T* sums);
 
 // Mixed precision: op(A) and op(B) rounded to bfloat16 (to nearest even), products accumulated in
 // float32, C and the epilogue as in gemm. The k-sum of an element is a fixed sequence over k that

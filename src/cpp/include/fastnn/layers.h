@@ -51,6 +51,12 @@ struct LayerCtx {
   // the forward pass being differentiated (BatchNorm: batch or moving statistics).
   bool param_grads = true;
   bool training = true;
+  // Sharded (data-parallel) steps: dropout draws row r's mask from its own stream, seeded by
+  // (row_key, row0 + r), so a row's mask depends on its place in the global batch, never on the
+  // rank or shard that computes it. Off: masks come from `rng`, element after element.
+  bool row_streams = false;
+  uint64_t row_key = 0;
+  size_t row0 = 0;
 };
 
 // Context of the epilogue that turns dL/da into dL/dz inside the GEMM producing dL/da.
@@ -197,6 +203,93 @@ class LayerNorm final : public Layer<T> {
   double eps_;
   bool center_, scale_;
   int gamma_ = -1, beta_ = -1;
+};
+
+// Keras Normalization over the features: (x - mean) / max(sqrt(variance), 1e-7), or, inverted,
+// mean + x * max(sqrt(variance), 1e-7). mean, variance and count (the samples adapt() saw) are
+// non-trainable variables; nothing is learned, the layer only passes gradients through.
+template <typename T>
+class Standardize final : public Layer<T> {
+ public:
+  Standardize(size_t dim, bool invert);
+  const char* kind() const override { return "Normalization"; }
+  void forward(const LayerCtx<T>& c, const T* x, size_t rows, T* out, T* aux,
+               bool training) override;
+  void backward(const LayerCtx<T>& c, const T* x, const T* out, const T* aux, T* dout,
+                bool dout_is_preact, T* dx, const Epilogue<T>* dx_ep, size_t rows,
+                bool accumulate) override;
+
+ private:
+  T factor(const LayerCtx<T>& c, size_t j) const;  // d out / d x of feature j
+  bool invert_;
+};
+
+// Keras Rescaling: x * scale + offset (scalars; no variables).
+template <typename T>
+class Rescale final : public Layer<T> {
+ public:
+  Rescale(size_t dim, double scale, double offset)
+      : Layer<T>(dim, dim), scale_(scale), offset_(offset) {}
+  const char* kind() const override { return "Rescaling"; }
+  void forward(const LayerCtx<T>& c, const T* x, size_t rows, T* out, T* aux,
+               bool training) override;
+  void backward(const LayerCtx<T>& c, const T* x, const T* out, const T* aux, T* dout,
+                bool dout_is_preact, T* dx, const Epilogue<T>* dx_ep, size_t rows,
+                bool accumulate) override;
+
+ private:
+  double scale_, offset_;
+};
+
+// Keras's training-only noise layers, drawn from the network's generator; the identity in
+// inference. GaussianNoise: x + stddev * N(0, 1). GaussianDropout: x * N(1, rate / (1 - rate)).
+// AlphaDropout: a * (kept ? x : alpha') + b with Keras's SELU constants, so that SELU activations
+// keep their mean and variance. `aux` keeps d out / d x per element.
+enum class NoiseKind { GaussianNoise, GaussianDropout, AlphaDropout };
+
+template <typename T>
+class Noise final : public Layer<T> {
+ public:
+  Noise(size_t dim, NoiseKind kind, double amount) : Layer<T>(dim, dim), kind_(kind), p_(amount) {}
+  const char* kind() const override { return "Noise"; }
+  size_t aux_cols() const override { return kind_ == NoiseKind::GaussianNoise ? 0 : this->out_; }
+  void forward(const LayerCtx<T>& c, const T* x, size_t rows, T* out, T* aux,
+               bool training) override;
+  void backward(const LayerCtx<T>& c, const T* x, const T* out, const T* aux, T* dout,
+                bool dout_is_preact, T* dx, const Epilogue<T>* dx_ep, size_t rows,
+                bool accumulate) override;
+
+ private:
+  NoiseKind kind_;
+  double p_;  // stddev (GaussianNoise) or rate
+  bool last_training_ = false;
+};
+
+// Keras UnitNormalization over each sample's features: x * min(1 / ||x||, 1e12).
+template <typename T>
+class UnitNorm final : public Layer<T> {
+ public:
+  explicit UnitNorm(size_t dim) : Layer<T>(dim, dim) {}
+  const char* kind() const override { return "UnitNormalization"; }
+  size_t aux_cols() const override { return 2; }  // 1 / ||x|| (clamped), 1 when clamped
+  void forward(const LayerCtx<T>& c, const T* x, size_t rows, T* out, T* aux,
+               bool training) override;
+  void backward(const LayerCtx<T>& c, const T* x, const T* out, const T* aux, T* dout,
+                bool dout_is_preact, T* dx, const Epilogue<T>* dx_ep, size_t rows,
+                bool accumulate) override;
+};
+
+// Keras PReLU: x if x > 0 else alpha * x, alpha a learned per-feature variable.
+template <typename T>
+class PReLU final : public Layer<T> {
+ public:
+  explicit PReLU(size_t dim);
+  const char* kind() const override { return "PReLU"; }
+  void forward(const LayerCtx<T>& c, const T* x, size_t rows, T* out, T* aux,
+               bool training) override;
+  void backward(const LayerCtx<T>& c, const T* x, const T* out, const T* aux, T* dout,
+                bool dout_is_preact, T* dx, const Epilogue<T>* dx_ep, size_t rows,
+                bool accumulate) override;
 };
 
 }  // namespace fastnn

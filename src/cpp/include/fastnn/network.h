@@ -116,8 +116,15 @@ class Network {
   // (inside ws) when flags.input_grad, else null.
   Workspace<T>& train_workspace(size_t rows);
   const T* forward(Workspace<T>& ws, const T* x, size_t rows, bool training, ThreadPool* pool);
+  // grads_out (null: grads()) receives the parameter gradients instead of the arena.
   const T* backward(Workspace<T>& ws, const T* x, size_t rows, bool preact, const BackwardFlags& f,
-                    ThreadPool* pool);
+                    ThreadPool* pool, T* grads_out = nullptr);
+  // Dropout masks per global row for the following forward passes (see LayerCtx::row_streams).
+  void set_row_streams(bool on, uint64_t key = 0, size_t row0 = 0) {
+    row_streams_ = on;
+    row_key_ = key;
+    row0_ = row0;
+  }
   const T* loss_input(const Workspace<T>& ws, const T* x) const;
   Loss effective_loss(const Loss& l, bool use_fusion) const;
 
@@ -144,6 +151,9 @@ class Network {
   Loss loss_;
   bool fused_ = false;
   Rng rng_;
+  bool row_streams_ = false;
+  uint64_t row_key_ = 0;
+  size_t row0_ = 0;
   bool bf16_ = false;
   ThreadPool* pool_ = nullptr;
   const Backend<T>* backend_ = &cpu_backend<T>();

@@ -99,6 +99,16 @@ class Optimizer {
   // One step over all trainable segments; grads may be modified (clipping).
   void step(T* params, T* grads, const std::vector<Segment>& segs);
 
+  // For a backend that runs the element-wise update itself (a device keeps the state): the next
+  // step's scalars, then the step count advanced exactly as step() does. Clipping by norm and the
+  // update are the caller's; clipping by value and weight decay use k.clip and k.wd.
+  StepScalars<T> advance_step() {
+    begin_step();
+    const StepScalars<T> k = k_;
+    end_step();
+    return k;
+  }
+
   double current_learning_rate() const { return cfg_.lr(iterations_); }
   int64_t iterations() const { return iterations_; }
   void set_iterations(int64_t it) { iterations_ = it; }

@@ -478,13 +478,14 @@ def _worker(target, n_examples, seed, case_path):
                 with open(path, "rb") as f:
                     out.append(("weights", f.read()))
             here = os.path.dirname(os.path.abspath(__file__))
-            for v1 in sorted(glob.glob(os.path.join(here, "data", "*.fastnn"))):
+            for v1 in sorted(glob.glob(os.path.join(here, "..", "saving", "data", "*.fastnn"))):
                 with open(v1, "rb") as f:
                     b = f.read()
                 out.append(("weights" if b[:8] == saving.MAGIC_WEIGHTS else "model", b))
             return out
 
         bases = base_files()
+        assert len(bases) == 8, f"expected 6 generated and 2 version-1 base files, got {len(bases)}"
 
         def split(b):
             hlen = struct.unpack("<Q", b[12:20])[0]

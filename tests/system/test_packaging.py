@@ -11,7 +11,7 @@ import venv
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PYPROJECT = os.path.join(ROOT, "pyproject.toml")
 pytestmark = pytest.mark.skipif(not os.path.exists(PYPROJECT), reason="not run from a source tree")
 

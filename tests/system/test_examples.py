@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "examples")
 pytestmark = pytest.mark.skipif(not os.path.isdir(EXAMPLES), reason="no examples/ folder beside tests/")
 
 

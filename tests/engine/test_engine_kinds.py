@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import _core, _testing, activations, initializers, losses, optimizers, schedules
+from fastnn import _core, activations, initializers, losses, optimizers, schedules
 
 
 def _members(enum):

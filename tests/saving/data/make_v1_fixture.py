@@ -1,9 +1,9 @@
-"""Writes the version-1 model file fixture (tests/data/model_v1.fastnn, weights_v1.fastnn) and what
+"""Writes the version-1 model file fixture (tests/saving/data/model_v1.fastnn, weights_v1.fastnn) and what
 the original model did after it was saved (model_v1_expected.npz).
 
 Run once with the fastnn that wrote format version 1 (before the version-2 format over ModelSpec):
-    python tests/data/make_v1_fixture.py
-The files are committed; tests/test_saving_v2.py checks that today's fastnn loads them and continues
+    python tests/saving/data/make_v1_fixture.py
+The files are committed; tests/saving/test_saving_v2.py checks that today's fastnn loads them and continues
 training bitwise as the original model did.
 """
 import os

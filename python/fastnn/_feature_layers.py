@@ -1,0 +1,320 @@
+"""Keras's per-feature layers on the engine: Normalization (with adapt()), Rescaling, the
+training-only noise layers (GaussianNoise, GaussianDropout, AlphaDropout), UnitNormalization and
+PReLU. Each is a native layer (layers.cpp) with Keras's formula, arguments and defaults; the noise
+layers draw from the model's seeded generator and are the identity in inference.
+
+Normalization keeps mean, variance and count as non-trainable variables, so they are saved with the
+model and appear in its ModelSpec; values given before the layer is built (mean=/variance=, or
+adapt() on a layer not yet in a built model) are written when the model is built.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Optional
+
+import numpy as np
+
+from . import initializers as _initializers
+from . import regularizers as _regularizers
+from .layers import Layer, _auto_name, _penalty
+
+
+def _finite(layer: str, name: str, v: Any, minimum: Optional[float] = None, below: Optional[float] = None) -> float:
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+        raise ValueError(f"{layer}: {name} must be a finite number, got {v!r}")
+    if minimum is not None and v < minimum:
+        raise ValueError(f"{layer}: {name} must be at least {minimum}, got {v!r}")
+    if below is not None and not v < below:
+        raise ValueError(f"{layer}: {name} must be below {below}, got {v!r}")
+    return float(v)
+
+
+def _feature_axis(layer: str, axis: Any) -> int:
+    ax = axis[0] if isinstance(axis, (list, tuple)) and len(axis) == 1 else axis
+    if isinstance(ax, bool) or ax not in (-1, 1):
+        raise NotImplementedError(f"{layer}: axis must be -1 (the features of flat samples), got {axis!r}; "
+                                  "other axes are outside fastnn's scope")
+    return -1
+
+
+def _features(layer: Layer, input_shape) -> int:
+    if len(input_shape) != 1:
+        raise ValueError(f"{type(layer).__name__} {layer.name!r}: expected flat samples (features,), got "
+                         f"{tuple(input_shape)}; add a Flatten layer first")
+    return int(input_shape[0])
+
+
+class Normalization(Layer):
+    """(x - mean) / max(sqrt(variance), 1e-7) per feature (Keras's Normalization; invert=True gives
+    mean + x * max(sqrt(variance), 1e-7)). mean and variance come from the arguments (a scalar or
+    one value per feature) or from adapt(data); without either they are 0 and 1."""
+
+    def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = _feature_axis("Normalization", axis)
+        if (mean is None) != (variance is None):
+            raise ValueError(f"Normalization: give both mean and variance or neither, got mean={mean!r} and "
+                             f"variance={variance!r}")
+        self.input_mean = None if mean is None else self._values("mean", mean)
+        self.input_variance = None if variance is None else self._values("variance", variance)
+        if self.input_variance is not None and (self.input_variance < 0).any():
+            raise ValueError("Normalization: variance cannot be negative")
+        if self.input_mean is not None and self.input_mean.shape != self.input_variance.shape:
+            raise ValueError(f"Normalization: mean and variance must have the same shape, got "
+                             f"{self.input_mean.shape} and {self.input_variance.shape}")
+        self.invert = bool(invert)
+        self._pending: Optional[tuple] = None   # (mean, variance, count) to write at the next build
+
+    @staticmethod
+    def _values(name: str, v: Any) -> np.ndarray:
+        try:
+            a = np.asarray(v, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"Normalization: {name} must be a number or an array of numbers, got {v!r}") from None
+        if a.ndim > 1 or not np.isfinite(a).all():
+            raise ValueError(f"Normalization: {name} must be a finite scalar or one value per feature, "
+                             f"got shape {a.shape}")
+        return a
+
+    def compute_output_shape(self, input_shape):
+        _features(self, input_shape)
+        return input_shape
+
+    _spec_kind = "normalization"
+
+    def _param_shapes(self):
+        d = _features(self, self.input_shape)
+        return [(d,), (d,), (1,)]   # count: (1,) where Keras has (), as fastnn's arrays are at least 1-D
+
+    def _variable_names(self):
+        return ["mean", "variance", "count"]
+
+    def _moving_variables(self):
+        return ("mean", "variance", "count")
+
+    def _native(self, seed_for):
+        return "normalization", {"invert": self.invert}
+
+    def _on_built(self):
+        d = self.input_shape[0]
+        values = self._pending
+        if values is None and self.input_mean is not None:
+            values = (self.input_mean, self.input_variance, 0.0)
+        if values is None:
+            return
+        mean, var, count = values
+        try:
+            mean, var = np.broadcast_to(mean, (d,)), np.broadcast_to(var, (d,))
+        except ValueError:
+            raise ValueError(f"Normalization {self.name!r}: mean and variance of shape {np.shape(mean)} do not fit "
+                             f"{d} features") from None
+        self._var("mean").assign(mean)
+        self._var("variance").assign(var)
+        self._var("count").assign(np.asarray(count, dtype=np.float64).reshape((1,)))
+        self._pending = None
+
+    def adapt(self, data, batch_size=None, steps=None):
+        """Sets mean and variance to those of `data` per feature, computed in float64 (an array of
+        shape (samples, features), or an iterable of such batches), and count to its number of
+        samples."""
+        if isinstance(data, (np.ndarray, list, tuple)) or hasattr(data, "__array__"):
+            batches = [np.asarray(data, dtype=np.float64)]
+        else:
+            try:
+                batches = [np.asarray(b[0] if isinstance(b, tuple) else b, dtype=np.float64) for b in data]
+            except TypeError:
+                raise TypeError(f"adapt: data must be an array of shape (samples, features) or an iterable of "
+                                f"such batches, got {type(data).__name__}") from None
+        if not batches:
+            raise ValueError("adapt: data holds no samples")
+        for b in batches:
+            if b.ndim != 2 or b.shape[0] == 0 or b.shape[1] != batches[0].shape[1]:
+                raise ValueError(f"adapt: expected batches of shape (samples, features), got {b.shape}")
+            if not np.isfinite(b).all():
+                raise ValueError("adapt: data contains NaN or infinite values")
+        x = np.concatenate(batches) if len(batches) > 1 else batches[0]
+        if self.input_shape is not None and (x.shape[1],) != tuple(self.input_shape):
+            raise ValueError(f"adapt: the layer takes {self.input_shape[0]} features, data has {x.shape[1]}")
+        if self._input_shape_arg is not None and (x.shape[1],) != tuple(self._input_shape_arg):
+            raise ValueError(f"adapt: the layer takes {self._input_shape_arg[0]} features, data has {x.shape[1]}")
+        self._pending = (x.mean(axis=0), x.var(axis=0), float(x.shape[0]))
+        if self.built:
+            self._on_built()
+        elif self._model is None and self._input_shape_arg is None:
+            # As in Keras, adapt() builds the layer: a model it starts knows its input shape.
+            self._input_shape_arg = (int(x.shape[1]),)
+
+    @property
+    def mean(self) -> np.ndarray:
+        """The current mean per feature."""
+        if self.built:
+            return self._var("mean").numpy()
+        if self._pending is not None:
+            return np.asarray(self._pending[0])
+        return self.input_mean
+
+    @property
+    def variance(self) -> np.ndarray:
+        """The current variance per feature."""
+        if self.built:
+            return self._var("variance").numpy()
+        if self._pending is not None:
+            return np.asarray(self._pending[1])
+        return self.input_variance
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"axis": self.axis, "invert": self.invert,
+                    "mean": None if self.input_mean is None else self.input_mean.tolist(),
+                    "variance": None if self.input_variance is None else self.input_variance.tolist()})
+        return cfg
+
+
+class Rescaling(Layer):
+    """x * scale + offset (Keras's Rescaling; scalar scale and offset)."""
+
+    _accepts_any_rank = True
+    _spec_kind = "rescaling"
+
+    def __init__(self, scale, offset=0.0, **kwargs):
+        super().__init__(**kwargs)
+        if np.ndim(scale) or np.ndim(offset):
+            raise NotImplementedError("Rescaling: per-channel scale or offset arrays are outside fastnn's scope; "
+                                      "use scalars (or Normalization(mean=..., variance=...))")
+        self.scale = _finite("Rescaling", "scale", float(scale) if isinstance(scale, np.generic) else scale)
+        self.offset = _finite("Rescaling", "offset", float(offset) if isinstance(offset, np.generic) else offset)
+
+    def _native(self, seed_for):
+        return "rescaling", {"scale": self.scale, "offset": self.offset}
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"scale": self.scale, "offset": self.offset})
+        return cfg
+
+
+class _Noise(Layer):
+    _accepts_any_rank = True
+    _arg = "rate"
+
+    def __init__(self, amount, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        cls = type(self).__name__
+        if self._arg == "rate":
+            amount = _finite(cls, "rate", amount, minimum=0.0, below=1.0)
+        else:
+            amount = _finite(cls, "stddev", amount, minimum=0.0)
+        setattr(self, self._arg, amount)
+        self.seed = seed   # kept in the configuration; the draws come from the model's generator
+
+    def _native(self, seed_for):
+        return self._spec_kind, {self._arg: getattr(self, self._arg)}
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({self._arg: getattr(self, self._arg), "seed": self.seed})
+        return cfg
+
+
+class GaussianNoise(_Noise):
+    """Adds N(0, stddev**2) noise in training; the identity in inference (Keras's GaussianNoise)."""
+
+    _spec_kind = "gaussian_noise"
+    _arg = "stddev"
+
+    def __init__(self, stddev, seed=None, **kwargs):
+        super().__init__(stddev, seed=seed, **kwargs)
+
+
+class GaussianDropout(_Noise):
+    """Multiplies by N(1, rate / (1 - rate)) noise in training; the identity in inference."""
+
+    _spec_kind = "gaussian_dropout"
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+
+
+class AlphaDropout(_Noise):
+    """Dropout that keeps SELU's self-normalization (Keras's AlphaDropout): in training, each value
+    is dropped with probability rate to SELU's negative saturation, then a * x + b restores mean
+    and variance; the identity in inference."""
+
+    _spec_kind = "alpha_dropout"
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        if noise_shape is not None:
+            raise NotImplementedError("AlphaDropout: noise_shape is not supported by fastnn")
+        super().__init__(rate, seed=seed, **kwargs)
+
+
+class UnitNormalization(Layer):
+    """Scales each sample's features to unit L2 norm: x * min(1 / ||x||, 1e12) (Keras's
+    UnitNormalization, axis -1)."""
+
+    _spec_kind = "unit_normalization"
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = _feature_axis("UnitNormalization", axis)
+
+    def compute_output_shape(self, input_shape):
+        _features(self, input_shape)
+        return input_shape
+
+    def _native(self, seed_for):
+        return "unit_normalization", {}
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg["axis"] = self.axis
+        return cfg
+
+
+class PReLU(Layer):
+    """x if x > 0 else alpha * x, with a learned alpha per feature (Keras's PReLU; alpha starts at
+    zeros)."""
+
+    _spec_kind = "prelu"
+
+    def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, alpha_constraint=None,
+                 shared_axes=None, **kwargs):
+        if kwargs.get("name") is None:
+            kwargs["name"] = _auto_name("PReLu")   # Keras spells it p_re_lu
+        super().__init__(**kwargs)
+        if alpha_constraint is not None:
+            raise NotImplementedError("PReLU: alpha_constraint is not supported by fastnn")
+        if shared_axes not in (None, [], ()):
+            raise NotImplementedError("PReLU: shared_axes is outside fastnn's scope (flat samples, one alpha "
+                                      "per feature)")
+        self.alpha_initializer = _initializers.get(alpha_initializer)
+        self.alpha_regularizer = _regularizers.get(alpha_regularizer)
+
+    def compute_output_shape(self, input_shape):
+        _features(self, input_shape)
+        return input_shape
+
+    def _param_shapes(self):
+        return [(_features(self, self.input_shape),)]
+
+    def _variable_names(self):
+        return ["alpha"]
+
+    def _native(self, seed_for):
+        return "prelu", {"alpha_initializer": self.alpha_initializer.spec(seed_for("alpha")),
+                         "alpha_regularizer": _penalty(self.alpha_regularizer)}
+
+    @property
+    def alpha(self):
+        return self._var("alpha")
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update({"alpha_initializer": _initializers.serialize(self.alpha_initializer),
+                    "alpha_regularizer": _regularizers.serialize(self.alpha_regularizer),
+                    "alpha_constraint": None, "shared_axes": None})
+        return cfg
+
+
+CLASSES = (Normalization, Rescaling, GaussianNoise, GaussianDropout, AlphaDropout, UnitNormalization, PReLU)

@@ -1,0 +1,129 @@
+// A network trained and run on one GPU: the device counterpart of the engine's Network + Trainer
+// for Dense, Activation and Dropout layers in float32. Parameters, gradients, optimizer state, the
+// workspaces and the data set live in device memory (through the memory seam); a chunk of steps
+// is queued without a host synchronisation, and the host waits once at the chunk's end for the
+// batch losses.
+//
+// Each step follows the engine's Trainer: gather by the shuffled index -> forward (cuBLASLt with
+// the bias / ReLU epilogue, other activations by a kernel over math/) -> loss and dL/d(output)
+// (from the logits for sigmoid + binary cross-entropy and softmax + categorical cross-entropy) ->
+// backward -> regularizer gradients -> clipping -> the optimizer's fused pass. The arena layout,
+// the step scalars and the update formulas are the engine's, so weights and optimizer state move
+// between this and a CPU network unchanged.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "cuda_backend.h"
+#include "fastnn/activations.h"
+#include "fastnn/losses.h"
+#include "fastnn/optimizers.h"
+
+namespace fastnn {
+namespace cuda {
+
+struct DeviceLayer {
+  enum Kind { Dense, Act, Dropout } kind = Dense;
+  size_t in = 0, out = 0;
+  bool use_bias = true;
+  Activation act;
+  double rate = 0;                      // dropout
+  size_t kernel_off = 0, bias_off = 0;  // in the arena (set by DeviceTrainer)
+};
+
+// One variable of the arena: as the engine's Segment, with its regularizer.
+struct DeviceVariable {
+  size_t offset = 0, size = 0;
+  bool trainable = true;
+  double l1 = 0, l2 = 0;
+};
+
+struct DeviceChunk {
+  double loss_sum = 0;
+  size_t samples = 0, batches = 0;
+  double last_batch_loss = 0;
+  bool nonfinite = false;
+};
+
+class DeviceTrainer {
+ public:
+  // layers: in order, their in/out widths consistent with input_dim; variables: per variable of the
+  // arena in the engine's order (kernel, then bias, per Dense), trainable flags and regularizers.
+  DeviceTrainer(int device, size_t input_dim, std::vector<DeviceLayer> layers,
+                std::vector<DeviceVariable> variables, const Loss& loss,
+                const OptimizerConfig& opt, uint64_t seed);
+
+  size_t arena_size() const { return arena_; }
+  size_t input_dim() const { return input_dim_; }
+  size_t output_dim() const { return layers_.empty() ? input_dim_ : layers_.back().out; }
+  int optimizer_slots() const { return slots_; }
+  const Loss& loss() const { return loss_; }
+
+  // Host <-> device copies of the parameters and the optimizer's state (slots x arena, the CPU
+  // engine's layout), its step count and Nadam's running product.
+  void set_params(const float* host);
+  void get_params(float* host);
+  void set_optimizer_state(const float* host, int64_t iterations, double scalar);
+  void get_optimizer_state(float* host, int64_t* iterations, double* scalar);
+
+  // The training data on the device (uploaded once; kept until the next call). W may be null.
+  void set_data(const float* X, const float* Y, const float* W, size_t n);
+  size_t data_rows() const { return n_; }
+  // The row order of the epoch (n entries, each in [0, n)), uploaded once per epoch.
+  void set_index(const int64_t* index, size_t n);
+
+  // Batches [first, first + count) of the row order set by set_index (or rows in order when
+  // in_order). pred_out (host, rows x output_dim) receives each batch's outputs before its
+  // update. One host synchronisation, at the end.
+  DeviceChunk train(size_t batch_size, size_t first, size_t count, bool in_order, float* pred_out,
+                    double loss_sum_start);
+
+  // Inference on host rows (copied in blocks): outputs, and for evaluate the sum of w_i loss_i
+  // with the per-sample values.
+  void predict(const float* X, size_t n, float* out);
+  double evaluate(const float* X, const float* Y, const float* W, size_t n, float* pred_out,
+                  float* per_sample);
+
+ private:
+  struct Buffers {
+    size_t cap = 0;
+    std::vector<DeviceArray<float>> z, a, mask;  // per layer: pre-activation, output, dropout mask
+    DeviceArray<float> x, y, w, g0, g1;
+    DeviceArray<double> row_loss;
+  };
+  void ensure(size_t rows);
+  const float* forward(const float* x, size_t rows, bool training, uint64_t step);
+  const float* loss_input(const float* x) const;
+  void backward(const float* x, size_t rows, bool preact);
+  void update(size_t step_in_chunk);
+  bool fusable() const;
+
+  std::unique_ptr<CudaBackend> be_;
+  size_t input_dim_;
+  std::vector<DeviceLayer> layers_;
+  std::vector<DeviceVariable> vars_;
+  Loss loss_, eff_;
+  bool fused_ = false;
+  Optimizer<float> opt_;  // host side: configuration, step count, step scalars
+  int slots_ = 0;
+  size_t arena_ = 0, maxw_ = 0;
+  uint64_t seed_;
+  DeviceArray<float> params_, grads_, state_;
+  DeviceArray<StepScalars<float>> scalars_;
+  DeviceArray<uint64_t> trainable_segs_;
+  size_t n_trainable_segs_ = 0;
+  DeviceArray<float> X_, Y_, W_;
+  DeviceArray<int64_t> index_, order_;
+  size_t n_ = 0;
+  bool has_w_ = false;
+  DeviceArray<double> batch_loss_, batch_penalty_;
+  DeviceArray<int> flags_;  // [0]: hinge 0/1 labels (scratch), [1]: an invalid sparse label
+  DeviceArray<float> pred_;
+  Buffers ws_;
+  std::vector<const float*> outs_;  // each layer's output in the last forward pass
+};
+
+}  // namespace cuda
+}  // namespace fastnn
