@@ -18,11 +18,16 @@ from ._mirror import missing as _missing
 
 
 def set_num_threads(n: int) -> None:
-    """Sets the number of threads of fastnn's native pool (a process setting, like BLAS's)."""
+    """Sets the number of threads of fastnn's native pool (a process setting, like BLAS's): an int
+    from 1 to 4 per logical CPU (at most 1,024); more only adds wake-ups and is refused."""
     import numbers
 
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"set_num_threads: expected a positive int, got {n!r}")
+    from ._limits import max_threads
+
+    top = max_threads()
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= top:
+        raise ValueError(f"set_num_threads: expected an int in [1, {top}] (4 per logical CPU, at most 1024), "
+                         f"got {n!r}")
     _core.set_num_threads(int(n))
 
 

@@ -197,6 +197,14 @@ class NativeNet:
             yield
 
     @contextlib.contextmanager
+    def steady(self):
+        """Held while the structure is read (a spec, a snapshot of every variable, a file): no add,
+        pop or rebuild from another thread interleaves with it. Allowed while fit() runs (fit never
+        changes the structure)."""
+        with self._structure:
+            yield
+
+    @contextlib.contextmanager
     def training(self, what="fit()"):
         """Marks `what` as running for its duration; structural changes wait for the mark to be set
         or cleared, never interleave with it."""
@@ -224,16 +232,23 @@ class NativeNet:
             input_dim = 1
             for d in spec.input_shape:
                 input_dim *= int(d)
-            net = Net(input_dim, int(seed))
             native_of, n = [], 0
-            for kind, attrs in natives:
-                if kind is None:
-                    native_of.append(None)
-                    continue
-                _add_layer(net, kind, attrs)
-                native_of.append(n)
-                n += 1
-            net.build()
+            try:
+                net = Net(input_dim, int(seed))
+                for kind, attrs in natives:
+                    if kind is None:
+                        native_of.append(None)
+                        continue
+                    _add_layer(net, kind, attrs)
+                    native_of.append(n)
+                    n += 1
+                net.build()
+            except MemoryError:
+                count = spec.count_params()
+                itemsize = np.dtype(self.dtype).itemsize
+                raise MemoryError(f"build: expected memory for the model's {count} weights and their gradients "
+                                  f"(about {2 * count * itemsize / 2**30:.3g} GiB of {self.dtype}), but the "
+                                  "allocation failed") from None
             spec_index = {ni: mi for mi, ni in enumerate(native_of) if ni is not None}
             table = [(spec_index[li], name, int(rows), int(cols), bool(tr))
                      for (li, name, rows, cols, tr, _v) in net.variables()]
@@ -443,6 +458,9 @@ class NativeNet:
             self._refuse("train_on_batch", False)
             self._invalidate_pass("a training step ran since this forward pass")
             h = self._handle("fit")
+            # A batch larger than the data is the data (Keras): the bindings never see a size
+            # beyond the rows (2**64 would not even convert); one batch either way, same result.
+            batch_size = min(int(batch_size), max(int(X.shape[0]), 1))
             if self.device == "cuda" and self._n_native:
                 return self._train_on_device(h, X, Y, W, perm, batch_size, first, count, want_pred, loss_sum)
             self._host_gen += 1

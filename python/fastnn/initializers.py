@@ -23,8 +23,9 @@ class Initializer:
     _kind = _INIT["zeros"]
 
     def __init__(self, seed=None):
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise ValueError(f"seed: expected a non-negative int or None, got {seed!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or
+                                 not 0 <= seed < 2**64):  # the engine's seeds are 64-bit
+            raise ValueError(f"seed: expected an int in [0, 2**64) or None, got {seed!r}")
         self.seed = seed
 
     def _ab(self):

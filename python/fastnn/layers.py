@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from . import _limits
 from . import activations as _activations
 from . import initializers as _initializers
 from . import regularizers as _regularizers
@@ -29,8 +30,11 @@ def _penalty(regularizer):
 
 
 def _positive_int(name, v):
+    """A size: an int in [1, MAX_WIDTH] (the engine's widths; see fastnn._limits)."""
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
         raise ValueError(f"{name}: expected a positive int, got {v!r}")
+    if v > _limits.MAX_WIDTH:
+        raise ValueError(f"{name}: expected a positive int <= {_limits.MAX_WIDTH}, got {v!r}")
     return int(v)
 
 

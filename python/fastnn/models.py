@@ -6,11 +6,13 @@ model's NativeNet (_engine.py).
 """
 from __future__ import annotations
 
+import math
 import weakref
 from typing import Any, List, Optional, Union
 
 import numpy as np
 
+from . import _limits
 from . import _random
 from . import layers as _layers
 from . import saving as _saving
@@ -65,9 +67,7 @@ class Model(Trainer, ManualLoop):
         if inputs is None or outputs is None:
             raise ValueError("Model: give both inputs and outputs (the functional form)")
         input_layer, chain = _layers._functional_chain(inputs, outputs)
-        self.add(input_layer)
-        for layer in chain:
-            self.add(layer)
+        self._add_all([input_layer, *chain])
 
     def _trace_call(self, shape):
         """Runs the subclass's call() once on a symbolic input of this per-sample shape and adds the
@@ -108,6 +108,7 @@ class Model(Trainer, ManualLoop):
         self._seed = _random.check_seed(seed)
         self._build_seed = self._seed
         self._layers: list = []
+        self._pending = None               # (ids, names) of the layers being added by _add_all
         self._input_shape = None
         self._engine = NativeNet(self.dtype)
         self._var_objects = []
@@ -135,14 +136,25 @@ class Model(Trainer, ManualLoop):
                 return
             if layer._model is not None and layer._model is not self:
                 raise ValueError(f"add: layer {layer.name!r} already belongs to another model")
-            if any(l is layer for l in self._layers):
-                raise ValueError(f"add: layer {layer.name!r} is already in the model (layers cannot be shared)")
-            if any(l.name == layer.name for l in self._layers):
-                raise ValueError(f"add: a layer named {layer.name!r} is already in the model")
+            pending = self._pending
+            if pending is not None:  # inside _add_all: sets instead of scans, one build at the end
+                if id(layer) in pending[0]:
+                    raise ValueError(f"add: layer {layer.name!r} is already in the model (layers cannot be shared)")
+                if layer.name in pending[1]:
+                    raise ValueError(f"add: a layer named {layer.name!r} is already in the model")
+            else:
+                if any(l is layer for l in self._layers):
+                    raise ValueError(f"add: layer {layer.name!r} is already in the model (layers cannot be shared)")
+                if any(l.name == layer.name for l in self._layers):
+                    raise ValueError(f"add: a layer named {layer.name!r} is already in the model")
             declared = self._input_shape
             if not self._layers and self._input_shape is None and layer._input_shape_arg is not None:
                 self._input_shape = tuple(layer._input_shape_arg)
-            if self._input_shape is None:
+            if self._input_shape is None or pending is not None:
+                if pending is not None:
+                    pending[0].add(id(layer))
+                    pending[1].add(layer.name)
+                    layer._model = self  # claimed now, so another model cannot take it meanwhile
                 self._layers.append(layer)
                 return
             saved = self._save_structure()
@@ -156,6 +168,31 @@ class Model(Trainer, ManualLoop):
                 self._restore_structure(saved)
                 self._input_shape = declared
                 raise
+
+    def _add_all(self, layers):
+        """add() for each layer of a new model, then one build: a model of n layers is built in
+        time linear in n (adding them one by one to a model with an input shape rebuilds the
+        network each time, as Keras does)."""
+        layers = list(layers)
+        if any(isinstance(l, Model) for l in layers):  # nesting moves weights in: one add at a time
+            for layer in layers:
+                self.add(layer)
+            return
+        before = len(self._layers)
+        self._pending = ({id(l) for l in self._layers}, {l.name for l in self._layers})
+        try:
+            for layer in layers:
+                self.add(layer)
+            self._pending = None
+            if self._input_shape is not None and self._layers and not self.built:
+                self.build()
+        except BaseException:
+            if not self.built:  # the layers claimed here are free again for another model
+                for layer in self._layers[before:]:
+                    layer._model = None
+            raise
+        finally:
+            self._pending = None
 
     def _add_model(self, inner):
         """Nests a model: its layers (the same objects, with their current weights) become this
@@ -317,7 +354,8 @@ class Model(Trainer, ManualLoop):
 
     @property
     def output_shape(self):
-        return None if not self.built else (None, *self._layers[-1].output_shape)
+        with self._engine.steady():  # not between a pop and the release of the network
+            return None if not self.built or not self._layers else (None, *self._layers[-1].output_shape)
 
     def build(self, input_shape: Any = None) -> None:
         """Creates the native network and initializes the weights. input_shape may include the batch
@@ -363,6 +401,7 @@ class Model(Trainer, ManualLoop):
                                  "add a Flatten layer first")
             layer.output_shape = out
             shape = out
+        _check_sizes(self._input_shape, self._layers)
         if self._build_seed is None:
             self._build_seed = _random.next_seed()
         seed = self._build_seed
@@ -431,7 +470,8 @@ class Model(Trainer, ManualLoop):
 
     def spec(self):
         """The model's ModelSpec (fastnn.spec): architecture and named variables in Keras layout."""
-        return _spec.model_spec(self)
+        with self._engine.steady():
+            return _spec.model_spec(self)
 
     # ------------------------------------------------------------------------------ weights
     @property
@@ -460,10 +500,11 @@ class Model(Trainer, ManualLoop):
         """Every variable as a numpy array, in layer order (Keras layout: Dense kernel (in, units),
         bias (units,); BatchNormalization gamma, beta, moving_mean, moving_variance), all read at one
         step boundary."""
-        if not self.built:
-            return []
-        return [a.reshape(v.shape) for v, a in zip(self._var_objects,
-                                                   self._engine.get_variables(len(self._var_objects)))]
+        with self._engine.steady():
+            if not self.built:
+                return []
+            return [a.reshape(v.shape) for v, a in zip(self._var_objects,
+                                                       self._engine.get_variables(len(self._var_objects)))]
 
     def set_weights(self, weights: Any) -> None:
         self._require_built("set_weights")
@@ -474,8 +515,9 @@ class Model(Trainer, ManualLoop):
         self._engine.set_variables(_checked_arrays("set_weights", vs, weights, self.dtype))
 
     def count_params(self) -> int:
-        self._require_built("count_params")
-        return int(sum(int(np.prod(v.shape)) for v in self.weights))
+        with self._engine.steady():
+            self._require_built("count_params")
+            return int(sum(int(np.prod(v.shape)) for v in self.weights))
 
     def _require_built(self, what):
         if not self.built:
@@ -487,8 +529,9 @@ class Model(Trainer, ManualLoop):
                 expand_nested: bool = False, show_trainable: bool = False, layer_range: Any = None) -> None:
         """Prints a Keras-style table: each layer with its output shape and parameter count, then the
         total, trainable and non-trainable parameter counts."""
-        _summary.print_summary(self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable,
-                               layer_range=layer_range)
+        with self._engine.steady():
+            _summary.print_summary(self, line_length=line_length, print_fn=print_fn,
+                                   show_trainable=show_trainable, layer_range=layer_range)
 
     def get_config(self) -> dict:
         layers = []
@@ -508,12 +551,14 @@ class Model(Trainer, ManualLoop):
         model = cls.__new__(cls)
         model._init_state(config.get("name"), config.get("dtype", "float32"), config.get("trainable", True),
                           config.get("seed"))
+        stack = []
         for d in config.get("layers", []):
             if isinstance(d, dict) and d.get("class_name") == "InputLayer":
                 cfg = d.get("config") or {}
-                model.add(_layers.Input(shape=tuple(cfg.get("shape") or cfg.get("batch_shape", [None])[1:])))
+                stack.append(_layers.Input(shape=tuple(cfg.get("shape") or cfg.get("batch_shape", [None])[1:])))
             else:
-                model.add(_layers.deserialize(d))
+                stack.append(_layers.deserialize(d))
+        model._add_all(stack)
         return model
 
     # ------------------------------------------------------------------------------ saving
@@ -567,6 +612,26 @@ class Model(Trainer, ManualLoop):
         return f"<{type(self).__name__} name={self.name} layers={len(self._layers)} built={self.built}>"
 
 
+def _check_sizes(input_shape, layers):
+    """Every width and the weight count, in Python ints, against fastnn._limits: refused here with a
+    ValueError, before the engine allocates anything (a product that wrapped around in the engine
+    would build a network smaller than declared)."""
+    width = math.prod(int(d) for d in input_shape)
+    if width > _limits.MAX_WIDTH:
+        raise ValueError(f"build: expected inputs of at most {_limits.MAX_WIDTH} values per sample, got "
+                         f"shape {tuple(input_shape)} ({width} values)")
+    total = 0
+    for layer in layers:
+        out = math.prod(int(d) for d in layer.output_shape)
+        if out > _limits.MAX_WIDTH:
+            raise ValueError(f"build: layer {layer.name!r}: expected an output of at most {_limits.MAX_WIDTH} "
+                             f"values per sample, got shape {tuple(layer.output_shape)}")
+        total += sum(math.prod(int(d) for d in s) for s in layer._param_shapes())
+        if total > _limits.MAX_PARAMS:
+            raise ValueError(f"build: expected at most {_limits.MAX_PARAMS} weights in a model, got {total} "
+                             f"by layer {layer.name!r}")
+
+
 def _defines_call(cls):
     return any("call" in c.__dict__ for c in cls.__mro__ if c not in (Model, Sequential, Trainer, ManualLoop))
 
@@ -617,8 +682,7 @@ class Sequential(Model):
         self._init_state(name, dtype, trainable, seed)
         if isinstance(layers, _layers.Layer):
             layers = [layers]
-        for layer in layers or []:
-            self.add(layer)
+        self._add_all(layers or [])
 
 
 class _Builder:

@@ -39,7 +39,7 @@ import zlib
 
 import numpy as np
 
-from . import _engine
+from . import _engine, _limits
 from . import spec as _spec
 
 MAGIC_MODEL = b"FASTNN\x00M"
@@ -49,6 +49,11 @@ _READABLE_VERSIONS = (1, 2)
 _MAX_HEADER = 64 << 20
 _MAX_NDIM = 8
 _DTYPES = {"float32": np.float32, "float64": np.float64}
+# Bytes of arrays a file may declare: every variable of the largest model (fastnn._limits.MAX_PARAMS)
+# in float64, with up to three optimizer slots.
+_MAX_PAYLOAD = 4 * 8 * _limits.MAX_PARAMS
+# Metrics a file's compile configuration may name (each one's state is bounded by fastnn.metrics).
+_MAX_FILE_METRICS = 64
 
 
 class FileFormatError(ValueError):
@@ -76,6 +81,8 @@ def _write_atomic(filepath, data: bytes, overwrite: bool):
     path = os.fspath(filepath)
     if not isinstance(path, str):
         raise TypeError(f"filepath: expected a str or os.PathLike, got {type(filepath).__name__}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"filepath: expected the path of a file, got {path!r}, which is a directory")
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"filepath: {path!r} exists and overwrite=False")
     folder = os.path.dirname(os.path.abspath(path))
@@ -91,7 +98,11 @@ def _write_atomic(filepath, data: bytes, overwrite: bool):
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except IsADirectoryError:  # it became one meanwhile: name the target, not the temporary file
+            raise IsADirectoryError(f"filepath: expected the path of a file, got {path!r}, which is a "
+                                    "directory") from None
     except BaseException:
         try:
             os.unlink(tmp)
@@ -172,6 +183,11 @@ def _variable_arrays(spec, weights) -> dict:
 
 
 def _model_payload(model):
+    with model._engine.steady():  # the spec and the arrays of one structure
+        return _model_payload_steady(model)
+
+
+def _model_payload_steady(model):
     model._require_built("save")
     spec = model.spec()
     snap = model._engine.snapshot(len(spec.variables()), with_optimizer=model.compiled)
@@ -239,10 +255,12 @@ def to_bytes(model) -> bytes:
 
 
 def save_weights(model, filepath, overwrite=True):
-    model._require_built("save_weights")
-    spec = model.spec()
-    header = {"format": "fastnn", "kind": "weights", "dtype": model.dtype, "spec": spec.to_dict()}
-    _write_atomic(filepath, _pack(MAGIC_WEIGHTS, header, _variable_arrays(spec, model.get_weights())), overwrite)
+    with model._engine.steady():
+        model._require_built("save_weights")
+        spec = model.spec()
+        header = {"format": "fastnn", "kind": "weights", "dtype": model.dtype, "spec": spec.to_dict()}
+        arrays = _variable_arrays(spec, model.get_weights())
+    _write_atomic(filepath, _pack(MAGIC_WEIGHTS, header, arrays), overwrite)
 
 
 # ---------------------------------------------------------------------------------------- reading
@@ -273,6 +291,7 @@ def _unpack(data: bytes, magic: bytes):
         raise FileFormatError(f"header is not valid JSON ({str(e)[:200]})") from None
     if not isinstance(header, dict) or header.get("format") != "fastnn":
         raise FileFormatError("header: not a fastnn header")
+    _check_header_values(header)
     payload = memoryview(data)[20 + hlen:-4]
     arrays = {}
     table = header.get("arrays")
@@ -304,6 +323,36 @@ def _unpack(data: bytes, magic: bytes):
     return header, arrays
 
 
+def _check_header_values(header):
+    """Every value of the header within fastnn._limits, in one pass over it (time and memory in
+    proportion to the header, whose length is checked first): nesting depth, string lengths and the
+    length of every list (array tables and layer lists hold at most a few entries per layer)."""
+    max_list = 16 * _limits.MAX_LAYERS
+    stack = [(header, 1, "header")]
+    while stack:
+        node, depth, where = stack.pop()
+        if depth > _limits.MAX_DEPTH:
+            raise FileFormatError(f"{where}: expected values nested at most {_limits.MAX_DEPTH} deep, got deeper")
+        if isinstance(node, dict):
+            items = node.items()
+        elif isinstance(node, list):
+            if len(node) > max_list:
+                raise FileFormatError(f"{where}: expected a list of at most {max_list} entries, got {len(node)}")
+            items = enumerate(node)
+        else:
+            continue
+        for k, v in items:
+            if isinstance(k, str) and len(k) > _limits.MAX_STRING:
+                raise FileFormatError(f"{where}: expected keys of at most {_limits.MAX_STRING} characters, got one "
+                                      f"of {len(k)}")
+            if isinstance(v, str):
+                if len(v) > _limits.MAX_STRING:
+                    raise FileFormatError(f"{where}[{str(k)[:40]!r}]: expected a string of at most "
+                                          f"{_limits.MAX_STRING} characters, got {len(v)}")
+            elif isinstance(v, (dict, list)):
+                stack.append((v, depth + 1, f"{where}[{str(k)[:40]!r}]" if depth < 6 else where))
+
+
 def _is_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -328,10 +377,26 @@ def _read(filepath) -> bytes:
                     end = max(end, e["offset"] + e["nbytes"])
         except Exception:  # noqa: BLE001 - a bad header: _unpack reports it from what was read
             return prefix + hbytes + f.read(4)
-        rest = f.read(end + 4)
+        if end > _MAX_PAYLOAD:
+            raise FileFormatError(f"header: expected arrays of at most {_MAX_PAYLOAD} bytes in all, got a table "
+                                  f"that declares {end}")
+        rest = _read_up_to(f, end + 4)
         if len(rest) == end + 4 and f.read(1):
             return prefix + hbytes + rest + b"\x00"  # trailing data: the checksum cannot match
         return prefix + hbytes + rest
+
+
+def _read_up_to(f, n, step=16 << 20):
+    """At most n bytes of f, in steps: memory grows with the bytes really there, not with what a
+    (not yet verified) header declares."""
+    parts, got = [], 0
+    while got < n:
+        b = f.read(min(step, n - got))
+        if not b:
+            break
+        parts.append(b)
+        got += len(b)
+    return b"".join(parts)
 
 
 # ---------------------------------------------------------------------------------------- reading v2
@@ -448,6 +513,8 @@ def _model_from_v1(header, arrays, compile, builder):
     dtype = header.get("dtype")
     if not isinstance(dtype, str) or dtype not in _DTYPES:
         raise FileFormatError(f"header: bad dtype {str(dtype)[:80]!r}")
+    if len(cfg["layers"]) > _limits.MAX_LAYERS + 1:
+        raise FileFormatError(f"header: expected at most {_limits.MAX_LAYERS} layers, got {len(cfg['layers'])}")
     params = arrays.get("params")
     if params is None:
         raise FileFormatError("params: the file holds no weights")
@@ -524,6 +591,8 @@ def _metrics_from_config(entries):
     from . import metrics
 
     out = []
+    if isinstance(entries, list) and len(entries) > _MAX_FILE_METRICS:
+        raise FileFormatError(f"compile: expected at most {_MAX_FILE_METRICS} metrics, got {len(entries)}")
     for m in entries if isinstance(entries, list) else []:
         if isinstance(m, str):
             out.append(m)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 from . import _core
 from ._registry import Registry
@@ -22,7 +23,9 @@ class LearningRateSchedule:
     def __call__(self, step) -> float:
         from . import _core
 
-        return float(_core.schedule_value(self.native(), int(step)))
+        if isinstance(step, bool) or not isinstance(step, numbers.Real) or not 0 <= step < 2**63:
+            raise ValueError(f"step: expected a number in [0, 2**63), got {step!r}")
+        return float(_core.schedule_value(self.native(), int(float(step))))
 
     def get_config(self) -> dict:
         raise NotImplementedError

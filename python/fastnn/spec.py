@@ -17,14 +17,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _limits
+
 #: Layer kinds, each with the fastnn layer class that implements it.
 KINDS = ("dense", "activation", "dropout", "batch_normalization", "layer_normalization", "flatten")
 _CLASS_OF = {"dense": "Dense", "activation": "Activation", "dropout": "Dropout",
              "batch_normalization": "BatchNormalization", "layer_normalization": "LayerNormalization",
              "flatten": "Flatten"}
-_MAX_LAYERS = 10_000
+_MAX_LAYERS = _limits.MAX_LAYERS
 _MAX_NDIM = 8
-_MAX_DIM = 1 << 40
+_MAX_DIM = _limits.MAX_WIDTH
 
 
 @dataclass(frozen=True)

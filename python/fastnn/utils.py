@@ -24,7 +24,7 @@ def to_categorical(x, num_classes=None):
         raise ValueError("to_categorical: labels must be non-negative integers")
     if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer))
                                     or num_classes < 0):
-        raise ValueError(f"to_categorical: num_classes must be a non-negative int, got {num_classes!r}")
+        raise ValueError(f"to_categorical: num_classes: expected a non-negative int or None, got {num_classes!r}")
     top = float(y.max()) if y.size else -1.0
     # A one-hot matrix wider than 2^24 classes is a mistake, not a request for terabytes.
     if num_classes is None and top >= 2**24:
@@ -35,7 +35,8 @@ def to_categorical(x, num_classes=None):
     elif y.size and top >= num_classes:
         raise ValueError(f"to_categorical: label {int(top)} is out of range for num_classes={num_classes}")
     if y.size * num_classes > 2**31:
-        raise ValueError(f"to_categorical: {y.size} labels x {num_classes} classes is too large a one-hot matrix")
+        raise ValueError(f"to_categorical: expected at most 2^31 values in the one-hot matrix, got {y.size} labels x "
+                         f"{num_classes} classes (too large)")
     out = np.zeros((*y.shape, num_classes), dtype=np.float32)
     np.put_along_axis(out, y[..., None], 1.0, axis=-1)
     return out

@@ -2,6 +2,7 @@
 while others predict crashes nothing, corrupts nothing and ends in the state a serial run reaches."""
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -170,3 +171,47 @@ def test_thread_count_changes_during_predict():
     for per in outs:
         for p in per:
             np.testing.assert_array_equal(p, ref)  # results do not depend on the thread count
+
+
+def test_reading_the_structure_beside_add_and_pop_in_another_thread():
+    """Found by the fuzz test's several-thread target: spec() and output_shape while another thread
+    popped a layer raised IndexError. spec, get_weights, to_bytes, save_weights, output_shape,
+    count_params and summary read one structure (under the structure lock), so each sees the model
+    before or after a change, never half of it."""
+    import tempfile
+
+    from fastnn import saving
+
+    m = fastnn.Sequential([layers.Input(shape=(3,)), layers.Dense(4), layers.Dense(2)])
+    stop = threading.Event()
+    errors = []
+
+    def change():
+        try:
+            while not stop.is_set():
+                m.add(layers.Dense(3))
+                m.pop()
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    path = tempfile.mktemp(suffix=".fastnn")
+    t = threading.Thread(target=change, daemon=True)
+    t.start()
+    try:
+        for _ in range(100):
+            spec = m.spec()
+            assert [v.shape for _i, v in spec.variables()][:2] == [(3, 4), (4,)]
+            ws = m.get_weights()
+            assert len(ws) in (4, 6) and ws[0].shape == (3, 4)
+            back = saving.from_bytes(saving.to_bytes(m))
+            assert len(back.layers) in (2, 3)
+            m.save_weights(path)
+            assert m.output_shape in ((None, 2), (None, 3))
+            assert m.count_params() in (3 * 4 + 4 + 4 * 2 + 2, 3 * 4 + 4 + 4 * 2 + 2 + 2 * 3 + 3)
+            m.summary(print_fn=lambda line: None)
+    finally:
+        stop.set()
+        t.join(_JOIN_S)
+        if os.path.exists(path):
+            os.unlink(path)
+    assert not t.is_alive() and not errors, errors

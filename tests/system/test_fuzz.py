@@ -7,7 +7,8 @@ NotImplementedError with a message. Anything else fails (hypothesis shrinks it a
 worker process — this file run as a script — which writes every case to a side file before running
 it; when the worker dies, the test reports the case it was running.
 
-    FASTNN_FUZZ_EXAMPLES   examples per target (default 200; e.g. 5000 for a long local run)
+    FASTNN_FUZZ_EXAMPLES   examples per target (default: a bounded number per target that keeps the whole
+                           file near 30 s on 2 cores; e.g. 5000 for a long local run)
     FASTNN_FUZZ_SEED       fixes hypothesis's seed (default: a new one per run, printed on failure)
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sys
 import zlib
 
 ALLOWED = (ValueError, TypeError, RuntimeError, NotImplementedError)
-TARGETS = ("inputs", "arguments", "call_orders", "files", "numeric")
+TARGETS = ("inputs", "arguments", "call_orders", "threads", "files", "mutations", "numeric")
 
 
 # =================================================================================================
@@ -265,7 +266,9 @@ def _worker(target, n_examples, seed, case_path):
     elif target == "call_orders":
         ops = st.sampled_from(["compile", "compile_bad", "fit", "predict", "evaluate", "save_load", "get_set_weights",
                                "set_nan_weights", "toggle_trainable", "pop", "add", "lr", "manual", "threads",
-                               "build", "summary", "pickle", "train_on_batch", "reset_metrics", "load_weights"])
+                               "build", "summary", "pickle", "train_on_batch", "reset_metrics", "load_weights",
+                               "forward", "loss", "backward", "step", "zero_grad", "loss_sum", "transform_loss",
+                               "load_model", "fit_callback_pop", "fit_callback_set"])
 
         @given(models(), st.lists(ops, min_size=1, max_size=10), st.data())
         def test(mk, seq, data):
@@ -275,6 +278,7 @@ def _worker(target, n_examples, seed, case_path):
             stats["cases"] += 1
             done = []
             x = np.random.default_rng(1).random((16, d_in))
+            held = {}  # the manual loop's values carried from one operation to the next
             for op in seq:
                 done.append(op)
                 record(f"call_orders: model={m.get_config()!r}\nops={done!r}")
@@ -331,8 +335,252 @@ def _worker(target, n_examples, seed, case_path):
                         path = os.path.join(os.path.dirname(case_path), "w.fastnn")
                         m.save_weights(path)
                         m.load_weights(path)
+                    elif op == "load_model":
+                        path = os.path.join(os.path.dirname(case_path), "m.fastnn")
+                        m.save(path)
+                        back = fastnn.models.load_model(path)
+                        back.predict(x, verbose=0)
+                    elif op == "forward":
+                        held["out"] = m(x, training=data.draw(st.booleans()))
+                    elif op in ("loss", "loss_sum", "transform_loss"):
+                        out = held.get("out")
+                        if out is None:
+                            out = m(x)
+                        if op == "transform_loss":
+                            out = 1 - out
+                        lv = m.loss(y, out)
+                        held["loss"] = lv + m.loss(y, out) if op == "loss_sum" else lv
+                    elif op == "backward":
+                        lv = held.get("loss")
+                        if lv is None:
+                            raise ValueError("fuzz: no loss yet")
+                        lv.backward(retain_graph=data.draw(st.booleans()))
+                    elif op == "step":
+                        if m.optimizer is None:
+                            raise ValueError("fuzz: not compiled")
+                        m.optimizer.step()
+                    elif op == "zero_grad":
+                        if m.optimizer is None:
+                            raise ValueError("fuzz: not compiled")
+                        m.optimizer.zero_grad()
+                    elif op in ("fit_callback_pop", "fit_callback_set"):
+                        class Meddle(fastnn.callbacks.Callback):
+                            def on_train_batch_end(self, batch, logs=None):
+                                if op == "fit_callback_pop":
+                                    self.model.pop()
+                                else:
+                                    self.model.set_weights(self.model.get_weights())
+                        m.fit(x, y, epochs=1, batch_size=8, verbose=0, callbacks=[Meddle()])
                 outcome(go)
             fastnn.set_num_threads(2)
+        run(test)
+
+    elif target == "threads":
+        import threading
+
+        thread_ops = ["fit", "predict", "evaluate", "get_weights", "set_weights", "to_bytes", "pickle", "compile",
+                      "add", "pop", "train_on_batch", "manual", "summary", "spec", "deepcopy", "lr", "trainable"]
+
+        @given(models(), st.lists(st.lists(st.sampled_from(thread_ops), min_size=1, max_size=6), min_size=2,
+                                  max_size=4), st.integers(0, 2**32))
+        def test(mk, plans, rseed):
+            import copy
+            import pickle
+            import random
+
+            m, d_in = mk
+            stats["cases"] += 1
+            record(f"threads: model={m.get_config()!r}\nplans={plans!r}")
+            outcome(lambda: m.compile(optimizer="adam", loss="mse"))
+            x = np.random.default_rng(1).random((32, d_in))
+            bad = []
+
+            def one(op, rnd):
+                out_dim = m.output_shape[-1] if m.built and m.output_shape else 1
+                y = np.random.default_rng(2).random((32, out_dim))
+                if op == "fit":
+                    m.fit(x, y, epochs=1, batch_size=4, verbose=0)
+                elif op == "predict":
+                    m.predict(x, verbose=0)
+                elif op == "evaluate":
+                    m.evaluate(x, y, verbose=0)
+                elif op == "get_weights":
+                    m.get_weights()
+                elif op == "set_weights":
+                    m.set_weights([w * 0.5 for w in m.get_weights()])
+                elif op == "to_bytes":
+                    saving.from_bytes(saving.to_bytes(m))
+                elif op == "pickle":
+                    pickle.loads(pickle.dumps(m))
+                elif op == "deepcopy":
+                    copy.deepcopy(m)
+                elif op == "compile":
+                    m.compile(optimizer=rnd.choice(["sgd", "adam"]), loss="mse")
+                elif op == "add":
+                    m.add(layers.Dense(rnd.randint(1, 4)))
+                elif op == "pop":
+                    m.pop()
+                elif op == "train_on_batch":
+                    m.train_on_batch(x, y)
+                elif op == "manual":
+                    out = m(x, training=True)
+                    m.loss(y, out).backward()
+                    m.optimizer.step()
+                elif op == "summary":
+                    m.summary(print_fn=lambda s: None)
+                elif op == "spec":
+                    m.spec()
+                elif op == "lr":
+                    m.optimizer.learning_rate = rnd.random()
+                elif op == "trainable":
+                    m.trainable = not m.trainable
+
+            def worker(k, plan):
+                rnd = random.Random(rseed + k)  # each thread its own stream: hypothesis draws from one thread only
+                for op in plan:
+                    try:
+                        outcome(lambda: one(op, rnd))
+                    except BaseException:  # noqa: BLE001 - reported by the main thread
+                        import traceback
+
+                        bad.append(f"{op}: {traceback.format_exc()[-2500:]}")
+
+            threads = [threading.Thread(target=worker, args=(k, p), daemon=True) for k, p in enumerate(plans)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(120)
+                assert not t.is_alive(), f"a thread hung (plans={plans!r})"
+            assert not bad, bad
+            if m.built:  # whatever happened, the model still answers
+                outcome(lambda: m.predict(np.zeros((2, d_in)), verbose=0))
+        run(test)
+
+    elif target == "mutations":
+        # Hostile files grown from valid ones: several kinds of model (optimizer state, float64,
+        # normalization, weights-only files, a version-1 file), then byte flips, truncations, header
+        # field edits and size fields changed, most with the checksum recomputed so that the header
+        # parser and the array checks are reached, not only the checksum.
+        import glob
+
+        def base_files():
+            out = []
+            for dtype, opt, extra in (("float32", "adam", layers.BatchNormalization()),
+                                      ("float64", "rmsprop", layers.LayerNormalization()),
+                                      ("float32", "sgd", layers.Dropout(0.5))):
+                bm = fastnn.Sequential([layers.Input(shape=(3,)), layers.Dense(4, activation="relu"), extra,
+                                        layers.Dense(2, activation="softmax")], dtype=dtype, seed=1)
+                bm.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                bm.fit(np.random.default_rng(0).random((8, 3)), np.arange(8) % 2, epochs=1, verbose=0)
+                out.append(("model", saving.to_bytes(bm)))
+                path = os.path.join(os.path.dirname(case_path), "base.weights")
+                bm.save_weights(path)
+                with open(path, "rb") as f:
+                    out.append(("weights", f.read()))
+            here = os.path.dirname(os.path.abspath(__file__))
+            for v1 in sorted(glob.glob(os.path.join(here, "..", "saving", "data", "*.fastnn"))):
+                with open(v1, "rb") as f:
+                    b = f.read()
+                out.append(("weights" if b[:8] == saving.MAGIC_WEIGHTS else "model", b))
+            return out
+
+        bases = base_files()
+        assert len(bases) == 8, f"expected 6 generated and 2 version-1 base files, got {len(bases)}"
+
+        def split(b):
+            hlen = struct.unpack("<Q", b[12:20])[0]
+            return b[:8], struct.unpack("<I", b[8:12])[0], json.loads(b[20:20 + hlen]), b[20 + hlen:-4]
+
+        def join(magic, version, header, payload, hb=None):
+            hb = json.dumps(header).encode() if hb is None else hb
+            body = magic + struct.pack("<IQ", version, len(hb)) + hb + payload
+            return body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
+
+        def recrc(b):
+            b = bytes(b[:-4]) if len(b) >= 4 else bytes(b)
+            return b + struct.pack("<I", zlib.crc32(b) & 0xFFFFFFFF)
+
+        huge = st.sampled_from([0, 1, -1, 2**31, 2**32 + 1, 2**40, 2**63, 2**64 + 3, 10**30, 3, 7, 1.5, None, "4"])
+
+        @given(st.integers(0, len(bases) - 1),
+               st.sampled_from(["flip", "flip_crc", "cut", "cut_crc", "hlen", "version", "shape", "nbytes", "offset",
+                                "dims", "units", "layers_dup", "array_dup", "array_drop", "dtype", "payload_grow"]),
+               st.lists(st.integers(0, 2**31), min_size=1, max_size=6), st.integers(1, 255), huge)
+        def test(which, mode, positions, flip, value):
+            kind, good = bases[which]
+            stats["cases"] += 1
+            magic, version, header, payload = split(good)
+            table = header.get("arrays", [])
+            pick = positions[0]
+            if mode in ("flip", "flip_crc"):
+                b = bytearray(good)
+                for p in positions:
+                    b[p % len(b)] ^= flip
+                data = recrc(b) if mode == "flip_crc" else bytes(b)
+            elif mode in ("cut", "cut_crc"):
+                b = good[:pick % (len(good) + 1)]
+                data = recrc(b) if mode == "cut_crc" and len(b) > 24 else b
+            elif mode == "hlen":
+                hb = json.dumps(header).encode()
+                body = magic + struct.pack("<I", version) + struct.pack("<Q", (len(hb) + (value if isinstance(
+                    value, int) and value is not None else 1)) % 2**64) + hb + payload
+                data = body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
+            elif mode == "version":
+                data = join(magic, pick % 5, header, payload)
+            elif mode in ("shape", "nbytes", "offset", "dtype") and table:
+                e = table[pick % len(table)]
+                if mode == "shape":
+                    e["shape"] = [value] + e["shape"][1:] if e["shape"] else [value]
+                elif mode == "nbytes":
+                    e["nbytes"] = value
+                elif mode == "offset":
+                    e["offset"] = value
+                else:
+                    e["dtype"] = ["float16", "float64", "float32", "int64", "object"][pick % 5]
+                data = join(magic, version, header, payload)
+            elif mode in ("dims", "units") and isinstance(header.get("spec"), dict):
+                ls = header["spec"]["layers"]
+                if mode == "dims" or not ls:
+                    header["spec"]["input_shape"] = [value]
+                else:
+                    layer = ls[pick % len(ls)]
+                    layer["config"]["units"] = value
+                    layer["output_shape"] = [value]
+                data = join(magic, version, header, payload)
+            elif mode == "layers_dup" and isinstance(header.get("spec"), dict) and header["spec"]["layers"]:
+                ls = header["spec"]["layers"]
+                ls.extend([dict(ls[pick % len(ls)])] * (1 + pick % 3000))
+                data = join(magic, version, header, payload)
+            elif mode == "array_dup" and table:
+                table.append(dict(table[pick % len(table)]))
+                data = join(magic, version, header, payload)
+            elif mode == "array_drop" and table:
+                table.pop(pick % len(table))
+                data = join(magic, version, header, payload)
+            elif mode == "payload_grow":
+                data = join(magic, version, header, payload + b"\x00" * (pick % 4096))
+            else:
+                data = good
+            record(f"mutations: base={which} ({kind}) mode={mode} positions={positions} flip={flip} value={value!r}\n"
+                   f"bytes={len(data)}")
+
+            def go():
+                try:
+                    if kind == "model":
+                        mm = saving.from_bytes(data)
+                        mm.predict(np.zeros((2, 3)), verbose=0)
+                    else:
+                        path = os.path.join(os.path.dirname(case_path), "mut.weights")
+                        with open(path, "wb") as f:
+                            f.write(data)
+                        target = fastnn.Sequential([layers.Input(shape=(3,)), layers.Dense(4), layers.Dropout(0.5),
+                                                    layers.Dense(2)])
+                        target.load_weights(path)
+                except (saving.FileFormatError, ValueError):
+                    raise
+                except BaseException as e:
+                    raise AssertionError(f"load raised {type(e).__name__}, not FileFormatError: {e}") from e
+            outcome(go)
         run(test)
 
     elif target == "files":
@@ -513,10 +761,9 @@ def _fixture():
     def fuzz_workers(request, tmp_path_factory):
         """Starts the worker of every selected target at once (they run side by side), so the module
         takes about the time of the slowest target rather than of all of them."""
-        n = _examples()
         seed = int(os.environ.get("FASTNN_FUZZ_SEED", "") or int.from_bytes(os.urandom(4), "little"))
         folder = tmp_path_factory.mktemp("fuzz")
-        workers = {t: _Worker(t, folder, n, seed) for t in _selected_targets(request.session)}
+        workers = {t: _Worker(t, folder, _examples(t), seed) for t in _selected_targets(request.session)}
         yield workers
         for w in workers.values():
             w.close()
@@ -524,11 +771,20 @@ def _fixture():
     return fuzz_workers
 
 
-def _examples():
-    try:
-        return max(1, int(os.environ.get("FASTNN_FUZZ_EXAMPLES", "200")))
-    except ValueError:
-        return 200
+# Examples per target when FASTNN_FUZZ_EXAMPLES is not set: the targets run side by side, and these
+# keep the whole file near 30 s on 2 cores (the slow targets train or start threads per example).
+_DEFAULT_EXAMPLES = {"inputs": 150, "arguments": 100, "call_orders": 60, "threads": 25, "files": 150,
+                     "mutations": 150, "numeric": 200}
+
+
+def _examples(target=None):
+    raw = os.environ.get("FASTNN_FUZZ_EXAMPLES", "")
+    if raw:
+        try:
+            return max(1, int(raw))
+        except ValueError:
+            pass
+    return _DEFAULT_EXAMPLES.get(target, 100)
 
 
 def _make_test(target):

@@ -190,7 +190,8 @@ void bind_ops(py::module_& m) {
   m.def("schedule_value", [](const py::dict& d, int64_t step) { return to_schedule(d)(step); });
   m.def("kernel_name", []() { return std::string(gemm_kernel_name()); });
   m.def("set_num_threads", [](int n) {
-    if (n < 1) throw ValueError("set_num_threads: n must be >= 1, got " + std::to_string(n));
+    if (n < 1 || n > 1024)
+      throw ValueError("set_num_threads: expected an int in [1, 1024], got " + std::to_string(n));
     py::gil_scoped_release nogil;
     ThreadPool::global().set_num_threads(n);
   });

@@ -37,7 +37,7 @@ void Network<T>::build() {
   for (auto& l : layers_)
     for (auto& p : l->params) {
       p.offset = off;
-      off += p.size();
+      off = checked_add(off, checked_mul(p.rows, p.cols, "network weights"), "network weights");
       specs_.push_back(&p);
       segments_.push_back(Segment{p.offset, p.size(), p.trainable && l->trainable});
       if (p.l1 != 0 || p.l2 != 0) has_regularizers_ = true;
@@ -118,16 +118,16 @@ void Network<T>::ensure(Workspace<T>& ws, size_t rows, bool training) const {
   ws.aux.resize(layers_.size());
   size_t maxw = input_dim_;
   for (size_t i = 0; i < layers_.size(); ++i) {
-    ws.out[i].resize(cap * layers_[i]->out_dim());
-    ws.aux[i].resize(cap * layers_[i]->aux_cols());
+    ws.out[i].resize(checked_mul(cap, layers_[i]->out_dim(), "workspace"));
+    ws.aux[i].resize(checked_mul(cap, layers_[i]->aux_cols(), "workspace"));
     maxw = std::max(maxw, layers_[i]->out_dim());
   }
   if (ws.training) {
-    ws.x.resize(cap * input_dim_);
+    ws.x.resize(checked_mul(cap, input_dim_, "workspace"));
     ws.y.resize(cap * std::max<size_t>(1, loss_.label_cols(output_dim())));
     ws.w.resize(cap);
-    ws.g0.resize(cap * maxw);
-    ws.g1.resize(cap * maxw);
+    ws.g0.resize(checked_mul(cap, maxw, "workspace"));
+    ws.g1.resize(checked_mul(cap, maxw, "workspace"));
   }
 }
 

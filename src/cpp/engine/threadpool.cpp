@@ -64,6 +64,20 @@ struct Sync {
 
 thread_local bool t_is_worker = false;
 
+// The logical CPUs this process may run on (its affinity mask), counted once.
+int usable_cpus() {
+  static const int n = [] {
+#if defined(__linux__)
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+#endif
+    const unsigned h = std::thread::hardware_concurrency();
+    return h ? int(h) : 1;
+  }();
+  return n;
+}
+
 void run_inline(size_t ntasks, void (*fn)(void*, size_t), void* ctx) {
   std::exception_ptr first;
   for (size_t i = 0; i < ntasks; ++i) {
@@ -94,7 +108,9 @@ class Pool final : public ThreadPool {
 
   void run(size_t ntasks, void (*fn)(void*, size_t), void* ctx) override {
     if (ntasks == 0) return;
-    const int nt = num_threads();
+    // Workers beyond the CPUs the process may run on would only queue for a CPU, and every job
+    // wakes them: a pool set larger than the machine runs as many workers as it has CPUs.
+    const int nt = std::min(num_threads(), usable_cpus());
     if (ntasks == 1 || nt <= 1 || inside_job()) return run_inline(ntasks, fn, ctx);
     std::unique_lock<std::mutex> lk(run_mtx_, std::try_to_lock);
     if (!lk.owns_lock()) return run_inline(ntasks, fn, ctx);

@@ -23,4 +23,21 @@ struct Interrupted : std::runtime_error {
     if (!(cond)) throw ::fastnn::ValueError(msg);       \
   } while (0)
 
+// Sizes computed from caller-given widths: a product or sum that does not fit in size_t is a
+// ValueError naming `what`, never a smaller buffer than declared.
+inline size_t checked_mul(size_t a, size_t b, const char* what) {
+  size_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    throw ValueError(std::string(what) + ": expected a size that fits in memory, got " + std::to_string(a) +
+                     " x " + std::to_string(b) + " (overflows)");
+  return r;
+}
+inline size_t checked_add(size_t a, size_t b, const char* what) {
+  size_t r;
+  if (__builtin_add_overflow(a, b, &r))
+    throw ValueError(std::string(what) + ": expected a size that fits in memory, got " + std::to_string(a) +
+                     " + " + std::to_string(b) + " (overflows)");
+  return r;
+}
+
 }  // namespace fastnn
