@@ -42,6 +42,11 @@ def _check_unit(name, v, closed_right=False):
     return float(v)
 
 
+# PyTorch's (and Keras 2's) argument names and their Keras 3 counterparts, for the error message.
+_TORCH_NAMES = {"lr": "learning_rate", "eps": "epsilon", "betas": "beta_1, beta_2",
+                "decay": "a schedule (fastnn.optimizers.schedules)", "alpha": "rho (RMSprop)"}
+
+
 class Optimizer:
     """Base class: learning rate (float or schedule), clipping and decoupled weight decay."""
 
@@ -54,7 +59,9 @@ class Optimizer:
             if kwargs.pop(k, None) not in (None, False):
                 raise NotImplementedError(f"{type(self).__name__}: {k} is not supported by fastnn")
         if kwargs:
-            raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(kwargs)}")
+            hints = [f"{k}= -> {_TORCH_NAMES[k]}" for k in sorted(kwargs) if k in _TORCH_NAMES]
+            hint = f" (did you mean {'; '.join(hints)}? fastnn takes Keras's argument names)" if hints else ""
+            raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(kwargs)}{hint}")
         self._learning_rate = _check_rate("learning_rate", learning_rate)
         self.weight_decay = None if weight_decay is None else _check_rate("weight_decay", weight_decay)
         set_clips = [n for n, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
