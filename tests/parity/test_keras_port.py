@@ -136,7 +136,6 @@ def test_names_resolve_to_fastnn():
     ("tf.keras.layers.LSTM(16)", "LSTM"),
     ("tf.keras.layers.Embedding(100, 8)", "Embedding"),
     ("tf.keras.datasets.mnist.load_data()", "datasets"),
-    ("tf.keras.utils.plot_model", "plot_model"),
     pytest.param("tf.keras.mixed_precision", "mixed_precision", marks=pytest.mark.skipif(
         importlib.util.find_spec("fastnn.mixed_precision") is not None,
         reason="this fastnn has fastnn.mixed_precision")),

@@ -792,7 +792,12 @@ def _make_test(target):
         w = fuzz_workers[target]
         stats = w.result()
         assert stats["cases"] >= min(w.n, 50) * 0.5, stats  # hypothesis really ran the cases
-        assert stats["ok"] > 0 and stats["errors"] > 0, stats  # both outcomes were exercised
+        assert stats["ok"] > 0, stats
+        # Both outcomes were exercised. In the several-thread target a refusal depends on how the
+        # threads interleave (an operation refused while another thread fits), so a short run may
+        # see none; an exception of a kind fastnn does not promise still fails the case in the worker.
+        if target != "threads":
+            assert stats["errors"] > 0, stats
     test.__name__ = f"test_fuzz_{target}"
     return test
 
