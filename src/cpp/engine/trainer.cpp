@@ -11,6 +11,43 @@
 
 namespace fastnn {
 
+namespace {
+
+// The rows [r0, r0 + rows) of a batch as contiguous x, y, w: gathered into the workspace through
+// index (next / next_rows: the following batch's indices, a prefetch hint), or pointers into X, Y,
+// W when the rows are in order (index null). w stays null without sample weights.
+template <typename T>
+void batch_rows(const Backend<T>& be, ThreadPool* pool, Workspace<T>& ws, const T* X, const T* Y,
+                const T* W, size_t din, size_t yc, const int64_t* index, size_t r0, size_t rows,
+                const int64_t* next, size_t next_rows, const T*& x, const T*& y, const T*& w) {
+  w = nullptr;
+  if (index) {
+    GatherArgs<T> g;
+    g.X = X;
+    g.Y = Y;
+    g.W = W;
+    g.din = din;
+    g.yc = yc;
+    g.index = index + r0;
+    g.rows = rows;
+    g.next = next;
+    g.next_rows = next_rows;
+    g.x = ws.x.data();
+    g.y = ws.y.data();
+    g.w = ws.w.data();
+    be.gather(g, pool);
+    x = ws.x.data();
+    y = ws.y.data();
+    if (W) w = ws.w.data();
+  } else {
+    x = X + r0 * din;
+    y = Y + r0 * yc;
+    if (W) w = W + r0;
+  }
+}
+
+}  // namespace
+
 template <typename T>
 void Trainer<T>::set_optimizer(const OptimizerConfig& c, bool reset) {
   opt_.set_pool(net_.pool());
@@ -115,28 +152,8 @@ double Trainer<T>::sharded_step(const T* X, const T* Y, const T* W, const int64_
   const size_t slot0 = b0 * L.block_slots;
   auto shard = [&](size_t slot, T* dst) {
     const size_t r0 = slot * S, rs = std::min(S, rows - r0);
-    const T *x, *y, *w = nullptr;
-    if (index) {
-      GatherArgs<T> g;
-      g.X = X;
-      g.Y = Y;
-      g.W = W;
-      g.din = din;
-      g.yc = yc;
-      g.index = index + r0;
-      g.rows = rs;
-      g.x = ws.x.data();
-      g.y = ws.y.data();
-      g.w = ws.w.data();
-      be.gather(g, pool);
-      x = ws.x.data();
-      y = ws.y.data();
-      if (W) w = ws.w.data();
-    } else {
-      x = X + r0 * din;
-      y = Y + r0 * yc;
-      if (W) w = W + r0;
-    }
+    const T *x, *y, *w;
+    batch_rows(be, pool, ws, X, Y, W, din, yc, index, r0, rs, nullptr, 0, x, y, w);
     net.set_row_streams(true, key, r0);
     const T* out = net.forward(ws, x, rs, true, pool);
     const T* lin = fused ? net.loss_input(ws, x) : out;
@@ -255,29 +272,11 @@ ChunkResult Trainer<T>::train(const T* X, const T* Y, const T* W, size_t n, cons
                       nullptr, 0);
       x = y = nullptr;
       w = small_.weights();
-    } else if (index) {
-      GatherArgs<T> g;
-      g.X = X;
-      g.Y = Y;
-      g.W = W;
-      g.din = din;
-      g.yc = yc;
-      g.index = index + start;
-      g.rows = rows;
-      const size_t next = start + batch_size;
-      g.next = index + std::min(next, n);
-      g.next_rows = next < n ? std::min(batch_size, n - next) : 0;
-      g.x = ws.x.data();
-      g.y = ws.y.data();
-      g.w = ws.w.data();
-      be.gather(g, pool);
-      x = ws.x.data();
-      y = ws.y.data();
-      if (W) w = ws.w.data();
     } else {
-      x = X + start * din;
-      y = Y + start * yc;
-      if (W) w = W + start;
+      const size_t next = start + batch_size;
+      batch_rows(be, pool, ws, X, Y, W, din, yc, index, start, rows,
+                 index ? index + std::min(next, n) : nullptr,
+                 next < n ? std::min(batch_size, n - next) : 0, x, y, w);
     }
     T* pred = pred_out ? pred_out + (start - first_batch * batch_size) * dout : nullptr;
     const double denom = batch_denominator(w, rows);
