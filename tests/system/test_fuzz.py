@@ -792,12 +792,13 @@ def _make_test(target):
         w = fuzz_workers[target]
         stats = w.result()
         assert stats["cases"] >= min(w.n, 50) * 0.5, stats  # hypothesis really ran the cases
-        assert stats["ok"] > 0, stats
-        # Both outcomes were exercised. In the several-thread target a refusal depends on how the
-        # threads interleave (an operation refused while another thread fits), so a short run may
-        # see none; an exception of a kind fastnn does not promise still fails the case in the worker.
-        if target != "threads":
-            assert stats["errors"] > 0, stats
+        # Both outcomes were exercised, where the inputs decide them. In the several-thread target a
+        # refusal depends on how the threads interleave, and in the mutation target whether a mutated
+        # file still loads depends on which bytes changed (refusing every one is correct), so a short
+        # run may see only one outcome; an exception of a kind fastnn does not promise still fails the
+        # case in the worker.
+        if target not in ("threads", "mutations"):
+            assert stats["ok"] > 0 and stats["errors"] > 0, stats
     test.__name__ = f"test_fuzz_{target}"
     return test
 
