@@ -8,6 +8,8 @@ the timeout, so a failed peer raises here instead of hanging.
 """
 from __future__ import annotations
 
+import atexit
+
 import datetime
 
 import numpy as np
@@ -26,6 +28,14 @@ def _dist():
     return torch, dist
 
 
+def _destroy_group(dist):
+    if dist.is_initialized():
+        try:
+            dist.destroy_process_group()
+        except Exception:  # noqa: BLE001 - at exit there is no one to report to
+            pass
+
+
 class TorchCommunicator(Communicator):
     backend = "torch"
 
@@ -36,6 +46,9 @@ class TorchCommunicator(Communicator):
         self._td = datetime.timedelta(seconds=self.timeout)
         if not dist.is_initialized():
             dist.init_process_group(backend=backend, timeout=self._td)
+            # A group fastnn made is fastnn's to close: left open, gloo's threads can still be
+            # running when the interpreter exits, and the process aborts ("terminate called").
+            atexit.register(_destroy_group, dist)
         self.rank = dist.get_rank(group)
         self.size = dist.get_world_size(group)
         name = str(dist.get_backend(group)).lower()
