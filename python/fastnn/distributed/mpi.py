@@ -2,7 +2,7 @@
 
 Collectives are non-blocking MPI calls polled against a deadline (MPI's blocking calls cannot time
 out). With abort_on_error (the default), an exception that reaches the top of any rank prints its
-traceback and calls MPI_Abort, so mpiexec ends every rank at once (what `python -m mpi4py` does).
+traceback, waits a second for mpiexec to forward it, and calls MPI_Abort, so mpiexec ends every rank at once (what `python -m mpi4py` does).
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def _mpi():
 
 
 _hook_installed = False
+_ABORT_GRACE_S = 1.0  # time for mpiexec to forward the failing rank's traceback before the abort
 
 
 def _install_abort_hook(comm):
@@ -31,9 +32,14 @@ def _install_abort_hook(comm):
     previous = sys.excepthook
 
     def hook(kind, value, tb):
-        previous(kind, value, tb)
         try:
+            previous(kind, value, tb)
             sys.stderr.flush()
+            sys.stdout.flush()
+            # MPI_Abort has mpiexec kill every rank, and the launcher stops forwarding a rank's
+            # output when it kills it: without a pause the traceback just written may never reach
+            # the terminal (seen on a loaded machine: only its first lines arrived).
+            time.sleep(_ABORT_GRACE_S)
         finally:
             comm.Abort(1)
 
