@@ -9,6 +9,7 @@
 #include "bind.h"
 #include "fastnn/backend.h"
 #include "fastnn/fpmode.h"
+#include "fastnn/math/exp_log.h"
 
 namespace fastnn_py {
 
@@ -20,6 +21,27 @@ void bind_testing(py::module_& m) {
   m.def("fp_control", []() { return fp_control(); });
   m.def("set_fp_control", [](uint64_t v) { set_fp_control(v); });
   m.def("fp_flush_bits", []() { return kFlushDenormalBits; });
+  // The float32 exp and log(1 + e) of math/exp_log.h, element by element (checked against float64).
+  m.def("exp_of", [](py::array_t<float, py::array::c_style | py::array::forcecast> a) {
+    py::array_t<float> out(a.size());
+    const float* x = a.data();
+    float* y = out.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      for (py::ssize_t i = 0; i < a.size(); ++i) y[i] = math::exp_of(x[i]);
+    }
+    return out;
+  });
+  m.def("log1p_unit", [](py::array_t<float, py::array::c_style | py::array::forcecast> a) {
+    py::array_t<float> out(a.size());
+    const float* x = a.data();
+    float* y = out.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      for (py::ssize_t i = 0; i < a.size(); ++i) y[i] = math::log1p_unit(x[i]);
+    }
+    return out;
+  });
   // The CPU backend's memory seam, end to end: values uploaded into one backend array, copied to a
   // second, downloaded (the path a device backend's arenas take), with the first `zeroed` cleared.
   m.def("cpu_memory_roundtrip", [](py::array_t<double, py::array::c_style | py::array::forcecast> a,

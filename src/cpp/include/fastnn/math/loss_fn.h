@@ -9,6 +9,7 @@
 #include <cstddef>
 
 #include "fastnn/losses.h"
+#include "fastnn/math/exp_log.h"
 #include "fastnn/math/hd.h"
 
 namespace fastnn {
@@ -16,10 +17,6 @@ namespace math {
 
 constexpr double kLossEps = 1e-7;  // Keras's backend epsilon
 
-// log(1 + e) for e in [0, 1]. In float, 1 + e is exact in double, and double log is much faster
-// than log1pf here while just as accurate once rounded to float.
-FASTNN_HD float log1p_unit(float e) { return e > 1e-9f ? float(std::log(1.0 + double(e))) : e; }
-FASTNN_HD double log1p_unit(double e) { return std::log1p(e); }
 
 // The element-wise kinds (the loss is the mean of v over the row).
 FASTNN_HD bool is_elementwise_loss(LossKind k) {
@@ -94,7 +91,7 @@ FASTNN_HD void elementwise_loss_term(const Loss& L, T pj, T yj, bool hinge01, T&
       if (L.label_smoothing > 0) t = t * T(1 - L.label_smoothing) + T(0.5 * L.label_smoothing);
       if (L.from_logits) {
         // max(z,0) - z t + log(1 + exp(-|z|)); sigmoid(z) from the same exp(-|z|)
-        const T e = std::exp(-std::abs(pj));
+        const T e = exp_of(-std::abs(pj));
         v = max_of(pj, T(0)) - pj * t + log1p_unit(e);
         const T inv = T(1) / (T(1) + e);
         d = (pj >= T(0) ? inv : e * inv) - t;
