@@ -67,6 +67,7 @@ def train(dp, fail_rank=-1):
                         nesterovs_momentum=True, max_iter=12, tol=0.5, n_iter_no_change=2, **common)
     clf.fit(X, labels, distribution=dp)
     _attrs("sgd_nesterov", clf, X, out)
+    out["sgd_nesterov_rate"] = np.array(clf._optimizer.learning_rate)    # lowered by "adaptive"
 
     reg = MLPRegressor(solver="sgd", learning_rate="invscaling", learning_rate_init=0.02, momentum=0.8,
                        nesterovs_momentum=False, max_iter=4, warm_start=True, **common)
@@ -83,7 +84,8 @@ def train(dp, fail_rank=-1):
     # random_state=None draws from the global generator, which differs between the ranks here:
     # every rank must use rank 0's numbers (the test seeds one process's generator like rank 0's).
     np.random.seed(100 + rank)
-    clf = MLPClassifier(solver="adam", hidden_layer_sizes=(8,), batch_size=64, max_iter=3)
+    clf = MLPClassifier(solver="adam", hidden_layer_sizes=(8,), batch_size=64, max_iter=10, tol=1.0,
+                        n_iter_no_change=1)     # stops on the training loss after 2 epochs
     with dp:                                                       # the scope, not the argument
         clf.fit(X, labels)
     _attrs("global_rng", clf, X, out)
