@@ -39,6 +39,9 @@ Differences, all deliberate:
   divides by zero there).
 - The fit is deterministic for a given random_state: the native engine gives the same bits for any
   thread count, and the batches never depend on it.
+- fit(..., distribution=fastnn.distributed.DataParallel()) (or an active `with DataParallel():`)
+  trains data-parallel with the same bits on any rank count (fastnn.distributed.estimators;
+  docs/DISTRIBUTED.md); "adam" and "sgd" on dense input only.
 """
 from __future__ import annotations
 
