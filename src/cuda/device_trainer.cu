@@ -3,9 +3,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <stdexcept>
 #include <string>
 
 #include "fastnn/common.h"
+#include "fastnn/device/stream_plan.h"
 #include "kernels.cuh"
 
 namespace fastnn {
@@ -100,17 +103,55 @@ void DeviceTrainer::get_optimizer_state(float* host, int64_t* iterations, double
   *scalar = opt_.scalar_state();
 }
 
-void DeviceTrainer::set_data(const float* X, const float* Y, const float* W, size_t n) {
+DeviceTrainer::~DeviceTrainer() {
+  if (be_) be_->synchronize();
+  if (copy_stream_) {
+    cudaStreamSynchronize(copy_stream_);
+    cudaStreamDestroy(copy_stream_);
+  }
+  for (int k = 0; k < 2; ++k) {
+    if (pinned_[k]) cudaFreeHost(pinned_[k]);
+    if (copied_[k]) cudaEventDestroy(copied_[k]);
+    if (consumed_[k]) cudaEventDestroy(consumed_[k]);
+  }
+}
+
+void DeviceTrainer::set_data(const float* X, const float* Y, const float* W, size_t n,
+                             size_t budget) {
   const size_t yc = loss_.label_cols(output_dim());
+  const size_t row_bytes = sizeof(float) * (input_dim_ + yc + (W ? 1 : 0));
+  X_ = DeviceArray<float>();
+  Y_ = DeviceArray<float>();
+  W_ = DeviceArray<float>();
+  index_ = DeviceArray<int64_t>();
+  hindex_.clear();
+  if (budget == SIZE_MAX) {
+    size_t free_b = 0, total_b = 0;
+    check(cudaMemGetInfo(&free_b, &total_b), "cudaMemGetInfo");
+    try {
+      budget = device::data_budget(free_b, std::getenv(device::kDataBudgetEnv));
+    } catch (const std::invalid_argument& e) {
+      throw ValueError(e.what());
+    }
+  }
+  n_ = n;
+  has_w_ = W != nullptr;
+  stream_ = n * row_bytes > budget;
+  if (stream_) {
+    hX_ = X;
+    hY_ = Y;
+    hW_ = W;
+    stream_rows_ = device::chunk_rows_for(budget, row_bytes, 1);
+    be_->synchronize();
+    return;
+  }
+  hX_ = hY_ = hW_ = nullptr;
   X_ = DeviceArray<float>(*be_, n * input_dim_);
   Y_ = DeviceArray<float>(*be_, n * yc);
   W_ = DeviceArray<float>(*be_, W ? n : 0);
   X_.upload(X, n * input_dim_);
   Y_.upload(Y, n * yc);
   if (W) W_.upload(W, n);
-  n_ = n;
-  has_w_ = W != nullptr;
-  index_ = DeviceArray<int64_t>();
   be_->synchronize();
 }
 
@@ -118,8 +159,38 @@ void DeviceTrainer::set_index(const int64_t* index, size_t n) {
   FASTNN_CHECK(n == n_, "index: expected one entry per row of the data set");
   for (size_t i = 0; i < n; ++i)
     FASTNN_CHECK(index[i] >= 0 && size_t(index[i]) < n, "index: entry out of range");
+  if (stream_) {
+    hindex_.assign(index, index + n);
+    return;
+  }
   if (index_.size() != n) index_ = DeviceArray<int64_t>(*be_, n);
   index_.upload(index, n);
+}
+
+void DeviceTrainer::ensure_staging(size_t rows) {
+  if (staging_cap_ >= rows) return;
+  const size_t yc = loss_.label_cols(output_dim());
+  const size_t width = input_dim_ + yc + (has_w_ ? 1 : 0);
+  be_->synchronize();
+  if (copy_stream_) check(cudaStreamSynchronize(copy_stream_), "cudaStreamSynchronize");
+  if (!copy_stream_) {
+    check(cudaStreamCreateWithFlags(&copy_stream_, cudaStreamNonBlocking), "cudaStreamCreate (uploads)");
+    for (int k = 0; k < 2; ++k) {
+      check(cudaEventCreateWithFlags(&copied_[k], cudaEventDisableTiming), "cudaEventCreate");
+      check(cudaEventCreateWithFlags(&consumed_[k], cudaEventDisableTiming), "cudaEventCreate");
+    }
+  }
+  for (int k = 0; k < 2; ++k) {
+    if (pinned_[k]) cudaFreeHost(pinned_[k]);
+    pinned_[k] = nullptr;
+    staged_[k] = DeviceArray<float>();
+  }
+  for (int k = 0; k < 2; ++k) {
+    check(cudaMallocHost(reinterpret_cast<void**>(&pinned_[k]), sizeof(float) * rows * width),
+          "cudaMallocHost (upload buffer)");
+    staged_[k] = DeviceArray<float>(*be_, rows * width);
+  }
+  staging_cap_ = rows;
 }
 
 void DeviceTrainer::ensure(size_t rows) {
@@ -261,11 +332,29 @@ void DeviceTrainer::update(size_t step_in_chunk) {
   if (len) optimizer_update(c, params_.data(), grads_.data(), state_.data(), arena_, slots_, lo, len, k, s);
 }
 
+void DeviceTrainer::step(size_t bi, uint64_t step_id, const float* x, const float* y,
+                         const float* w, size_t rows, float* pred, bool any_reg) {
+  cudaStream_t s = be_->stream();
+  const size_t dout = output_dim();
+  const float* out = forward(x, rows, true, step_id);
+  const float* lin = fused_ ? loss_input(x) : out;
+  fastnn::cuda::loss(eff_, lin, y, w, rows, dout, double(rows), ws_.g0.data(), ws_.row_loss.data(),
+                     batch_loss_.data() + bi, flags_.data(), flags_.data() + 1, s);
+  if (any_reg)
+    for (const DeviceVariable& d : vars_)
+      if (d.l1 != 0 || d.l2 != 0)
+        regularizer_penalty(params_.data() + d.offset, d.size, d.l1, d.l2, batch_penalty_.data() + bi, s);
+  if (pred) be_->copy(pred, out, sizeof(float) * rows * dout);
+  backward(x, rows, fused_);
+  update(bi);
+}
+
 DeviceChunk DeviceTrainer::train(size_t batch_size, size_t first, size_t count, bool in_order,
                                  float* pred_out, double loss_sum_start) {
   FASTNN_CHECK(batch_size > 0, "batch_size must be positive");
   FASTNN_CHECK(n_ > 0, "no training data on the device (set_data first)");
-  FASTNN_CHECK(in_order || index_.size() == n_, "no row order on the device (set_index first)");
+  FASTNN_CHECK(in_order || (stream_ ? hindex_.size() : index_.size()) == n_,
+               "no row order on the device (set_index first)");
   DeviceChunk res;
   res.loss_sum = loss_sum_start;
   const size_t nb_total = (n_ + batch_size - 1) / batch_size;
@@ -285,39 +374,68 @@ DeviceChunk DeviceTrainer::train(size_t batch_size, size_t first, size_t count, 
     batch_penalty_ = DeviceArray<double>(*be_, nb);
   }
   batch_penalty_.zero();
-  const size_t chunk_rows = std::min(n_ - first * batch_size, nb * batch_size);
+  const size_t row0 = first * batch_size;
+  const size_t chunk_rows = std::min(n_ - row0, nb * batch_size);
   if (pred_out && pred_.size() < chunk_rows * dout) pred_ = DeviceArray<float>(*be_, chunk_rows * dout);
   bool any_reg = false;
   for (const DeviceVariable& d : vars_) any_reg = any_reg || d.l1 != 0 || d.l2 != 0;
+  auto pred_at = [&](size_t start) { return pred_out ? pred_.data() + (start - row0) * dout : nullptr; };
 
-  for (size_t bi = 0; bi < nb; ++bi) {
-    const size_t start = (first + bi) * batch_size;
-    const size_t rows = std::min(batch_size, n_ - start);
-    const float *x, *y, *w = nullptr;
-    if (!in_order) {
-      gather(X_.data(), Y_.data(), has_w_ ? W_.data() : nullptr, din, yc, index_.data() + start,
-             rows, ws_.x.data(), ws_.y.data(), ws_.w.data(), s);
-      x = ws_.x.data();
-      y = ws_.y.data();
-      if (has_w_) w = ws_.w.data();
-    } else {
-      x = X_.data() + start * din;
-      y = Y_.data() + start * yc;
-      if (has_w_) w = W_.data() + start;
+  if (!stream_) {
+    for (size_t bi = 0; bi < nb; ++bi) {
+      const size_t start = (first + bi) * batch_size;
+      const size_t rows = std::min(batch_size, n_ - start);
+      const float *x, *y, *w = nullptr;
+      if (!in_order) {
+        gather(X_.data(), Y_.data(), has_w_ ? W_.data() : nullptr, din, yc, index_.data() + start,
+               rows, ws_.x.data(), ws_.y.data(), ws_.w.data(), s);
+        x = ws_.x.data();
+        y = ws_.y.data();
+        if (has_w_) w = ws_.w.data();
+      } else {
+        x = X_.data() + start * din;
+        y = Y_.data() + start * yc;
+        if (has_w_) w = W_.data() + start;
+      }
+      step(bi, uint64_t(it0) + bi, x, y, w, rows, pred_at(start), any_reg);
     }
-    const float* out = forward(x, rows, true, uint64_t(it0) + bi);
-    const float* lin = fused_ ? loss_input(x) : out;
-    fastnn::cuda::loss(eff_, lin, y, w, rows, dout, double(rows), ws_.g0.data(), ws_.row_loss.data(),
-                       batch_loss_.data() + bi, flags_.data(), flags_.data() + 1, s);
-    if (any_reg)
-      for (const DeviceVariable& d : vars_)
-        if (d.l1 != 0 || d.l2 != 0)
-          regularizer_penalty(params_.data() + d.offset, d.size, d.l1, d.l2,
-                              batch_penalty_.data() + bi, s);
-    if (pred_out)
-      be_->copy(pred_.data() + (start - first * batch_size) * dout, out, sizeof(float) * rows * dout);
-    backward(x, rows, fused_);
-    update(bi);
+  } else {
+    // Whole batches per upload, gathered on the host in the epoch's order: while the device trains
+    // on one buffer the host fills and copies the other. A buffer is refilled only after the
+    // device's batches that read it (consumed_) and its previous copy (copied_) are done.
+    const size_t per = std::max<size_t>(1, stream_rows_ / batch_size);
+    ensure_staging(per * batch_size);
+    const size_t cap = staging_cap_;
+    const int64_t* order = in_order ? nullptr : hindex_.data();
+    const std::vector<device::StreamChunk> plan =
+        device::plan_chunks(n_, batch_size, first, nb, per * batch_size);
+    for (size_t ci = 0; ci < plan.size(); ++ci) {
+      const device::StreamChunk& c = plan[ci];
+      const int k = int(ci % 2);
+      check(cudaEventSynchronize(copied_[k]), "cudaEventSynchronize (upload)");
+      float* hp = pinned_[k];
+      device::gather_rows(hX_, din, order, c.first_row, c.rows, hp);
+      device::gather_rows(hY_, yc, order, c.first_row, c.rows, hp + cap * din);
+      if (has_w_) device::gather_rows(hW_, size_t(1), order, c.first_row, c.rows, hp + cap * (din + yc));
+      float* dp = staged_[k].data();
+      check(cudaStreamWaitEvent(copy_stream_, consumed_[k], 0), "cudaStreamWaitEvent");
+      check(cudaMemcpyAsync(dp, hp, sizeof(float) * c.rows * din, cudaMemcpyHostToDevice, copy_stream_), "upload");
+      check(cudaMemcpyAsync(dp + cap * din, hp + cap * din, sizeof(float) * c.rows * yc,
+                            cudaMemcpyHostToDevice, copy_stream_), "upload");
+      if (has_w_)
+        check(cudaMemcpyAsync(dp + cap * (din + yc), hp + cap * (din + yc), sizeof(float) * c.rows,
+                              cudaMemcpyHostToDevice, copy_stream_), "upload");
+      check(cudaEventRecord(copied_[k], copy_stream_), "cudaEventRecord");
+      check(cudaStreamWaitEvent(s, copied_[k], 0), "cudaStreamWaitEvent");
+      for (size_t j = 0; j < c.batches; ++j) {
+        const size_t bi = c.first_batch + j - first;
+        const size_t start = (c.first_batch + j) * batch_size, off = start - c.first_row;
+        const size_t rows = std::min(batch_size, n_ - start);
+        step(bi, uint64_t(it0) + bi, dp + off * din, dp + cap * din + off * yc,
+             has_w_ ? dp + cap * (din + yc) + off : nullptr, rows, pred_at(start), any_reg);
+      }
+      check(cudaEventRecord(consumed_[k], s), "cudaEventRecord");
+    }
   }
   std::vector<double> losses(nb), pens(nb);
   int flags[2] = {0, 0};

@@ -4,6 +4,11 @@
 // is queued without a host synchronisation, and the host waits once at the chunk's end for the
 // batch losses.
 //
+// A data set larger than its budget (fastnn/device/stream_plan.h: by default half the free device
+// memory, FASTNN_CUDA_DATA_BUDGET overrides) stays on the host: each chunk of whole batches is
+// gathered there by the shuffled index into pinned memory and copied on a second stream into one
+// of two device buffers while the device trains on the other.
+//
 // Each step follows the engine's Trainer: gather by the shuffled index -> forward (cuBLASLt with
 // the bias / ReLU epilogue, other activations by a kernel over math/) -> loss and dL/d(output)
 // (from the logits for sigmoid + binary cross-entropy and softmax + categorical cross-entropy) ->
@@ -68,9 +73,15 @@ class DeviceTrainer {
   void set_optimizer_state(const float* host, int64_t iterations, double scalar);
   void get_optimizer_state(float* host, int64_t* iterations, double* scalar);
 
+  ~DeviceTrainer();
+
   // The training data on the device (uploaded once; kept until the next call). W may be null.
-  void set_data(const float* X, const float* Y, const float* W, size_t n);
+  // Above the budget (bytes; SIZE_MAX: from FASTNN_CUDA_DATA_BUDGET or the default fraction of
+  // free memory) the arrays are streamed instead and must outlive the training calls.
+  void set_data(const float* X, const float* Y, const float* W, size_t n,
+                size_t budget = SIZE_MAX);
   size_t data_rows() const { return n_; }
+  bool streaming() const { return stream_; }
   // The row order of the epoch (n entries, each in [0, n)), uploaded once per epoch.
   void set_index(const int64_t* index, size_t n);
 
@@ -99,6 +110,10 @@ class DeviceTrainer {
   void backward(const float* x, size_t rows, bool preact);
   void update(size_t step_in_chunk);
   bool fusable() const;
+  // One training step on a batch already on the device (rows in order).
+  void step(size_t bi, uint64_t step_id, const float* x, const float* y, const float* w,
+            size_t rows, float* pred, bool any_reg);
+  void ensure_staging(size_t rows);
 
   std::unique_ptr<CudaBackend> be_;
   size_t input_dim_;
@@ -118,6 +133,16 @@ class DeviceTrainer {
   DeviceArray<int64_t> index_, order_;
   size_t n_ = 0;
   bool has_w_ = false;
+  // Streaming (stream_): the host arrays, the epoch's order on the host, and two upload buffers
+  // (pinned host and device, X then Y then W per buffer) with their events.
+  bool stream_ = false;
+  const float *hX_ = nullptr, *hY_ = nullptr, *hW_ = nullptr;
+  std::vector<int64_t> hindex_;
+  size_t stream_rows_ = 0, staging_cap_ = 0;
+  float* pinned_[2] = {nullptr, nullptr};
+  DeviceArray<float> staged_[2];
+  cudaStream_t copy_stream_ = nullptr;
+  cudaEvent_t copied_[2] = {nullptr, nullptr}, consumed_[2] = {nullptr, nullptr};
   DeviceArray<double> batch_loss_, batch_penalty_;
   DeviceArray<int> flags_;  // [0]: hinge 0/1 labels (scratch), [1]: an invalid sparse label
   DeviceArray<float> pred_;

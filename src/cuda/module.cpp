@@ -139,7 +139,10 @@ class PyDeviceNet {
     return py::make_tuple(a, it, sc);
   }
 
-  void set_data(const Arr<float>& X, const Arr<float>& Y, const py::object& W) {
+  // budget: bytes for the data set on the device (negative: FASTNN_CUDA_DATA_BUDGET or the
+  // default fraction of free memory); above it the data are streamed from these arrays, which
+  // stay referenced here until the next set_data.
+  void set_data(const Arr<float>& X, const Arr<float>& Y, const py::object& W, int64_t budget) {
     size_t n;
     const float* x = fastnn_py::rows_of(X, t_->input_dim(), "x", &n);
     const size_t yc = t_->loss().label_cols(t_->output_dim());
@@ -147,9 +150,11 @@ class PyDeviceNet {
       throw ValueError("y: expected " + std::to_string(n) + " x " + std::to_string(yc) + " values");
     Arr<float> wkeep;
     const float* w = fastnn_py::optional_rows<float>(W, n, 1, "sample_weight", wkeep);
+    data_ = py::make_tuple(X, Y, wkeep);
     py::gil_scoped_release nogil;
-    t_->set_data(x, Y.data(), w, n);
+    t_->set_data(x, Y.data(), w, n, budget < 0 ? SIZE_MAX : size_t(budget));
   }
+  bool streaming() const { return t_->streaming(); }
   void set_index(const py::array_t<int64_t, py::array::c_style | py::array::forcecast>& idx) {
     py::gil_scoped_release nogil;
     t_->set_index(idx.data(), size_t(idx.size()));
@@ -211,6 +216,7 @@ class PyDeviceNet {
 
  private:
   std::unique_ptr<cuda::DeviceTrainer> t_;
+  py::object data_;  // the arrays set_data last saw (a streamed data set is read from them)
 };
 
 }  // namespace
@@ -228,7 +234,9 @@ PYBIND11_MODULE(_cuda, m) {
       .def("params", &PyDeviceNet::params)
       .def("set_optimizer_state", &PyDeviceNet::set_optimizer_state)
       .def("optimizer_state", &PyDeviceNet::optimizer_state)
-      .def("set_data", &PyDeviceNet::set_data)
+      .def("set_data", &PyDeviceNet::set_data, py::arg("x"), py::arg("y"), py::arg("sample_weight"),
+           py::arg("budget") = -1)
+      .def_property_readonly("streaming", &PyDeviceNet::streaming)
       .def("set_index", &PyDeviceNet::set_index)
       .def("train", &PyDeviceNet::train)
       .def("predict", &PyDeviceNet::predict)

@@ -189,3 +189,38 @@ def test_unsupported_models_say_so():
     auto = _mlp()()
     auto.compile("adam", "mse", device="auto")
     assert auto.device == "cuda"
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_streamed_data_set_trains_as_the_whole_upload(monkeypatch, weighted):
+    """Above the budget the data are uploaded in chunks of whole shuffled batches: the same
+    batches, so the same bits as the whole upload."""
+    rng, x = _data(n=1000, din=6)
+    y = rng.standard_normal((1000, 2)).astype("float32")
+    w = rng.random(1000).astype("float32") if weighted else None
+    build = _mlp(units=(16,), din=6, out=2)
+    runs = {}
+    for budget in (None, "4096"):  # 4 KiB: a few batches per upload
+        if budget is None:
+            monkeypatch.delenv("FASTNN_CUDA_DATA_BUDGET", raising=False)
+        else:
+            monkeypatch.setenv("FASTNN_CUDA_DATA_BUDGET", budget)
+        m = build()
+        m.compile("adam", "mse", metrics=["mae"], device="cuda")
+        m._engine.set_rng_state([1, 2, 3, 4])
+        h = m.fit(x, y, sample_weight=w, epochs=2, batch_size=24, verbose=0).history
+        assert m._engine._dev.streaming == (budget is not None)
+        runs[budget] = (h, m.get_weights())
+    (h0, w0), (h1, w1) = runs[None], runs["4096"]
+    assert h0 == h1
+    for a, b in zip(w0, w1):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_bad_data_budget_says_so(monkeypatch):
+    rng, x = _data()
+    m = _mlp()()
+    m.compile("adam", "mse", device="cuda")
+    monkeypatch.setenv("FASTNN_CUDA_DATA_BUDGET", "lots")
+    with pytest.raises(ValueError, match="FASTNN_CUDA_DATA_BUDGET"):
+        m.fit(x, x[:, :1], epochs=1, verbose=0)
