@@ -9,6 +9,7 @@
 
 #include "fastnn/common.h"
 #include "fastnn/device/stream_plan.h"
+#include "fused_mlp.cuh"
 #include "kernels.cuh"
 
 namespace fastnn {
@@ -71,7 +72,9 @@ DeviceTrainer::DeviceTrainer(int device, size_t input_dim, std::vector<DeviceLay
   be_->synchronize();
 }
 
-bool DeviceTrainer::fusable() const {
+bool DeviceTrainer::fusable() const { return fusable(loss_); }
+
+bool DeviceTrainer::fusable(const Loss& loss_) const {
   if (layers_.empty() || loss_.from_logits) return false;
   const DeviceLayer& l = layers_.back();
   if (l.kind == DeviceLayer::Dropout) return false;
@@ -193,27 +196,31 @@ void DeviceTrainer::ensure_staging(size_t rows) {
   staging_cap_ = rows;
 }
 
-void DeviceTrainer::ensure(size_t rows) {
-  if (ws_.cap >= rows) return;
+void DeviceTrainer::ensure(size_t rows) { ensure(ws_, rows, *this); }
+
+void DeviceTrainer::ensure(Buffers& ws, size_t rows, const DeviceTrainer& t) {
+  if (ws.cap >= rows) return;
+  CudaBackend& be = *t.be_;
   Buffers b;
   b.cap = rows;
-  for (const DeviceLayer& l : layers_) {
+  for (const DeviceLayer& l : t.layers_) {
     const bool keep_z = l.kind == DeviceLayer::Dense && !l.act.is_identity() && !l.act.is_plain_relu();
-    b.z.emplace_back(*be_, keep_z ? rows * l.out : 0);
-    b.a.emplace_back(*be_, rows * l.out);
-    b.mask.emplace_back(*be_, l.kind == DeviceLayer::Dropout ? rows * l.out : 0);
+    b.z.emplace_back(be, keep_z ? rows * l.out : 0);
+    b.a.emplace_back(be, rows * l.out);
+    b.mask.emplace_back(be, l.kind == DeviceLayer::Dropout ? rows * l.out : 0);
   }
-  b.x = DeviceArray<float>(*be_, rows * input_dim_);
-  b.y = DeviceArray<float>(*be_, rows * std::max<size_t>(1, loss_.label_cols(output_dim())));
-  b.w = DeviceArray<float>(*be_, rows);
-  b.g0 = DeviceArray<float>(*be_, rows * maxw_);
-  b.g1 = DeviceArray<float>(*be_, rows * maxw_);
-  b.row_loss = DeviceArray<double>(*be_, rows);
-  ws_ = std::move(b);
+  b.x = DeviceArray<float>(be, rows * t.input_dim_);
+  b.y = DeviceArray<float>(be, rows * std::max<size_t>(1, t.output_dim()));
+  b.w = DeviceArray<float>(be, rows);
+  b.g0 = DeviceArray<float>(be, rows * t.maxw_);
+  b.g1 = DeviceArray<float>(be, rows * t.maxw_);
+  b.row_loss = DeviceArray<double>(be, rows);
+  ws = std::move(b);
 }
 
 // The output of layer i is ws_.a[i], except an inference-mode Dropout, which passes its input on.
-const float* DeviceTrainer::forward(const float* x, size_t rows, bool training, uint64_t step) {
+const float* DeviceTrainer::forward(Buffers& ws_, std::vector<const float*>& outs_, const float* x,
+                                    size_t rows, bool training, uint64_t step) {
   cudaStream_t s = be_->stream();
   const float* in = x;
   outs_.assign(layers_.size(), nullptr);
@@ -255,15 +262,19 @@ const float* DeviceTrainer::forward(const float* x, size_t rows, bool training, 
   return in;
 }
 
-const float* DeviceTrainer::loss_input(const float* x) const {
+const float* DeviceTrainer::loss_input(const Buffers& ws_, const std::vector<const float*>& outs_,
+                                       const float* x) const {
   const size_t last = layers_.size() - 1;
   if (layers_[last].kind == DeviceLayer::Dense) return ws_.z[last].data();
   // An Activation layer's logits are its input.
   return last == 0 ? x : outs_[last - 1];
 }
 
-void DeviceTrainer::backward(const float* x, size_t rows, bool preact) {
+void DeviceTrainer::backward(Buffers& ws_, const std::vector<const float*>& outs_, const float* x,
+                             size_t rows, bool preact, bool training, bool accumulate,
+                             bool param_grads, float* dx) {
   cudaStream_t s = be_->stream();
+  const float beta = accumulate ? 1.0f : 0.0f;
   // Inputs of each layer, as forward saw them.
   auto input_of = [&](size_t i) { return i == 0 ? x : outs_[i - 1]; };
   float* g = ws_.g0.data();
@@ -280,12 +291,12 @@ void DeviceTrainer::backward(const float* x, size_t rows, bool preact) {
           const float* z = ws_.z[i].size() ? ws_.z[i].data() : nullptr;
           activation_backward(l.act, z, ws_.a[i].data(), g, g, rows, l.out, s);
         }
-        if (vars_[kv].trainable)
-          be_->gemm(true, false, l.in, l.out, rows, input_of(i), l.in, g, l.out, 0.0f,
+        if (param_grads && vars_[kv].trainable)
+          be_->gemm(true, false, l.in, l.out, rows, input_of(i), l.in, g, l.out, beta,
                     grads_.data() + l.kernel_off, l.out, GemmEpilogue::None, nullptr);
-        if (l.use_bias && vars_[kv + 1].trainable)
-          column_sums(g, rows, l.out, grads_.data() + l.bias_off, s);
-        if (i > 0) {
+        if (param_grads && l.use_bias && vars_[kv + 1].trainable)
+          column_sums(g, rows, l.out, grads_.data() + l.bias_off, s, accumulate);
+        if (i > 0 || dx) {
           be_->gemm(false, true, rows, l.in, l.out, g, l.out, params_.data() + l.kernel_off,
                     l.out, 0.0f, other, l.in, GemmEpilogue::None, nullptr);
           std::swap(g, other);
@@ -297,10 +308,11 @@ void DeviceTrainer::backward(const float* x, size_t rows, bool preact) {
           activation_backward(l.act, input_of(i), ws_.a[i].data(), g, g, rows, l.out, s);
         break;
       case DeviceLayer::Dropout:
-        if (l.rate > 0) multiply(g, ws_.mask[i].data(), g, rows * l.out, s);
+        if (training && l.rate > 0) multiply(g, ws_.mask[i].data(), g, rows * l.out, s);
         break;
     }
   }
+  if (dx) be_->copy(dx, g, sizeof(float) * rows * input_dim_);
 }
 
 void DeviceTrainer::update(size_t step_in_chunk) {
@@ -349,6 +361,31 @@ void DeviceTrainer::step(size_t bi, uint64_t step_id, const float* x, const floa
   update(bi);
 }
 
+void DeviceTrainer::plan_fused_step(size_t batch) {
+  if (fused_batch_ == batch) return;
+  fused_batch_ = batch;
+  const char* env = std::getenv("FASTNN_CUDA_FUSED");
+  if (env && std::string(env) == "0") {
+    fused_why_ = "turned off (FASTNN_CUDA_FUSED=0)";
+    return;
+  }
+  std::vector<device::FusedDense> ds;
+  for (const DeviceLayer& l : layers_) {
+    if (l.kind != DeviceLayer::Dense) {
+      fused_why_ = "a layer other than Dense";
+      return;
+    }
+    ds.push_back({l.in, l.out, l.use_bias, l.act});
+  }
+  for (const DeviceVariable& d : vars_)
+    if (!d.trainable || d.l1 != 0 || d.l2 != 0) {
+      fused_why_ = "a frozen or regularized variable";
+      return;
+    }
+  fused_why_ = device::plan_fused(ds, loss_, opt_.config(), batch, fused_shared_limit(be_->device()),
+                                  &fplan_);
+}
+
 DeviceChunk DeviceTrainer::train(size_t batch_size, size_t first, size_t count, bool in_order,
                                  float* pred_out, double loss_sum_start) {
   FASTNN_CHECK(batch_size > 0, "batch_size must be positive");
@@ -381,7 +418,33 @@ DeviceChunk DeviceTrainer::train(size_t batch_size, size_t first, size_t count, 
   for (const DeviceVariable& d : vars_) any_reg = any_reg || d.l1 != 0 || d.l2 != 0;
   auto pred_at = [&](size_t start) { return pred_out ? pred_.data() + (start - row0) * dout : nullptr; };
 
-  if (!stream_) {
+  plan_fused_step(std::min(batch_size, n_));
+  const bool fused = fused_why_.empty();
+  auto fused_args = [&](const float* X, const float* Y, const float* W, const int64_t* index,
+                        size_t pos0, size_t pos_end, size_t b0, size_t count_b, float* pred) {
+    device::FusedArgs g;
+    g.X = X;
+    g.Y = Y;
+    g.W = W;
+    g.index = index;
+    g.pos0 = pos0;
+    g.pos_end = pos_end;
+    g.nb = count_b;
+    g.params = params_.data();
+    g.grads = grads_.data();
+    g.state = state_.data();
+    g.ks = scalars_.data() + b0;
+    g.batch_loss = batch_loss_.data() + b0;
+    g.pred = pred;
+    g.bad_label = flags_.data() + 1;
+    return g;
+  };
+
+  if (!stream_ && fused) {
+    fused_train(fplan_, fused_args(X_.data(), Y_.data(), has_w_ ? W_.data() : nullptr,
+                                   in_order ? nullptr : index_.data(), row0, n_, 0, nb, pred_at(row0)),
+                s);
+  } else if (!stream_) {
     for (size_t bi = 0; bi < nb; ++bi) {
       const size_t start = (first + bi) * batch_size;
       const size_t rows = std::min(batch_size, n_ - start);
@@ -427,7 +490,12 @@ DeviceChunk DeviceTrainer::train(size_t batch_size, size_t first, size_t count, 
                               cudaMemcpyHostToDevice, copy_stream_), "upload");
       check(cudaEventRecord(copied_[k], copy_stream_), "cudaEventRecord");
       check(cudaStreamWaitEvent(s, copied_[k], 0), "cudaStreamWaitEvent");
-      for (size_t j = 0; j < c.batches; ++j) {
+      if (fused) {
+        fused_train(fplan_, fused_args(dp, dp + cap * din, has_w_ ? dp + cap * (din + yc) : nullptr, nullptr,
+                                       0, c.rows, c.first_batch - first, c.batches, pred_at(c.first_row)),
+                    s);
+      }
+      for (size_t j = 0; !fused && j < c.batches; ++j) {
         const size_t bi = c.first_batch + j - first;
         const size_t start = (c.first_batch + j) * batch_size, off = start - c.first_row;
         const size_t rows = std::min(batch_size, n_ - start);
@@ -511,6 +579,104 @@ double DeviceTrainer::evaluate(const float* X, const float* Y, const float* W, s
   }
   for (double v : hs) total += v;  // fixed order, as the CPU engine's block sums
   return total;
+}
+
+void DeviceTrainer::manual_forward(const float* X, size_t n, bool training, float* out) {
+  FASTNN_CHECK(n > 0, "model(x): expected at least one row");
+  ensure(mws_, n, *this);
+  mws_.x.upload(X, n * input_dim_);
+  mrows_ = 0;
+  mloss_ = false;
+  const float* o = forward(mws_, mouts_, mws_.x.data(), n, training, ++mstep_ + (uint64_t(1) << 40));
+  be_->copy_to_host(out, o, sizeof(float) * n * output_dim());
+  be_->synchronize();
+  mrows_ = n;
+  mtraining_ = training;
+}
+
+double DeviceTrainer::manual_loss(const Loss& L, const float* Y, const float* W) {
+  FASTNN_CHECK(mrows_ > 0, "no cached forward pass: call forward first");
+  const size_t n = mrows_, dout = output_dim(), yc = L.label_cols(dout);
+  cudaStream_t s = be_->stream();
+  if (mws_.y.size() < n * yc) mws_.y = DeviceArray<float>(*be_, n * yc);
+  mws_.y.upload(Y, n * yc);
+  if (W) mws_.w.upload(W, n);
+  const bool fuse = fusable(L);
+  Loss eff = L;
+  if (fuse) eff.from_logits = true;
+  const float* x = mws_.x.data();
+  const float* lin = fuse ? loss_input(mws_, mouts_, x) : mouts_.back();
+  if (msum_.size() == 0) msum_ = DeviceArray<double>(*be_, 1);
+  fastnn::cuda::loss(eff, lin, mws_.y.data(), W ? mws_.w.data() : nullptr, n, dout, double(n),
+                     mws_.g0.data(), mws_.row_loss.data(), msum_.data(), flags_.data(),
+                     flags_.data() + 1, s);
+  double sum = 0;
+  int flags[2] = {0, 0};
+  msum_.download(&sum, 1);
+  flags_.download(flags, 2);
+  be_->synchronize();
+  if (flags[1]) {
+    flags_.zero();
+    throw ValueError("sparse_categorical_crossentropy: labels must be integers in [0, " +
+                     std::to_string(dout) + ")");
+  }
+  mfused_ = fuse;
+  mloss_ = true;
+  return sum / double(n);
+}
+
+void DeviceTrainer::manual_backward(const float* dout, bool accumulate) {
+  FASTNN_CHECK(mrows_ > 0, "no cached forward pass: call forward first");
+  bool preact = mfused_;
+  if (dout) {
+    mws_.g0.upload(dout, mrows_ * output_dim());
+    preact = false;
+  } else {
+    FASTNN_CHECK(mloss_, "backward: no loss gradient for the cached pass");
+  }
+  backward(mws_, mouts_, mws_.x.data(), mrows_, preact, mtraining_, accumulate, true, nullptr);
+  be_->synchronize();
+}
+
+void DeviceTrainer::apply_gradients() {
+  const StepScalars<float> k = opt_.advance_step();
+  if (scalars_.size() < 1) scalars_ = DeviceArray<StepScalars<float>>(*be_, 1);
+  scalars_.upload(&k, 1);
+  update(0);
+  be_->synchronize();
+}
+
+void DeviceTrainer::zero_grad() {
+  grads_.zero();
+  be_->synchronize();
+}
+
+void DeviceTrainer::get_grads(float* host) {
+  grads_.download(host, arena_);
+  be_->synchronize();
+}
+
+void DeviceTrainer::set_grads(const float* host) {
+  grads_.upload(host, arena_);
+  be_->synchronize();
+}
+
+void DeviceTrainer::input_gradient(const float* X, const float* ow, size_t n, float* out) {
+  const size_t block = 8192, din = input_dim_, dout = output_dim();
+  if (n == 0) return;
+  Buffers b;
+  ensure(b, std::min(block, n), *this);
+  std::vector<const float*> outs;
+  DeviceArray<float> dx(*be_, std::min(block, n) * din);
+  for (size_t start = 0; start < n; start += block) {
+    const size_t rows = std::min(block, n - start);
+    b.x.upload(X + start * din, rows * din);
+    forward(b, outs, b.x.data(), rows, false, 0);
+    b.g0.upload(ow + start * dout, rows * dout);
+    backward(b, outs, b.x.data(), rows, false, false, false, false, dx.data());
+    dx.download(out + start * din, rows * din);
+    be_->synchronize();
+  }
 }
 
 }  // namespace cuda
