@@ -26,10 +26,24 @@ from . import optimizers as _optimizers
 from ._validation import nonneg_int, positive_int, verbose_level
 
 if TYPE_CHECKING:
+    from ._engine import NativeNet
     from .callbacks import History
 
 
 class Trainer:
+    """Keras's trainer role (compile, fit, evaluate, predict and the per-batch calls), mixed into Model."""
+
+    if TYPE_CHECKING:
+        # What the Model this class is mixed into provides (declared for type checkers only).
+        _engine: NativeNet
+        dtype: str
+        _input_shape: tuple | None
+
+        @property
+        def built(self) -> bool: ...
+
+        def _require_built(self, what: str) -> None: ...
+
     def _init_trainer_state(self):
         self.optimizer = None
         self.loss = None
@@ -231,7 +245,8 @@ class Trainer:
             if validation_data is not None:
                 val = _da.validation_data_feed(self, validation_data, val_bs, validation_steps)
             elif split is not None:
-                val = _da.EvalArrays(*split, val_bs, validation_steps)
+                vx, vy, vw = split
+                val = _da.EvalArrays(vx, vy, vw, val_bs, validation_steps)
             return self._fit_loop(train, val, epochs, initial_epoch, verbose, callbacks, shuffle, val_bs,
                                   val_epochs, validation_freq, dp)
         finally:
@@ -542,7 +557,7 @@ class Trainer:
     def predict_on_batch(self, x: Any) -> np.ndarray:
         engine = self._engine
         if engine.built and type(x) is np.ndarray and x.dtype == self.dtype and x.ndim == 2 \
-                and x.flags.c_contiguous and len(self._input_shape) == 1 and x.shape[1] == self._input_shape[0] \
+                and x.flags.c_contiguous and self._input_shape is not None and len(self._input_shape) == 1 and x.shape[1] == self._input_shape[0] \
                 and x.shape[0] > 0 and np.isfinite(x).all():
             return engine.predict(x)
         return self.predict(x, verbose=0)
