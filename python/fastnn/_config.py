@@ -157,9 +157,21 @@ def config_dict() -> dict:
 
 
 def show_config(mode="stdout"):
-    """Prints fastnn's configuration: version, compiler and build type, CPU model and features, the
-    GEMM kernel path chosen, the thread count and the CUDA status. mode="dict" returns it as a dict
-    instead of printing."""
+    """Reports fastnn's configuration: how it was built and what it runs on.
+
+    The report has the version, the compiler and build type, the CPU model and features, the GEMM
+    kernel chosen, the thread count and the CUDA status.
+
+    Parameters
+    ----------
+    mode : {"stdout", "dict"}, default "stdout"
+        "stdout" prints the report; "dict" returns it instead.
+
+    Returns
+    -------
+    dict or None
+        The report with mode="dict", else None.
+    """
     if mode not in ("stdout", "dict"):
         raise ValueError(f"show_config: mode must be 'stdout' or 'dict', got {mode!r}")
     c = config_dict()

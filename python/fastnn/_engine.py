@@ -127,10 +127,10 @@ class NativeNet:
         self._pass_backwards = 0           # backward() calls on the current pass
         self._pass_retained = False        # the last backward() asked to keep the pass (retain_graph)
         self._loss_in_buffer = None        # id of the loss whose gradient sits in the engine's buffer
-        self._native_of = []
+        self._native_of: list[int | None] = []   # engine layer index of each model layer (None: none)
         # device
         self.device = "cpu"
-        self._natives = []                 # the (kind, attrs) the network was built from
+        self._natives: list = []                 # the (kind, attrs) the network was built from
         self._seed = 0
         self._loss_spec = None
         self._opt_config = None
@@ -238,7 +238,8 @@ class NativeNet:
             input_dim = 1
             for d in spec.input_shape:
                 input_dim *= int(d)
-            native_of, n = [], 0
+            native_of: list[int | None] = []
+            n = 0
             try:
                 net = Net(input_dim, int(seed))
                 for kind, attrs in natives:
