@@ -50,7 +50,7 @@ class ReLU(_NativeActivationLayer):
     """Keras's ReLU layer, with an optional cap, slope and threshold (the defaults give max(x, 0)).
 
     max_value if x >= max_value; x if threshold <= x < max_value; negative_slope * (x - threshold)
-    otherwise.
+    otherwise. Negative or non-finite arguments (and bools) raise ValueError, as in Keras.
 
     Parameters
     ----------
@@ -62,8 +62,6 @@ class ReLU(_NativeActivationLayer):
         Where the slope changes, a finite number >= 0.
     **kwargs
         Passed to Layer (name, trainable, input_shape, input_dim, dtype).
-
-    Negative or non-finite values (and bools) raise ValueError, as in Keras.
     """
 
     _spec_kind = "relu"

@@ -239,7 +239,8 @@ class VarianceScaling(Initializer):
     For a kernel of shape (..., fan_out) the fan_in is the product of the other dimensions. The
     "truncated_normal" distribution cuts at two standard deviations and corrects the stddev by
     0.8796... so that the values' variance is scale / n, as Keras does; "untruncated_normal" draws
-    N(0, scale / n); "uniform" draws U(-l, l), l = sqrt(3 * scale / n).
+    N(0, scale / n); "uniform" draws U(-l, l), l = sqrt(3 * scale / n). A mode, distribution or
+    scale outside those below raises ValueError naming the argument.
 
     Parameters
     ----------
@@ -252,8 +253,6 @@ class VarianceScaling(Initializer):
     seed : int, optional
         The draw's seed, an int in [0, 2**64); None (the default) takes one from fastnn's seed
         stream when the layer is built (fastnn.utils.set_random_seed makes it reproducible).
-
-    A mode, distribution or scale outside these raises ValueError naming the argument.
     """
 
     _kind = _INIT["variance_scaling"]

@@ -692,7 +692,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     for binary and multilabel targets and softmax for multiclass; the log-loss is minimized with
     L-BFGS, SGD, Adam or one of fastnn's optimizers (solver="rmsprop", "nadam", ...). activation
     takes scikit-learn's names ("identity", "logistic", "tanh", "relu") and fastnn's ("gelu",
-    "silu", "elu", ...). See the module docstring for what is computed and how.
+    "silu", "elu", ...). See the module docstring for what is computed and how. Parameters outside
+    the ranges below raise scikit-learn's InvalidParameterError (a ValueError) when fit is called.
 
     Parameters
     ----------
@@ -752,9 +753,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         cut; >= 1.
     max_fun : int, default 15000
         The most loss evaluations lbfgs may make; >= 1.
-
-    Values outside these ranges raise scikit-learn's InvalidParameterError (a ValueError) when fit
-    is called, as scikit-learn does.
     """
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
@@ -898,7 +896,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     Same parameters, defaults, attributes and rules as scikit-learn's. The output layer is the
     identity and the loss half the squared error (loss_ reports scikit-learn's value). See the
-    module docstring for what is computed and how.
+    module docstring for what is computed and how. Parameters outside the ranges below raise
+    scikit-learn's InvalidParameterError (a ValueError) when fit is called.
 
     Parameters
     ----------
@@ -960,9 +959,6 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         cut; >= 1.
     max_fun : int, default 15000
         The most loss evaluations lbfgs may make; >= 1.
-
-    Values outside these ranges raise scikit-learn's InvalidParameterError (a ValueError) when fit
-    is called, as scikit-learn does.
     """
 
     _parameter_constraints: dict = {
