@@ -186,20 +186,39 @@ class ManualLoop:
 
     @property
     def training(self) -> bool:
-        """The mode model(x) runs in when training= is not given: False (inference, Keras's default)
-        until model.train() is called."""
+        """The mode model(x) runs in when training= is not given (settable through train() and eval()).
+
+        False (inference, Keras's default) until model.train() is called. fit, evaluate and
+        predict choose their own mode and ignore it."""
         return self._training_mode
 
     def train(self, mode=True):
-        """Training mode for model(x) (dropout active, batch statistics), as PyTorch's module.train();
-        returns the model."""
+        """Sets the mode model(x) runs in when it is not given training=, as PyTorch's module.train().
+
+        Parameters
+        ----------
+        mode : bool, default True
+            True: training mode (dropout active, batch statistics, moving statistics updated);
+            False: inference, the same as eval(). A value that is not a bool raises TypeError.
+
+        Returns
+        -------
+        Model
+            The model itself, so that calls chain (model.train()(x)).
+        """
         if not isinstance(mode, (bool, np.bool_)):
             raise TypeError(f"train: mode must be a bool, got {mode!r}")
         self._training_mode = bool(mode)
         return self
 
     def eval(self):
-        """Inference mode for model(x) (PyTorch's module.eval()); returns the model."""
+        """Inference mode for model(x) (PyTorch's module.eval()), the same as train(False).
+
+        Returns
+        -------
+        Model
+            The model itself.
+        """
         return self.train(False)
 
     def __call__(self, x, training=None):
