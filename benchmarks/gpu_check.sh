@@ -26,7 +26,7 @@ if [ $rc -ne 0 ]; then echo "build failed (see $out/build.log)"; exit $rc; fi
 echo "== tests (pytest -m cuda)"
 timeout 240 "$py" -m pytest -q -p no:cacheprovider -m cuda -rs tests/engine/test_cuda_device.py > "$out/pytest_cuda.txt" 2>&1
 test_rc=$?
-timeout 120 "$py" -m pytest -q -p no:cacheprovider tests/api/test_cuda_api.py tests/engine/test_backend_memory.py >> "$out/pytest_cuda.txt" 2>&1 || test_rc=1
+timeout 120 "$py" -m pytest -q -p no:cacheprovider tests/api/test_cuda_api.py tests/engine/test_backend_memory.py tests/engine/test_cuda_fused_emulation.py tests/engine/test_cuda_stream_plan.py >> "$out/pytest_cuda.txt" 2>&1 || test_rc=1
 tail -15 "$out/pytest_cuda.txt"
 
 echo "== benchmark"

@@ -18,8 +18,14 @@ from ._mirror import missing as _missing
 
 
 def set_num_threads(n: int) -> None:
-    """Sets the number of threads of fastnn's native pool (a process setting, like BLAS's): an int
-    from 1 to 4 per logical CPU (at most 1,024); more only adds wake-ups and is refused."""
+    """Sets the number of threads of fastnn's native pool (a process setting, like BLAS's).
+
+    Parameters
+    ----------
+    n : int
+        From 1 to 4 per logical CPU (at most 1,024); more would only add wake-ups and is refused
+        with a ValueError.
+    """
     import numbers
 
     from ._limits import max_threads
@@ -32,11 +38,24 @@ def set_num_threads(n: int) -> None:
 
 
 def get_num_threads() -> int:
+    """The number of threads of fastnn's native pool.
+
+    Returns
+    -------
+    int
+        The pool's size (set_num_threads or the FASTNN_NUM_THREADS default).
+    """
     return int(_core.get_num_threads())
 
 
 def kernel_name() -> str:
-    """The GEMM kernel chosen for this CPU (FASTNN_KERNEL forces one)."""
+    """The GEMM kernel chosen for this CPU at run time (the FASTNN_KERNEL variable forces one).
+
+    Returns
+    -------
+    str
+        The kernel's name, for example "avx512" or "avx2".
+    """
     return _core.kernel_name()
 
 

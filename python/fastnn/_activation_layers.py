@@ -30,7 +30,7 @@ class _NativeActivationLayer(Activation):
     """An Activation layer configured by Keras's layer arguments instead of an activation name."""
 
     #: The class name as Keras spells it in automatic layer names (re_lu, leaky_re_lu, elu).
-    _name_base = None
+    _name_base: str | None = None
 
     def __init__(self, activation, **kwargs):
         if kwargs.get("name") is None and self._name_base:
@@ -169,4 +169,4 @@ class Reshape(Layer):
         return cfg
 
 
-CLASSES = (ReLU, LeakyReLU, ELU, Softmax, Identity, Reshape)
+CLASSES: tuple[type[Layer], ...] = (ReLU, LeakyReLU, ELU, Softmax, Identity, Reshape)

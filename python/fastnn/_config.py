@@ -26,8 +26,11 @@ KERNELS = ("avx512", "avx2", "generic", "neon")
 RUNTIME_SETTINGS = {
     "FASTNN_KERNEL": "the GEMM path: auto or " + ", ".join(KERNELS),
     "FASTNN_NUM_THREADS": "a positive integer (the size of fastnn's thread pool)",
+    "FASTNN_CUDA_DATA_BUDGET": "device='cuda': the training set's device memory budget, a fraction of free "
+                               "memory (default 0.5) or a size such as 512M; above it fit() streams the data",
+    "FASTNN_CUDA_FUSED": "device='cuda': 0 turns off the fused small-network kernel (widths <= 128)",
 }
-OTHER_SETTINGS = {"FASTNN_NATIVE", "FASTNN_CUDA", "FASTNN_SANITIZE", "FASTNN_PYTHON", "FASTNN_BENCHMARKS",
+OTHER_SETTINGS = {"FASTNN_NATIVE", "FASTNN_CUDA", "FASTNN_CUDA_ARCHITECTURES", "FASTNN_SANITIZE", "FASTNN_PYTHON", "FASTNN_BENCHMARKS",
                   "FASTNN_FUZZ_EXAMPLES", "FASTNN_FUZZ_SEED", "FASTNN_EXAMPLE_EPOCHS"}
 
 # CPU flags that decide fastnn's kernel paths (x86-64 /proc/cpuinfo "flags", ARM "Features").
@@ -118,7 +121,10 @@ def _cuda_status(info) -> str:
     st = cuda.status()
     if not st.get("available"):
         return f"{built}; unavailable: {cuda.why_unavailable()}"
-    return f"{built}; device: {st['devices'][0]}" + (f" (+{len(st['devices']) - 1} more)" if len(st["devices"]) > 1 else "")
+    fused = "off (FASTNN_CUDA_FUSED=0)" if os.environ.get("FASTNN_CUDA_FUSED") == "0" else "on"
+    budget = os.environ.get("FASTNN_CUDA_DATA_BUDGET") or "0.5 of free memory"
+    return f"{built}; device: {st['devices'][0]}" + (f" (+{len(st['devices']) - 1} more)" if len(st["devices"]) > 1 else "") + \
+        f"; fused small-network kernel {fused}; data budget {budget} (streamed above it)"
 
 
 def config_dict() -> dict:
@@ -151,9 +157,21 @@ def config_dict() -> dict:
 
 
 def show_config(mode="stdout"):
-    """Prints fastnn's configuration: version, compiler and build type, CPU model and features, the
-    GEMM kernel path chosen, the thread count and the CUDA status. mode="dict" returns it as a dict
-    instead of printing."""
+    """Reports fastnn's configuration: how it was built and what it runs on.
+
+    The report has the version, the compiler and build type, the CPU model and features, the GEMM
+    kernel chosen, the thread count and the CUDA status.
+
+    Parameters
+    ----------
+    mode : {"stdout", "dict"}, default "stdout"
+        "stdout" prints the report; "dict" returns it instead.
+
+    Returns
+    -------
+    dict or None
+        The report with mode="dict", else None.
+    """
     if mode not in ("stdout", "dict"):
         raise ValueError(f"show_config: mode must be 'stdout' or 'dict', got {mode!r}")
     c = config_dict()

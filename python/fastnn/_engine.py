@@ -22,7 +22,11 @@ device mirror (fastnn._cuda.DeviceNet) built from the same layer descriptions, l
 configuration. The CPU network stays the one copy every other call reads and writes: the mirror
 takes its parameters and optimizer state when they changed on the host (a generation count), and
 hands them back after each training chunk, so weights, snapshots, saving and the manual loop see
-the same values on either device. The training data are uploaded once per fit().
+the same values on either device. The training data are uploaded once per fit() (streamed in
+chunks when larger than the device's budget). The manual loop (model(x), the loss, backward(),
+optimizer.step()) and input_gradient run on the mirror too; after each backward() and step() the
+gradients, parameters and optimizer state are copied back into the CPU network, and gradients
+written on the host (a generation count of their own) are sent before the next device call.
 """
 from __future__ import annotations
 
@@ -123,10 +127,10 @@ class NativeNet:
         self._pass_backwards = 0           # backward() calls on the current pass
         self._pass_retained = False        # the last backward() asked to keep the pass (retain_graph)
         self._loss_in_buffer = None        # id of the loss whose gradient sits in the engine's buffer
-        self._native_of = []
+        self._native_of: list[int | None] = []   # engine layer index of each model layer (None: none)
         # device
         self.device = "cpu"
-        self._natives = []                 # the (kind, attrs) the network was built from
+        self._natives: list = []                 # the (kind, attrs) the network was built from
         self._seed = 0
         self._loss_spec = None
         self._opt_config = None
@@ -136,6 +140,8 @@ class NativeNet:
         self._dev_data = None              # (X, Y, W) on the device
         self._dev_perm = None              # row order on the device
         self._dev_lock = threading.Lock()  # one device call at a time (the mirror's buffers are shared)
+        self._grad_gen = 0                 # bumped by every write of gradients on the host
+        self._dev_grad_gen = -1            # the host gradient generation the mirror holds
         _fork.track(self)
 
     # ------------------------------------------------------------------------------ state
@@ -232,7 +238,8 @@ class NativeNet:
             input_dim = 1
             for d in spec.input_shape:
                 input_dim *= int(d)
-            native_of, n = [], 0
+            native_of: list[int | None] = []
+            n = 0
             try:
                 net = Net(input_dim, int(seed))
                 for kind, attrs in natives:
@@ -309,7 +316,10 @@ class NativeNet:
         with self._lock.exclusive():
             self._refuse("assign", False)
             self._handle("set_variable").set_variable(int(index), np.ascontiguousarray(value, self.dtype), bool(grad))
-            self._host_gen += 1
+            if grad:
+                self._grad_gen += 1
+            else:
+                self._host_gen += 1
 
     def get_variables(self, count):
         """Every variable, read under one lock (a step boundary)."""
@@ -490,7 +500,11 @@ class NativeNet:
     def input_gradient(self, X, output_weights):
         """d sum(output * output_weights) / dX in inference mode (no parameter gradients)."""
         with self._lock.shared():
-            return self._handle("input_gradient").input_gradient(X, output_weights)
+            h = self._handle("input_gradient")
+            if self.device == "cuda" and self._n_native:
+                with self._dev_lock:
+                    return self._device_net(h).input_gradient(X, output_weights)
+            return h.input_gradient(X, output_weights)
 
     # ------------------------------------------------------------------------------ device
     def set_device(self, device):
@@ -505,6 +519,7 @@ class NativeNet:
     def _drop_device(self):
         self._dev = None
         self._dev_gen = -1
+        self._dev_grad_gen = -1
         self._dev_data = None
         self._dev_perm = None
 
@@ -529,6 +544,7 @@ class NativeNet:
             self._dev = mod.DeviceNet(int(h.input_dim), list(self._natives), trainable, self._loss_spec,
                                       self._opt_config, self._seed)
             self._dev_gen = -1
+            self._dev_grad_gen = -1
         if self._dev_gen != self._host_gen:
             self._dev.set_params(h.arena(False))
             self._dev.set_optimizer_state(h.optimizer_state(), int(h.iterations), float(h.optimizer_scalar))
@@ -553,7 +569,25 @@ class NativeNet:
             h.set_optimizer_state(state, int(iterations), float(scalar))
             self._host_gen += 1
             self._dev_gen = self._host_gen
+            self._dev_grad_gen = -1  # the chunk's steps overwrote the device's gradients
             return out
+
+    def _grads_to_device(self, h, dev):
+        if self._dev_grad_gen != self._grad_gen:
+            dev.set_grads(h.arena(True))
+            self._dev_grad_gen = self._grad_gen
+
+    def _grads_from_device(self, h, dev):
+        flat, offset = dev.grads(), 0
+        for i, v in enumerate(h.variables()):
+            size = int(v[2]) * int(v[3])
+            h.set_variable(i, flat[offset:offset + size], True)
+            offset += size
+        self._grad_gen += 1
+        self._dev_grad_gen = self._grad_gen
+
+    def _on_device(self):
+        return self.device == "cuda" and self._n_native
 
     # ------------------------------------------------------------------------------ manual loop
     def _invalidate_pass(self, why):
@@ -576,7 +610,11 @@ class NativeNet:
         with self._lock.exclusive():
             self._refuse("model(x)", True)
             h = self._handle("model(x)")
-            out = h.forward_cached(X, bool(training)) if self._n_native else np.array(X, dtype=self.dtype)
+            if self._on_device():
+                with self._dev_lock:
+                    out = self._device_net(h).forward(X, bool(training))
+            else:
+                out = h.forward_cached(X, bool(training)) if self._n_native else np.array(X, dtype=self.dtype)
             self._pass = next(_pass_ids)
             self._pass_backwards = 0
             self._loss_in_buffer = None
@@ -591,7 +629,11 @@ class NativeNet:
             self._check_pass("loss", pass_id)
             if not self._n_native:
                 return None
-            value = self._h.loss_cached(loss_spec, Y, W, True)
+            if self._on_device():
+                with self._dev_lock:
+                    value = self._device_net(self._h).loss(loss_spec, Y, W)
+            else:
+                value = self._h.loss_cached(loss_spec, Y, W, True)
             self._loss_in_buffer = loss_id
             return value
 
@@ -607,10 +649,16 @@ class NativeNet:
                                    "again, or call backward(retain_graph=True) the first time to accumulate "
                                    "the gradients of a second backward()")
             if self._n_native:
-                if loss_id is not None and loss_id == self._loss_in_buffer and not self._pass_backwards:
-                    self._h.backward_cached(None, True)
+                fresh = loss_id is not None and loss_id == self._loss_in_buffer and not self._pass_backwards
+                dout = None if fresh else np.ascontiguousarray(dout_fn(), self.dtype)
+                if self._on_device():
+                    with self._dev_lock:
+                        dev = self._device_net(self._h)
+                        self._grads_to_device(self._h, dev)
+                        dev.backward(dout, True)
+                        self._grads_from_device(self._h, dev)
                 else:
-                    self._h.backward_cached(np.ascontiguousarray(dout_fn(), self.dtype), True)
+                    self._h.backward_cached(dout, True)
             self._loss_in_buffer = None
             self._pass_backwards += 1
             self._pass_retained = bool(retain_graph)
@@ -619,11 +667,29 @@ class NativeNet:
         with self._lock.exclusive():
             self._refuse("zero_grad", True)
             self._handle("zero_grad").zero_grad()
+            self._grad_gen += 1
+            if self._on_device() and self._dev is not None:
+                with self._dev_lock:
+                    self._dev.zero_grad()
+                    self._dev_grad_gen = self._grad_gen
 
     def apply_gradients(self):
         with self._lock.exclusive():
             self._refuse("step", True)
-            self._handle("step").apply_gradients()
+            h = self._handle("step")
+            if self._on_device():
+                with self._dev_lock:
+                    dev = self._device_net(h)
+                    self._grads_to_device(h, dev)
+                    dev.apply_gradients()
+                    h.set_arena(dev.params())
+                    state, iterations, scalar = dev.optimizer_state()
+                    h.set_optimizer_state(state, int(iterations), float(scalar))
+                    self._grads_from_device(h, dev)  # clipping and regularizers change them in place
+                    self._host_gen += 1
+                    self._dev_gen = self._host_gen
+                return
+            h.apply_gradients()
             self._host_gen += 1
 
 

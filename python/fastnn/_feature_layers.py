@@ -317,4 +317,4 @@ class PReLU(Layer):
         return cfg
 
 
-CLASSES = (Normalization, Rescaling, GaussianNoise, GaussianDropout, AlphaDropout, UnitNormalization, PReLU)
+CLASSES: tuple[type[Layer], ...] = (Normalization, Rescaling, GaussianNoise, GaussianDropout, AlphaDropout, UnitNormalization, PReLU)

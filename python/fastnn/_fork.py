@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import weakref
 
-_live = weakref.WeakSet()
+_live: weakref.WeakSet = weakref.WeakSet()
 
 
 def track(net):

@@ -157,7 +157,7 @@ nn = Namespace(
     sigmoid_cross_entropy_with_logits=sigmoid_cross_entropy_with_logits,
     softmax_cross_entropy_with_logits=softmax_cross_entropy_with_logits,
 )
-nn.swish = nn.silu
+setattr(nn, "swish", nn.silu)   # Namespace attributes are dynamic; setattr says so to type checkers
 _tensor_namespace(nn)
 
 # Named here, not from fn.__name__: numpy 1.x calls np.max "amax" and np.min "amin".

@@ -53,7 +53,8 @@ def check_metrics(identifiers):
 
 def metric_entries(metric_ids, weighted_ids, loss, out_dim) -> list:
     """[(log name, metric object, weighted)] for the compiled metrics of a model with out_dim outputs."""
-    entries, used = [], {}
+    entries: list = []
+    used: dict = {}
 
     def resolve(m):
         return _metrics.resolve_accuracy(m, loss.kind, out_dim, from_logits=loss.from_logits)

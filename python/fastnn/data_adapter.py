@@ -859,7 +859,7 @@ def training_data(model, x, y, sample_weight, class_weight, batch_size, steps_pe
     n = X.shape[0]
     Y = y_array(model, y, n)
     W = sample_weights(sample_weight, n, model.dtype)
-    val = None
+    val: tuple | None = None
     if validation_split > 0:
         (X, Y, W), val = split_validation(X, Y, W, validation_split)
         n = X.shape[0]

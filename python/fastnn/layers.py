@@ -210,7 +210,7 @@ class Layer:
         return input_shape
 
     #: The layer's kind in a ModelSpec (fastnn.spec).
-    _spec_kind = None
+    _spec_kind: str | None = None
 
     def _native(self, seed_for):
         """(kind, attrs) of the native layer, or (None, None) when it needs none; seed_for(name) gives
@@ -622,10 +622,10 @@ class Flatten(Layer):
         return (int(math.prod(input_shape)),)
 
 
-_CLASSES = {c.__name__: c for c in (InputLayer, Dense, Activation, Dropout, BatchNormalization,
+_CLASSES: dict[str, type[Layer]] = {c.__name__: c for c in (InputLayer, Dense, Activation, Dropout, BatchNormalization,
                                     LayerNormalization, Flatten)}
 
-_NOT_SUPPORTED = ("Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "SeparableConv2D", "DepthwiseConv2D",
+_NOT_SUPPORTED: tuple[str, ...] = ("Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "SeparableConv2D", "DepthwiseConv2D",
                   "MaxPooling1D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
                   "GlobalMaxPooling2D", "LSTM", "GRU", "SimpleRNN", "Bidirectional", "Embedding",
                   "MultiHeadAttention", "Attention", "Reshape", "Concatenate", "Add", "Lambda",
@@ -646,7 +646,7 @@ def serialize(layer: Layer) -> dict:
 
 
 def deserialize(d: dict) -> Layer:
-    cls = _CLASSES.get(d.get("class_name"))
+    cls = _CLASSES.get(d.get("class_name"))  # type: ignore[arg-type]  # any key may be asked; None if unknown
     if cls is None:
         raise ValueError(f"layer: unknown class {d.get('class_name')!r}")
     return cls.from_config(dict(d.get("config", {})))
@@ -662,8 +662,9 @@ _CLASSES.update({c.__name__: c for c in _ACTIVATION_LAYER_CLASSES})
 # model files keep them; exporters that do not know a kind refuse it by name.
 from . import spec as _spec  # noqa: E402
 
-_spec.KINDS = _spec.KINDS + tuple(c._spec_kind for c in _ACTIVATION_LAYER_CLASSES if c._spec_kind not in _spec.KINDS)
-_spec._CLASS_OF.update({c._spec_kind: c.__name__ for c in _ACTIVATION_LAYER_CLASSES})
+_spec.KINDS = _spec.KINDS + tuple(c._spec_kind for c in _ACTIVATION_LAYER_CLASSES
+                                  if c._spec_kind is not None and c._spec_kind not in _spec.KINDS)
+_spec._CLASS_OF.update({c._spec_kind: c.__name__ for c in _ACTIVATION_LAYER_CLASSES if c._spec_kind is not None})
 # Keras's per-feature layers (Normalization, Rescaling, the noise layers, UnitNormalization, PReLU):
 # native layers of their own.
 from ._feature_layers import CLASSES as _FEATURE_LAYER_CLASSES  # noqa: E402
@@ -671,6 +672,7 @@ from ._feature_layers import AlphaDropout, GaussianDropout, GaussianNoise, Norma
 from ._feature_layers import PReLU, Rescaling, UnitNormalization  # noqa: E402, F401
 
 _CLASSES.update({c.__name__: c for c in _FEATURE_LAYER_CLASSES})
-_spec.KINDS = _spec.KINDS + tuple(c._spec_kind for c in _FEATURE_LAYER_CLASSES if c._spec_kind not in _spec.KINDS)
-_spec._CLASS_OF.update({c._spec_kind: c.__name__ for c in _FEATURE_LAYER_CLASSES})
+_spec.KINDS = _spec.KINDS + tuple(c._spec_kind for c in _FEATURE_LAYER_CLASSES
+                                  if c._spec_kind is not None and c._spec_kind not in _spec.KINDS)
+_spec._CLASS_OF.update({c._spec_kind: c.__name__ for c in _FEATURE_LAYER_CLASSES if c._spec_kind is not None})
 _NOT_SUPPORTED = tuple(n for n in _NOT_SUPPORTED if n not in _CLASSES)

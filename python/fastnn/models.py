@@ -45,10 +45,21 @@ class Model(Trainer, ManualLoop):
     independent copy. Graphs that are not a chain (several inputs or outputs, merges) are outside
     fastnn's scope and raise NotImplementedError.
 
-    dtype: "float32" (default) or "float64" for every weight and computation.
-    seed: the model's own seed: its initial weights, shuffling and dropout masks derive from it
-    alone. None (default) draws one from the global stream (fastnn.utils.set_random_seed) when the
-    model is first built.
+    Parameters
+    ----------
+    inputs, outputs : symbolic tensors, optional
+        The functional form: the tensor of layers.Input and the one the last layer returned. Both
+        or neither (a subclass with call()).
+    name : str, optional
+        The model's name (default: a unique one from the class name, as Keras makes them).
+    dtype : {"float32", "float64"}, default "float32"
+        The type of every weight and computation.
+    trainable : bool, default True
+        False freezes every layer (a layer's own trainable flag still applies).
+    seed : int, optional
+        The model's own seed: its initial weights, shuffling and dropout masks derive from it alone.
+        None draws one from the global stream (fastnn.utils.set_random_seed) when the model is first
+        built.
     """
 
     def __init__(self, inputs=None, outputs=None, name=None, dtype="float32", trainable=True, seed=None,
@@ -121,8 +132,16 @@ class Model(Trainer, ManualLoop):
 
     # ------------------------------------------------------------------------------ structure
     def add(self, layer: Union[_layers.Layer, "Model"]) -> None:
-        """Appends a layer. A model whose input shape is known is built (weights created) as layers
-        are added, as in Keras; the weights of the layers already there are kept."""
+        """Appends a layer (or a model, whose layers are taken over; see the class docstring).
+
+        A model whose input shape is known is built (weights created) as layers are added, as in Keras;
+        the weights of the layers already there are kept.
+
+        Parameters
+        ----------
+        layer : Layer or Model
+            The layer to append; layers.Input sets the input shape.
+        """
         if isinstance(layer, Model):
             self._add_model(layer)
             return
@@ -273,8 +292,20 @@ class Model(Trainer, ManualLoop):
         return shape
 
     def pop(self, rebuild: bool = True) -> _layers.Layer:
-        """Removes the last layer and returns it; the other layers keep their weights. Handles on the
-        popped layer's variables end (using one raises)."""
+        """Removes the last layer and returns it; the other layers keep their weights.
+
+        Handles on the popped layer's variables end (using one raises).
+
+        Parameters
+        ----------
+        rebuild : bool, default True
+            Rebuilds the network without the layer at once (False leaves that to the next use).
+
+        Returns
+        -------
+        Layer
+            The removed layer.
+        """
         with self._engine.structural("pop"):
             if not self._layers:
                 raise ValueError("pop: the model has no layers")
@@ -311,10 +342,24 @@ class Model(Trainer, ManualLoop):
 
     @property
     def layers(self):
+        """The model's layers, in order (a new list; the layers themselves are shared)."""
         return list(self._layers)
 
     def get_layer(self, name: Union[str, int, None] = None, index: Optional[int] = None) -> _layers.Layer:
-        """The layer with this name, or at this index (get_layer(0) is accepted for an index)."""
+        """Finds a layer by name or by position.
+
+        Parameters
+        ----------
+        name : str or int, optional
+            The layer's name (an int is taken as an index, as Keras accepts).
+        index : int, optional
+            The layer's position in `layers`.
+
+        Returns
+        -------
+        Layer
+            The layer; ValueError names the layers when none matches.
+        """
         if isinstance(name, (int, np.integer)) and not isinstance(name, bool) and index is None:
             name, index = None, name
         if index is not None and name is not None:
@@ -333,10 +378,12 @@ class Model(Trainer, ManualLoop):
 
     @property
     def built(self):
+        """Whether the native network exists (the input shape is known and the weights are created)."""
         return self._engine.built
 
     @property
     def compiled(self):
+        """Whether compile() has configured the model for training."""
         return self._engine.compiled
 
     @compiled.setter
@@ -350,16 +397,24 @@ class Model(Trainer, ManualLoop):
 
     @property
     def input_shape(self):
+        """The input shape with the batch dimension, (None, features), or None while unknown."""
         return None if self._input_shape is None else (None, *self._input_shape)
 
     @property
     def output_shape(self):
+        """The output shape with the batch dimension, (None, units), or None while unknown."""
         with self._engine.steady():  # not between a pop and the release of the network
             return None if not self.built or not self._layers else (None, *self._layers[-1].output_shape)
 
     def build(self, input_shape: Any = None) -> None:
-        """Creates the native network and initializes the weights. input_shape may include the batch
-        dimension (None, features) as in Keras."""
+        """Creates the native network and initializes the weights.
+
+        Parameters
+        ----------
+        input_shape : tuple of int, optional
+            The per-sample shape, or the shape with its batch dimension, (None, features), as in Keras.
+            None uses the shape layers.Input or the first layer's input_shape declared.
+        """
         if input_shape is not None:
             if isinstance(input_shape, (int, np.integer)):
                 input_shape = (input_shape,)
@@ -459,6 +514,7 @@ class Model(Trainer, ManualLoop):
 
     @property
     def trainable(self):
+        """Whether the model trains: setting False freezes every layer, True unfreezes them."""
         return self._trainable
 
     @trainable.setter
@@ -469,37 +525,59 @@ class Model(Trainer, ManualLoop):
             l._sync_trainable()
 
     def spec(self):
-        """The model's ModelSpec (fastnn.spec): architecture and named variables in Keras layout."""
+        """The model's ModelSpec (fastnn.spec): architecture and named variables in Keras layout.
+
+        Returns
+        -------
+        fastnn.spec.ModelSpec
+            The description that saving, interop and ONNX export read.
+        """
         with self._engine.steady():
             return _spec.model_spec(self)
 
     # ------------------------------------------------------------------------------ weights
     @property
     def weights(self):
+        """Every variable of the model (fastnn.layers.Variable handles), in get_weights() order."""
         return list(self._var_objects) if self.built else []
 
     variables = weights
 
     @property
     def trainable_weights(self):
+        """The variables the optimizer updates, in layer order."""
         return [v for v in self.weights if v.trainable]
 
     trainable_variables = trainable_weights
 
     @property
     def non_trainable_weights(self):
+        """The variables the optimizer does not update (frozen layers, BatchNormalization's moving statistics)."""
         return [v for v in self.weights if not v.trainable]
 
     non_trainable_variables = non_trainable_weights
 
     def parameters(self):
-        """The trainable variables (PyTorch's name), for optimizer.build(model.parameters())."""
+        """The trainable variables (PyTorch's name), for optimizer.build(model.parameters()).
+
+        Returns
+        -------
+        list of fastnn.layers.Variable
+            The same list as trainable_weights.
+        """
         return self.trainable_weights
 
     def get_weights(self) -> List[np.ndarray]:
-        """Every variable as a numpy array, in layer order (Keras layout: Dense kernel (in, units),
-        bias (units,); BatchNormalization gamma, beta, moving_mean, moving_variance), all read at one
-        step boundary."""
+        """Copies every variable out as a numpy array, in layer order.
+
+        The layout is Keras's (a Dense kernel is (in, units)); during fit, a callback reads the values
+        of the last step boundary.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            One array per variable, in the model's dtype.
+        """
         with self._engine.steady():
             if not self.built:
                 return []
@@ -507,6 +585,14 @@ class Model(Trainer, ManualLoop):
                                                        self._engine.get_variables(len(self._var_objects)))]
 
     def set_weights(self, weights: Any) -> None:
+        """Writes every variable from a list of arrays, in get_weights() order.
+
+        Parameters
+        ----------
+        weights : list of array-like
+            One array per variable, each of the variable's shape; refused with the variable's name
+            when a shape or a value (NaN, infinity) is wrong.
+        """
         self._require_built("set_weights")
         weights = list(weights)
         vs = self.weights
@@ -515,6 +601,13 @@ class Model(Trainer, ManualLoop):
         self._engine.set_variables(_checked_arrays("set_weights", vs, weights, self.dtype))
 
     def count_params(self) -> int:
+        """Counts the model's parameters (trainable and not).
+
+        Returns
+        -------
+        int
+            The number of scalars in every variable of the built model.
+        """
         with self._engine.steady():
             self._require_built("count_params")
             return int(sum(int(np.prod(v.shape)) for v in self.weights))
@@ -527,13 +620,37 @@ class Model(Trainer, ManualLoop):
     # ------------------------------------------------------------------------------ summary / config
     def summary(self, line_length: Optional[int] = None, positions: Any = None, print_fn: Any = None,
                 expand_nested: bool = False, show_trainable: bool = False, layer_range: Any = None) -> None:
-        """Prints a Keras-style table: each layer with its output shape and parameter count, then the
-        total, trainable and non-trainable parameter counts."""
+        """Prints a Keras-style table of the layers with their output shapes and parameter counts.
+
+        The table ends with the total, trainable and non-trainable parameter counts.
+
+        Parameters
+        ----------
+        line_length : int, optional
+            The table's least width (the columns are sized to their contents).
+        positions : list, optional
+            Keras's column positions, accepted and not used.
+        print_fn : callable, optional
+            Called with each line instead of print (for example a logger's info).
+        expand_nested : bool, default False
+            Keras's option, accepted: nested models are already flattened into their layers.
+        show_trainable : bool, default False
+            Adds a column saying whether each layer trains.
+        layer_range : tuple of str, optional
+            (first, last) layer names: only the rows between them.
+        """
         with self._engine.steady():
             _summary.print_summary(self, line_length=line_length, print_fn=print_fn,
                                    show_trainable=show_trainable, layer_range=layer_range)
 
     def get_config(self) -> dict:
+        """Describes the architecture (not the weights) as a JSON-compatible dict.
+
+        Returns
+        -------
+        dict
+            What from_config() rebuilds the model from (Keras's layout: name, layers, dtype, seed).
+        """
         layers = []
         if self._input_shape is not None:
             layers.append({"class_name": "InputLayer", "config": {"shape": list(self._input_shape)}})
@@ -545,7 +662,18 @@ class Model(Trainer, ManualLoop):
 
     @classmethod
     def from_config(cls, config):
-        """Rebuilds a model (fresh weights) from get_config()."""
+        """Rebuilds a model with fresh weights from get_config()'s dict.
+
+        Parameters
+        ----------
+        config : dict
+            The output of get_config().
+
+        Returns
+        -------
+        Model
+            A new, unbuilt or built (when the input shape is known) model of the same architecture.
+        """
         if not isinstance(config, dict):
             raise TypeError(f"from_config: expected a dict, got {type(config).__name__}")
         model = cls.__new__(cls)
@@ -563,20 +691,61 @@ class Model(Trainer, ManualLoop):
 
     # ------------------------------------------------------------------------------ saving
     def save(self, filepath: Any, overwrite: bool = True) -> None:
-        """Writes architecture, weights, optimizer state, step count and compile configuration to one
-        file (data only, versioned, written atomically); fastnn.models.load_model reads it back."""
+        """Writes the whole model to one file that fastnn.models.load_model reads back.
+
+        The file holds the architecture, weights, optimizer state, step count and compile configuration;
+        it is data only, versioned and written atomically.
+
+        Parameters
+        ----------
+        filepath : str or os.PathLike
+            Where to write.
+        overwrite : bool, default True
+            False refuses to replace an existing file.
+        """
         _saving.save_model(self, filepath, overwrite=overwrite)
 
     def export(self, filepath, format="onnx", **kwargs):
-        """Writes the model for serving (Keras 3's name): format="onnx"; see fastnn.export.onnx."""
+        """Writes the model for serving (Keras 3's name).
+
+        Parameters
+        ----------
+        filepath : str or os.PathLike
+            Where to write.
+        format : {"onnx"}, default "onnx"
+            The one format fastnn exports.
+        **kwargs
+            Options of fastnn.export.onnx.export_onnx (opset_version, overwrite).
+
+        Returns
+        -------
+        onnx.ModelProto
+            The exported model, as fastnn.export.onnx.export_onnx returns it.
+        """
         from .export import export_model
 
         return export_model(self, filepath, format=format, **kwargs)
 
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Writes the weights alone (fastnn's file format) for load_weights.
+
+        Parameters
+        ----------
+        filepath : str or os.PathLike
+            Where to write.
+        overwrite : bool, default True
+            False refuses to replace an existing file.
+        """
         _saving.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath: Any) -> None:
+        """Reads weights written by save_weights (or save) into this model.
+
+        Parameters
+        ----------
+        filepath : str or os.PathLike
+            The file; its variables must match this model's names and shapes.
+        """
         _saving.load_weights(self, filepath)
 
     def __getstate__(self):
@@ -674,8 +843,20 @@ class Sequential(Model):
     >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     >>> history = model.fit(x, y, epochs=10, batch_size=32)
 
-    dtype: "float32" (default) or "float64" for every weight and computation.
-    seed: the model's own seed (see Model).
+    Parameters
+    ----------
+    layers : list of Layer or Model, optional
+        The layers in order (a single layer is accepted); more can be added with add().
+    name : str, optional
+        The model's name (default: a unique one from the class name, as Keras makes them).
+    dtype : {"float32", "float64"}, default "float32"
+        The type of every weight and computation.
+    trainable : bool, default True
+        False freezes every layer (a layer's own trainable flag still applies).
+    seed : int, optional
+        The model's own seed: its initial weights, shuffling and dropout masks derive from it alone.
+        None draws one from the global stream (fastnn.utils.set_random_seed) when the model is first
+        built.
     """
 
     def __init__(self, layers=None, name=None, dtype="float32", trainable=True, seed=None):
@@ -703,11 +884,35 @@ _saving.register_builder(_BUILDER)
 
 
 def load_model(filepath: Any, compile: bool = True) -> Model:
-    """Loads a model written by Model.save."""
+    """Loads a model written by Model.save.
+
+    Parameters
+    ----------
+    filepath : str or os.PathLike
+        The file; its format, version and sizes are checked before anything is built.
+    compile : bool, default True
+        Restores the compile configuration and the optimizer state; False returns an uncompiled model.
+
+    Returns
+    -------
+    Model
+        The model, with its weights.
+    """
     return _saving.load_model(filepath, compile=compile, builder=_BUILDER)
 
 
 def clone_model(model: Model) -> Model:
-    """A new model with the same architecture and freshly initialized weights (Keras's clone_model)."""
+    """Makes a model of the same architecture with freshly initialized weights (Keras's clone_model).
+
+    Parameters
+    ----------
+    model : Model
+        The model to copy; it is left unchanged.
+
+    Returns
+    -------
+    Model
+        A new, independent model.
+    """
     return Sequential.from_config(model.get_config())
 

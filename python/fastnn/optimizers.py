@@ -51,6 +51,8 @@ class Optimizer:
     """Base class: learning rate (float or schedule), clipping and decoupled weight decay."""
 
     _defaults: dict = {}
+    #: The engine's optimizer kind (a key of _KIND), set by each concrete optimizer.
+    _native_kind: str
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, name=None, **kwargs):

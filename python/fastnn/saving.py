@@ -36,6 +36,7 @@ import struct
 import tempfile
 import warnings
 import zlib
+from typing import TypeGuard
 
 import numpy as np
 
@@ -353,7 +354,7 @@ def _check_header_values(header):
                 stack.append((v, depth + 1, f"{where}[{str(k)[:40]!r}]" if depth < 6 else where))
 
 
-def _is_int(v) -> bool:
+def _is_int(v) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)
 
 def _read(filepath) -> bytes:

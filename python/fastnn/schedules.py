@@ -23,7 +23,8 @@ class LearningRateSchedule:
     def __call__(self, step) -> float:
         from . import _core
 
-        if isinstance(step, bool) or not isinstance(step, numbers.Real) or not 0 <= step < 2**63:
+        if isinstance(step, bool) or not isinstance(step, numbers.Real) or \
+                not 0 <= step < 2**63:  # type: ignore[operator]  # typeshed's Real has no reflected <=
             raise ValueError(f"step: expected a number in [0, 2**63), got {step!r}")
         return float(_core.schedule_value(self.native(), int(float(step))))
 

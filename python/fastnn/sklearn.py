@@ -39,9 +39,14 @@ Differences, all deliberate:
   divides by zero there).
 - The fit is deterministic for a given random_state: the native engine gives the same bits for any
   thread count, and the batches never depend on it.
+- fit(..., distribution=fastnn.distributed.DataParallel()) (or an active `with DataParallel():`)
+  trains data-parallel with the same bits on any rank count (fastnn.distributed.estimators;
+  docs/DISTRIBUTED.md); "adam" and "sgd" on dense input only.
 """
 from __future__ import annotations
 
+import contextlib
+import sys
 import threading
 import warnings
 from numbers import Integral, Real
@@ -83,6 +88,15 @@ _PREDICT_ROWS = 8192   # rows per predict call on sparse input (each chunk is de
 # "sgd" and "adam" on dense input train natively, one engine call per epoch (_NativeEpochs); False
 # keeps the per-batch Python loop (tests compare the two, benchmarks time both).
 _NATIVE_EPOCHS = True
+
+
+def _resolve_distribution(distribution):
+    """fit's `distribution=` or the active `with DataParallel():` scope (fastnn.distributed is
+    imported only where one is in use)."""
+    if distribution is None and "fastnn.distributed" not in sys.modules:
+        return None
+    from .distributed import data_parallel as _dp
+    return _dp.resolve(distribution)
 
 
 def _pack(coefs, intercepts):
@@ -365,8 +379,9 @@ class _BaseMLP(BaseEstimator):
         return data / report_div + reg, data + reg, grad
 
     # ------------------------------------------------------------------ fit
-    def _fit(self, X, y, sample_weight=None, incremental=False):
+    def _fit(self, X, y, sample_weight=None, incremental=False, distribution=None):
         self._validate_params()
+        dp = _resolve_distribution(distribution)
         hidden = self.hidden_layer_sizes
         hidden = list(hidden) if hasattr(hidden, "__iter__") else [hidden]
         if np.any(np.array(hidden) <= 0):
@@ -378,10 +393,16 @@ class _BaseMLP(BaseEstimator):
         if y.ndim == 1:
             y = y.reshape((-1, 1))
         y = np.ascontiguousarray(y, dtype=np.float64)
+        if dp is not None:
+            from .distributed import estimators as _dpe
+            _dpe.refuse_unsharded(self.solver, X, _NATIVE_EPOCHS)
+            _dpe.check_same_fit(dp, self, X, y, sample_weight, incremental)
         n_features = X.shape[1]
         self.n_outputs_ = y.shape[1]
         layer_units = [n_features] + [int(h) for h in hidden] + [self.n_outputs_]
         self._random_state = check_random_state(self.random_state)
+        if dp is not None:
+            self._random_state = _dpe.agree_random_state(dp.communicator, self._random_state)
         if first_pass:
             self._initialize(layer_units)
         elif self._layer_units() != layer_units:
@@ -394,7 +415,7 @@ class _BaseMLP(BaseEstimator):
             if self.solver == "lbfgs":
                 theta = self._fit_lbfgs(model, loss, theta, X, y, sample_weight)
             else:
-                theta = self._fit_stochastic(model, loss, theta, X, y, sample_weight, incremental)
+                theta = self._fit_stochastic(model, loss, theta, X, y, sample_weight, incremental, dp)
         if not np.isfinite(theta).all():
             raise ValueError("Solver produced non-finite parameter weights. The input data may contain "
                              "large values and need to be preprocessed.")
@@ -480,7 +501,7 @@ class _BaseMLP(BaseEstimator):
             return _Adam(size, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
         return _Native(size, self.solver, self.learning_rate_init)
 
-    def _fit_stochastic(self, model, loss, theta, X, y, sample_weight, incremental):
+    def _fit_stochastic(self, model, loss, theta, X, y, sample_weight, incremental, dp=None):
         opt = self.__dict__.get("_optimizer")
         if not incremental or opt is None or (isinstance(opt, _Native) and opt.native is None):
             if isinstance(opt, _Native) and incremental:
@@ -489,6 +510,12 @@ class _BaseMLP(BaseEstimator):
             opt = self._optimizer = self._make_optimizer(theta.size)
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
+        verbose = self.verbose
+        if dp is not None:
+            from .distributed import estimators as _dpe
+            _dpe.broadcast_training_state(dp, self, theta, opt)
+            if dp.rank != 0:
+                verbose = False     # rank 0 prints
         early_stopping = self.early_stopping
         if early_stopping:
             stratify = y if (is_classifier(self) and self.n_outputs_ == 1) else None
@@ -521,6 +548,10 @@ class _BaseMLP(BaseEstimator):
         native = None
         if _NATIVE_EPOCHS and type(opt) in (_SGD, _Adam) and not sp.issparse(X_train):
             native = _NativeEpochs(self, model, opt, theta, X_train, y_train, sw_train, batch_size)
+        # Under DataParallel the engine's steps are sharded for the whole loop (the native epochs).
+        sharded = contextlib.ExitStack()
+        if dp is not None:
+            sharded.enter_context(dp._sharded(model._engine))
         try:
             self.n_iter_ = 0
             for _ in range(self.max_iter):
@@ -545,9 +576,9 @@ class _BaseMLP(BaseEstimator):
                 self.loss_ = accumulated / n_samples
                 self.t_ += n_samples
                 self.loss_curve_.append(self.loss_)
-                if self.verbose:
+                if verbose:
                     print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
-                self._update_no_improvement_count(early_stopping, theta, X_val, y_val, sw_val)
+                self._update_no_improvement_count(early_stopping, theta, X_val, y_val, sw_val, verbose, dp)
                 opt.iteration_ends(self.t_)
                 if self._no_improvement_count > self.n_iter_no_change:
                     if early_stopping:
@@ -556,7 +587,7 @@ class _BaseMLP(BaseEstimator):
                     else:
                         msg = ("Training loss did not improve more than tol=%f for %d consecutive epochs."
                                % (self.tol, self.n_iter_no_change))
-                    if opt.trigger_stopping(msg, self.verbose):
+                    if opt.trigger_stopping(msg, verbose):
                         break
                     self._no_improvement_count = 0
                 if incremental:
@@ -567,6 +598,7 @@ class _BaseMLP(BaseEstimator):
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
         finally:
+            sharded.close()
             if native is not None:
                 native.finish()
         if early_stopping:
@@ -574,12 +606,17 @@ class _BaseMLP(BaseEstimator):
             self.intercepts_ = self._best_intercepts
         return theta
 
-    def _update_no_improvement_count(self, early_stopping, theta, X_val, y_val, sw_val):
+    def _update_no_improvement_count(self, early_stopping, theta, X_val, y_val, sw_val, verbose=None,
+                                     dp=None):
+        verbose = self.verbose if verbose is None else verbose
         if early_stopping:
             self._unpack(theta)
             score = self._score(X_val, y_val, sample_weight=sw_val)
+            if dp is not None:
+                from .distributed import estimators as _dpe
+                score = _dpe.agree(dp, score)   # every rank decides from rank 0's score
             self.validation_scores_.append(score)
-            if self.verbose:
+            if verbose:
                 print("Validation score: %f" % score)
             if score < self.best_validation_score_ + self.tol:
                 self._no_improvement_count += 1
@@ -597,10 +634,14 @@ class _BaseMLP(BaseEstimator):
             if self.loss_curve_[-1] < self.best_loss_:
                 self.best_loss_ = self.loss_curve_[-1]
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, distribution=None):
         """Fits the model to X and y (class labels or real targets); sample_weight as in
-        scikit-learn 1.7+. Returns self."""
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        scikit-learn 1.7+. Returns self.
+
+        distribution: a fastnn.distributed.DataParallel (default: the active `with DataParallel():`
+        scope, if any) trains data-parallel on its communicator's ranks, every rank passing the
+        same X, y (solver "adam" or "sgd" on dense X; docs/DISTRIBUTED.md)."""
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False, distribution=distribution)
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC:
@@ -720,15 +761,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self._score_with_function(X, y, sample_weight, accuracy_score)
 
     @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
-        """One pass over X, y. classes (all the labels) is required on the first call."""
+    def partial_fit(self, X, y, sample_weight=None, classes=None, distribution=None):
+        """One pass over X, y. classes (all the labels) is required on the first call;
+        distribution as in fit."""
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(classes)
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True, distribution=distribution)
 
     def predict_log_proba(self, X):
         """log(predict_proba(X))."""
@@ -817,6 +859,6 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self._score_with_function(X, y, sample_weight, r2_score)
 
     @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X, y, sample_weight=None):
-        """One pass over X, y."""
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+    def partial_fit(self, X, y, sample_weight=None, distribution=None):
+        """One pass over X, y; distribution as in fit."""
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True, distribution=distribution)

@@ -20,7 +20,7 @@ import numpy as np
 from . import _limits
 
 #: Layer kinds, each with the fastnn layer class that implements it.
-KINDS = ("dense", "activation", "dropout", "batch_normalization", "layer_normalization", "flatten")
+KINDS: tuple[str, ...] = ("dense", "activation", "dropout", "batch_normalization", "layer_normalization", "flatten")
 _CLASS_OF = {"dense": "Dense", "activation": "Activation", "dropout": "Dropout",
              "batch_normalization": "BatchNormalization", "layer_normalization": "LayerNormalization",
              "flatten": "Flatten"}

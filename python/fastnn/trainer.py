@@ -26,10 +26,24 @@ from . import optimizers as _optimizers
 from ._validation import nonneg_int, positive_int, verbose_level
 
 if TYPE_CHECKING:
+    from ._engine import NativeNet
     from .callbacks import History
 
 
 class Trainer:
+    """Keras's trainer role (compile, fit, evaluate, predict and the per-batch calls), mixed into Model."""
+
+    if TYPE_CHECKING:
+        # What the Model this class is mixed into provides (declared for type checkers only).
+        _engine: NativeNet
+        dtype: str
+        _input_shape: tuple | None
+
+        @property
+        def built(self) -> bool: ...
+
+        def _require_built(self, what: str) -> None: ...
+
     def _init_trainer_state(self):
         self.optimizer = None
         self.loss = None
@@ -47,14 +61,40 @@ class Trainer:
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
                 auto_scale_loss=True, dtype_policy=None, device="cpu") -> None:
-        """Configures training. optimizer, loss and metrics take Keras's names or objects.
+        """Configures the model for training: optimizer, loss, metrics and device.
 
         As in Keras, `metrics` ignore sample and class weights and `weighted_metrics` use them;
         "accuracy"/"acc" resolve to binary, categorical or sparse categorical accuracy from the loss
-        and the output width. dtype_policy: "float32" or "mixed_bfloat16" (fastnn.mixed_precision;
-        None: the global policy). device: "cpu", "cuda" (an NVIDIA GPU; raises saying why where it
-        is unavailable) or "auto" (cuda where available and the model runs there, else cpu). The
-        device is not saved with the model: files load on any device."""
+        and the output width. The device is not saved with the model: files load on any device.
+
+        Parameters
+        ----------
+        optimizer : str or fastnn.optimizers.Optimizer, default "rmsprop"
+            An optimizer object, or a Keras name ("sgd", "adam", "adamw", "rmsprop", ...) for one with
+            Keras's defaults.
+        loss : str or fastnn.losses.Loss
+            Required. A loss object or a Keras name ("mse", "binary_crossentropy",
+            "sparse_categorical_crossentropy", ...).
+        loss_weights : float, list or dict, optional
+            A scale for the single output's loss (a one-element list or dict is accepted too).
+        metrics : list, optional
+            Metric names or fastnn.metrics objects, reported without sample or class weights.
+        weighted_metrics : list, optional
+            Metrics computed with the sample and class weights.
+        run_eagerly, steps_per_execution, jit_compile, auto_scale_loss
+            Keras's execution options, accepted so that Keras code runs unchanged; fastnn always runs its
+            native loop and chooses how many steps one call makes.
+        dtype_policy : str or fastnn.mixed_precision.DTypePolicy, optional
+            "float32" or "mixed_bfloat16"; None takes the global policy (fastnn.mixed_precision).
+        device : {"cpu", "cuda", "auto"}, default "cpu"
+            "cuda" trains on an NVIDIA GPU and raises saying why where that is unavailable; "auto" picks
+            cuda where available and where the model runs there, else cpu.
+
+        Raises
+        ------
+        ValueError
+            When loss is missing or an argument names an unknown optimizer, loss, metric or device.
+        """
         from . import cuda as _cuda_api
 
         resolved = _cuda_api.resolve_device(device)
@@ -142,18 +182,27 @@ class Trainer:
                 self._engine.set_optimizer(opt.native_config(), True)
 
     def get_compile_config(self) -> Optional[dict]:
+        """The arguments compile() was last called with, as a dict.
+
+        Returns
+        -------
+        dict or None
+            A copy of the compile configuration (what model files store), or None before compile().
+        """
         return None if not self.compiled else dict(self._compile_config)
 
     @property
     def metrics_names(self):
+        """The names of the values evaluate() returns: "loss" first, then each compiled metric."""
         return ["loss"] + [e[0] for e in self._metric_entries]
 
     @property
     def metrics(self):
-        """The compiled metric objects (after the model is built)."""
+        """The compiled metric objects (available once the model is built and compiled)."""
         return list(self.metrics_objects)
 
     def reset_metrics(self) -> None:
+        """Resets the state of every compiled metric (their running totals start again from zero)."""
         for m in self.metrics_objects:
             m.reset_state()
 
@@ -182,19 +231,59 @@ class Trainer:
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1, distribution=None) -> "History":
-        """Trains the model (Keras semantics); returns a History whose .history maps names to per-epoch
-        lists ("loss", the metrics, and their "val_" twins when there is validation data).
-
-        validation_split takes the last fraction of the samples, before shuffling; class_weight
-        applies to the training samples only. steps_per_epoch caps the batches of each epoch (each
-        epoch starts a new pass over the data).
+        """Trains the model for a number of epochs (Keras's semantics).
 
         While fit runs, the model's structure cannot change (add, pop, compile and the manual loop
-        raise, from a callback or another thread); its callbacks may write weights and the learning
-        rate, which take effect at the step boundary where they run.
+        raise, from a callback or another thread); callbacks may write weights and the learning rate,
+        which take effect at the step boundary where they run.
 
-        distribution: a fastnn.distributed.DataParallel (default: the active `with DataParallel():`
-        scope, if any) trains data-parallel on its communicator's ranks (docs/DISTRIBUTED.md)."""
+        Parameters
+        ----------
+        x : array-like, tuple, generator, PyDataset, dataset or DataLoader
+            The inputs: a numpy array, DataFrame or nested list (with `y`), an (x, y) or (x, y, w)
+            tuple, or a stream of such batches (a generator, fastnn.utils.PyDataset, tf.data-like
+            dataset or torch DataLoader).
+        y : array-like, optional
+            The targets, required with array inputs and not given with streams.
+        batch_size : int, optional
+            Samples per gradient step (default 32); streams bring their own batches.
+        epochs : int, default 1
+            The epoch to stop at (counted from 0, so initial_epoch=2, epochs=5 runs three epochs).
+        verbose : {"auto", 0, 1, 2}, default "auto"
+            0 silent, 1 a progress bar, 2 one line per epoch; "auto" is 1.
+        callbacks : list of fastnn.callbacks.Callback, optional
+            Called at the begin and end of training, epochs and (when they ask for them) batches.
+        validation_split : float, default 0.0
+            A fraction in [0, 1) of the samples, taken from the end before shuffling, held out for
+            validation. Array inputs only.
+        validation_data : tuple or stream, optional
+            (x_val, y_val), (x_val, y_val, w_val) or a stream evaluated at the end of each epoch;
+            overrides validation_split.
+        shuffle : bool, default True
+            Shuffles the samples (array inputs) before each epoch, with the model's seed.
+        class_weight : dict, optional
+            {class index: weight}, multiplying the loss of the training samples of each class.
+        sample_weight : array-like, optional
+            One non-negative weight per training sample.
+        initial_epoch : int, default 0
+            The epoch to start from (to resume an earlier fit).
+        steps_per_epoch : int, optional
+            Caps the batches of each epoch; each epoch starts a new pass over the data.
+        validation_steps : int, optional
+            Caps the batches of each validation.
+        validation_batch_size : int, optional
+            Batch size of the validation (default: batch_size).
+        validation_freq : int or list of int, default 1
+            Validate every n epochs, or at the listed (1-based) epochs.
+        distribution : fastnn.distributed.DataParallel, optional
+            Trains data-parallel on its communicator's ranks; the default is the active
+            `with DataParallel():` scope, if any (docs/DISTRIBUTED.md).
+
+        Returns
+        -------
+        fastnn.callbacks.History
+            Its `.history` maps "loss", each metric and their "val_" twins to per-epoch lists.
+        """
         self._require_compiled("fit")
         batch_size = positive_int("batch_size", 32 if batch_size is None else batch_size)
         epochs = nonneg_int("epochs", epochs)
@@ -231,7 +320,8 @@ class Trainer:
             if validation_data is not None:
                 val = _da.validation_data_feed(self, validation_data, val_bs, validation_steps)
             elif split is not None:
-                val = _da.EvalArrays(*split, val_bs, validation_steps)
+                vx, vy, vw = split
+                val = _da.EvalArrays(vx, vy, vw, val_bs, validation_steps)
             return self._fit_loop(train, val, epochs, initial_epoch, verbose, callbacks, shuffle, val_bs,
                                   val_epochs, validation_freq, dp)
         finally:
@@ -427,11 +517,33 @@ class Trainer:
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False) -> Any:
-        """Returns the loss (and metrics) on the data: a float when there are no metrics, else
-        [loss, metric, ...], or a dict with return_dict=True. verbose 1 or 2 prints one line.
+        """Computes the loss and the compiled metrics on the given data, in inference mode.
 
-        x takes the kinds fit takes (arrays with y, (x, y) tuples, generators, PyDatasets, datasets,
-        DataLoaders); steps caps the batches read."""
+        Parameters
+        ----------
+        x : array-like, tuple, generator, PyDataset, dataset or DataLoader
+            The kinds fit() takes.
+        y : array-like, optional
+            The targets, with array inputs.
+        batch_size : int, optional
+            Samples per batch (default 32).
+        verbose : {"auto", 0, 1, 2}, default "auto"
+            1 or 2 print one line; 0 is silent.
+        sample_weight : array-like, optional
+            One weight per sample, used by the loss and the weighted metrics.
+        steps : int, optional
+            Caps the batches read.
+        callbacks : list of fastnn.callbacks.Callback, optional
+            Receive the test hooks (on_test_begin, on_test_batch_end, ...).
+        return_dict : bool, default False
+            Returns {name: value} instead of a float or list.
+
+        Returns
+        -------
+        float, list of float or dict
+            The loss alone when no metrics were compiled, else [loss, metric, ...] in metrics_names
+            order, or a dict with return_dict=True.
+        """
         self._require_compiled("evaluate")
         batch_size = positive_int("batch_size", 32 if batch_size is None else batch_size)
         steps = positive_int("steps", steps, allow_none=True)
@@ -458,9 +570,29 @@ class Trainer:
     # ------------------------------------------------------------------------------ predict
     def predict(self, x: Any, batch_size: Optional[int] = None, verbose: Any = "auto", steps: Optional[int] = None,
                 callbacks: Any = None) -> np.ndarray:
-        """Outputs for x as a numpy array (n, units). Rows are independent: predict(x)[i] equals
-        predict(x[i:i+1]) bitwise, whatever the batch size and thread count. x may also be a stream
-        of batches (x, (x,), (x, y) or (x, y, w); only x is used)."""
+        """Computes the model's outputs for the given inputs.
+
+        Rows are independent: predict(x)[i] equals predict(x[i:i+1]) bitwise, whatever the batch size
+        and the thread count.
+
+        Parameters
+        ----------
+        x : array-like, generator, PyDataset, dataset or DataLoader
+            The inputs, or a stream of batches (x, (x,), (x, y) or (x, y, w); only x is used).
+        batch_size : int, optional
+            Rows per native call (default 32); it does not change the results.
+        verbose : {"auto", 0, 1, 2}, default "auto"
+            1 shows a progress bar; 0 and 2 are silent.
+        steps : int, optional
+            Caps the batches read from a stream.
+        callbacks : list of fastnn.callbacks.Callback, optional
+            Receive the predict hooks.
+
+        Returns
+        -------
+        numpy.ndarray
+            The outputs, shape (n, units), in the model's dtype.
+        """
         engine = self._engine
         if (verbose is False or (type(verbose) is int and verbose == 0)) and batch_size is None \
                 and steps is None and callbacks is None and type(x) is np.ndarray and x.ndim == 2 \
@@ -540,9 +672,21 @@ class Trainer:
         return out
 
     def predict_on_batch(self, x: Any) -> np.ndarray:
+        """Computes the outputs for one batch (predict with verbose=0, and a shortcut for numpy input).
+
+        Parameters
+        ----------
+        x : array-like
+            One batch of inputs.
+
+        Returns
+        -------
+        numpy.ndarray
+            The outputs, shape (n, units).
+        """
         engine = self._engine
         if engine.built and type(x) is np.ndarray and x.dtype == self.dtype and x.ndim == 2 \
-                and x.flags.c_contiguous and len(self._input_shape) == 1 and x.shape[1] == self._input_shape[0] \
+                and x.flags.c_contiguous and self._input_shape is not None and len(self._input_shape) == 1 and x.shape[1] == self._input_shape[0] \
                 and x.shape[0] > 0 and np.isfinite(x).all():
             return engine.predict(x)
         return self.predict(x, verbose=0)
@@ -550,7 +694,26 @@ class Trainer:
     # ------------------------------------------------------------------------------ batches
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: Optional[dict] = None,
                        return_dict: bool = False) -> Any:
-        """One optimizer step on one batch; returns its loss (and metrics on that batch)."""
+        """Makes one optimizer step on one batch.
+
+        Parameters
+        ----------
+        x : array-like
+            The batch's inputs.
+        y : array-like
+            The batch's targets (required).
+        sample_weight : array-like, optional
+            One weight per sample.
+        class_weight : dict, optional
+            {class index: weight} applied to the batch's samples.
+        return_dict : bool, default False
+            Returns {name: value} instead of a float or list.
+
+        Returns
+        -------
+        float, list of float or dict
+            The batch's loss (and the metrics on that batch), as evaluate() formats them.
+        """
         self._require_compiled("train_on_batch")
         if y is None:
             raise ValueError("train_on_batch: y is required")
@@ -568,7 +731,24 @@ class Trainer:
         return self._format_logs(logs, return_dict)
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
-        """Loss (and metrics) on one batch, in inference mode."""
+        """Computes the loss and metrics on one batch, in inference mode, without training.
+
+        Parameters
+        ----------
+        x : array-like
+            The batch's inputs.
+        y : array-like
+            The batch's targets (required).
+        sample_weight : array-like, optional
+            One weight per sample.
+        return_dict : bool, default False
+            Returns {name: value} instead of a float or list.
+
+        Returns
+        -------
+        float, list of float or dict
+            The loss (and metrics), as evaluate() formats them.
+        """
         self._require_compiled("test_on_batch")
         if y is None:
             raise ValueError("test_on_batch: y is required")

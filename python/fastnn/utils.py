@@ -7,14 +7,35 @@ from . import _random
 
 
 def set_random_seed(seed):
-    """Makes everything random in fastnn reproducible from here on: initializers, shuffling and
-    dropout of models built afterwards (numpy's global generator is seeded too, as Keras does)."""
+    """Makes everything random in fastnn reproducible from here on.
+
+    Models built afterwards draw their initial weights, shuffling and dropout from this seed (numpy's
+    global generator is seeded too, as Keras does).
+
+    Parameters
+    ----------
+    seed : int
+        A non-negative integer.
+    """
     _random.set_seed(seed)
     np.random.seed(int(seed) % (2**32))
 
 
 def to_categorical(x, num_classes=None):
-    """Integer labels -> one-hot float32 matrix (n, num_classes)."""
+    """Turns integer class labels into a one-hot float32 matrix.
+
+    Parameters
+    ----------
+    x : array-like of int
+        Non-negative integer labels, shape (n,) or (n, 1); whole-valued floats are accepted.
+    num_classes : int, optional
+        The number of columns; default: the largest label plus one.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n, num_classes), float32, with a 1 in each row's label column.
+    """
     y = np.asarray(x)
     if y.dtype == object or y.dtype.kind not in "biuf":
         raise TypeError(f"to_categorical: expected numeric labels, got dtype {y.dtype}")

@@ -66,12 +66,12 @@ __global__ void softmax_bwd_kernel(const float* a, const float* da, float* dz, s
     math::softmax_row_backward(a + r * cols, da + r * cols, dz + r * cols, cols);
 }
 
-__global__ void column_sums_kernel(const float* m, size_t rows, size_t cols, float* out) {
+__global__ void column_sums_kernel(const float* m, size_t rows, size_t cols, float* out, bool accumulate) {
   const size_t j = blockIdx.x * size_t(blockDim.x) + threadIdx.x;
   if (j >= cols) return;
   float acc = 0;
   for (size_t r = 0; r < rows; ++r) acc += m[r * cols + j];  // rows in order, as the CPU
-  out[j] = acc;
+  out[j] = accumulate ? out[j] + acc : acc;
 }
 
 __global__ void gather_kernel(const float* X, const float* Y, const float* W, size_t din, size_t yc,
@@ -306,9 +306,10 @@ void activation_backward(const Activation& f, const float* z, const float* a, co
   launched("activation backward");
 }
 
-void column_sums(const float* m, size_t rows, size_t cols, float* out, cudaStream_t s) {
+void column_sums(const float* m, size_t rows, size_t cols, float* out, cudaStream_t s, bool accumulate) {
   if (cols == 0) return;
-  column_sums_kernel<<<unsigned((cols + kThreads - 1) / kThreads), kThreads, 0, s>>>(m, rows, cols, out);
+  column_sums_kernel<<<unsigned((cols + kThreads - 1) / kThreads), kThreads, 0, s>>>(m, rows, cols, out,
+                                                                                     accumulate);
   launched("column sums");
 }
 

@@ -21,8 +21,9 @@ void activation_forward(const Activation& f, const float* z, float* a, size_t ro
 // dz = da * f'(z) (z may be null for kinds whose derivative needs only a; dz may alias da).
 void activation_backward(const Activation& f, const float* z, const float* a, const float* da,
                          float* dz, size_t rows, size_t cols, cudaStream_t s);
-// out[j] = sum over rows of m[r, j] (bias gradients), rows summed in order.
-void column_sums(const float* m, size_t rows, size_t cols, float* out, cudaStream_t s);
+// out[j] = sum over rows of m[r, j] (bias gradients), rows summed in order; accumulate: out[j] +=.
+void column_sums(const float* m, size_t rows, size_t cols, float* out, cudaStream_t s,
+                 bool accumulate = false);
 // Batch rows by index from a device-resident data set: x[r] = X[index[r]], likewise y and w.
 void gather(const float* X, const float* Y, const float* W, size_t din, size_t yc,
             const int64_t* index, size_t rows, float* x, float* y, float* w, cudaStream_t s);

@@ -139,7 +139,10 @@ class PyDeviceNet {
     return py::make_tuple(a, it, sc);
   }
 
-  void set_data(const Arr<float>& X, const Arr<float>& Y, const py::object& W) {
+  // budget: bytes for the data set on the device (negative: FASTNN_CUDA_DATA_BUDGET or the
+  // default fraction of free memory); above it the data are streamed from these arrays, which
+  // stay referenced here until the next set_data.
+  void set_data(const Arr<float>& X, const Arr<float>& Y, const py::object& W, int64_t budget) {
     size_t n;
     const float* x = fastnn_py::rows_of(X, t_->input_dim(), "x", &n);
     const size_t yc = t_->loss().label_cols(t_->output_dim());
@@ -147,9 +150,12 @@ class PyDeviceNet {
       throw ValueError("y: expected " + std::to_string(n) + " x " + std::to_string(yc) + " values");
     Arr<float> wkeep;
     const float* w = fastnn_py::optional_rows<float>(W, n, 1, "sample_weight", wkeep);
+    data_ = py::make_tuple(X, Y, wkeep);
     py::gil_scoped_release nogil;
-    t_->set_data(x, Y.data(), w, n);
+    t_->set_data(x, Y.data(), w, n, budget < 0 ? SIZE_MAX : size_t(budget));
   }
+  bool streaming() const { return t_->streaming(); }
+  std::string fused_reason() const { return t_->fused_reason(); }
   void set_index(const py::array_t<int64_t, py::array::c_style | py::array::forcecast>& idx) {
     py::gil_scoped_release nogil;
     t_->set_index(idx.data(), size_t(idx.size()));
@@ -209,8 +215,71 @@ class PyDeviceNet {
     return py::make_tuple(s, pred, per);
   }
 
+  // The manual loop (the engine's forward_cached / loss_cached / backward_cached / apply_gradients).
+  py::array_t<float> forward(const Arr<float>& X, bool training) {
+    size_t n;
+    const float* x = fastnn_py::rows_of(X, t_->input_dim(), "x", &n);
+    py::array_t<float> out(std::vector<py::ssize_t>{py::ssize_t(n), py::ssize_t(t_->output_dim())});
+    float* o = out.mutable_data();
+    py::gil_scoped_release nogil;
+    t_->manual_forward(x, n, training, o);
+    return out;
+  }
+  double loss(const py::handle& loss, const Arr<float>& Y, const py::object& W) {
+    const Loss l = fastnn_py::to_loss(loss);
+    const size_t n = t_->manual_rows();
+    if (size_t(Y.size()) != n * l.label_cols(t_->output_dim()))
+      throw ValueError("y: size does not match the cached forward pass");
+    Arr<float> wkeep;
+    const float* w = fastnn_py::optional_rows<float>(W, n, 1, "sample_weight", wkeep);
+    py::gil_scoped_release nogil;
+    return t_->manual_loss(l, Y.data(), w);
+  }
+  void backward(const py::object& dout, bool accumulate) {
+    Arr<float> keep;
+    const float* d = fastnn_py::optional_rows<float>(dout, t_->manual_rows(), t_->output_dim(), "grad", keep);
+    py::gil_scoped_release nogil;
+    t_->manual_backward(d, accumulate);
+  }
+  void apply_gradients() {
+    py::gil_scoped_release nogil;
+    t_->apply_gradients();
+  }
+  void zero_grad() {
+    py::gil_scoped_release nogil;
+    t_->zero_grad();
+  }
+  py::array_t<float> grads() {
+    py::array_t<float> a(t_->arena_size());
+    float* p = a.mutable_data();
+    py::gil_scoped_release nogil;
+    t_->get_grads(p);
+    return a;
+  }
+  void set_grads(const Arr<float>& a) {
+    if (size_t(a.size()) != t_->arena_size())
+      throw ValueError("grads: expected " + std::to_string(t_->arena_size()) + " values, got " +
+                       std::to_string(a.size()));
+    py::gil_scoped_release nogil;
+    t_->set_grads(a.data());
+  }
+  py::array_t<float> input_gradient(const Arr<float>& X, const Arr<float>& weights) {
+    size_t n;
+    const float* x = fastnn_py::rows_of(X, t_->input_dim(), "x", &n);
+    if (weights.ndim() != 2 || size_t(weights.shape(0)) != n || size_t(weights.shape(1)) != t_->output_dim())
+      throw ValueError("output_weights: expected shape (" + std::to_string(n) + ", " +
+                       std::to_string(t_->output_dim()) + ")");
+    py::array_t<float> out(std::vector<py::ssize_t>{py::ssize_t(n), py::ssize_t(t_->input_dim())});
+    float* o = out.mutable_data();
+    const float* w = weights.data();
+    py::gil_scoped_release nogil;
+    t_->input_gradient(x, w, n, o);
+    return out;
+  }
+
  private:
   std::unique_ptr<cuda::DeviceTrainer> t_;
+  py::object data_;  // the arrays set_data last saw (a streamed data set is read from them)
 };
 
 }  // namespace
@@ -228,9 +297,20 @@ PYBIND11_MODULE(_cuda, m) {
       .def("params", &PyDeviceNet::params)
       .def("set_optimizer_state", &PyDeviceNet::set_optimizer_state)
       .def("optimizer_state", &PyDeviceNet::optimizer_state)
-      .def("set_data", &PyDeviceNet::set_data)
+      .def("set_data", &PyDeviceNet::set_data, py::arg("x"), py::arg("y"), py::arg("sample_weight"),
+           py::arg("budget") = -1)
+      .def_property_readonly("streaming", &PyDeviceNet::streaming)
+      .def_property_readonly("fused_reason", &PyDeviceNet::fused_reason)
       .def("set_index", &PyDeviceNet::set_index)
       .def("train", &PyDeviceNet::train)
       .def("predict", &PyDeviceNet::predict)
-      .def("evaluate", &PyDeviceNet::evaluate);
+      .def("evaluate", &PyDeviceNet::evaluate)
+      .def("forward", &PyDeviceNet::forward, py::arg("x"), py::arg("training"))
+      .def("loss", &PyDeviceNet::loss, py::arg("loss"), py::arg("y"), py::arg("sample_weight"))
+      .def("backward", &PyDeviceNet::backward, py::arg("grad"), py::arg("accumulate") = true)
+      .def("apply_gradients", &PyDeviceNet::apply_gradients)
+      .def("zero_grad", &PyDeviceNet::zero_grad)
+      .def("grads", &PyDeviceNet::grads)
+      .def("set_grads", &PyDeviceNet::set_grads)
+      .def("input_gradient", &PyDeviceNet::input_gradient, py::arg("x"), py::arg("output_weights"));
 }

@@ -189,3 +189,103 @@ def test_unsupported_models_say_so():
     auto = _mlp()()
     auto.compile("adam", "mse", device="auto")
     assert auto.device == "cuda"
+
+
+@pytest.mark.parametrize("fused", ["1", "0"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_streamed_data_set_trains_as_the_whole_upload(monkeypatch, weighted, fused):
+    """Above the budget the data are uploaded in chunks of whole shuffled batches: the same batches
+    as the whole upload, so the same bits with the fused kernel (its arithmetic does not depend on
+    where a batch lies); on the cuBLASLt path the products may pick other algorithms for other
+    pointers, so there within float32 rounding."""
+    monkeypatch.setenv("FASTNN_CUDA_FUSED", fused)
+    rng, x = _data(n=1000, din=6)
+    y = rng.standard_normal((1000, 2)).astype("float32")
+    w = rng.random(1000).astype("float32") if weighted else None
+    build = _mlp(units=(16,), din=6, out=2)
+    runs = {}
+    for budget in (None, "4096"):  # 4 KiB: a few batches per upload
+        if budget is None:
+            monkeypatch.delenv("FASTNN_CUDA_DATA_BUDGET", raising=False)
+        else:
+            monkeypatch.setenv("FASTNN_CUDA_DATA_BUDGET", budget)
+        m = build()
+        m.compile("adam", "mse", metrics=["mae"], device="cuda")
+        h = m.fit(x, y, sample_weight=w, epochs=2, batch_size=24, verbose=0).history
+        assert m._engine._dev.streaming == (budget is not None)
+        assert (m._engine._dev.fused_reason == "") == (fused == "1")
+        runs[budget] = (h, m.get_weights())
+    (h0, w0), (h1, w1) = runs[None], runs["4096"]
+    if fused == "1":
+        assert h0 == h1
+        for a, b in zip(w0, w1):
+            np.testing.assert_array_equal(a, b)
+    else:
+        for k in h0:
+            np.testing.assert_allclose(h1[k], h0[k], rtol=1e-5, atol=1e-7)
+        for a, b in zip(w0, w1):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_bad_data_budget_says_so(monkeypatch):
+    rng, x = _data()
+    m = _mlp()()
+    m.compile("adam", "mse", device="cuda")
+    monkeypatch.setenv("FASTNN_CUDA_DATA_BUDGET", "lots")
+    with pytest.raises(ValueError, match="FASTNN_CUDA_DATA_BUDGET"):
+        m.fit(x, x[:, :1], epochs=1, verbose=0)
+
+
+def test_manual_loop_runs_on_the_device_like_the_cpu():
+    rng, x = _data(n=64)
+    y = rng.standard_normal((64, 1)).astype("float32")
+    models = _pair(_mlp(act="tanh"), dict(optimizer=fastnn.optimizers.Adam(1e-2), loss="mse"))
+    for _ in range(3):
+        vals = {}
+        for d in DEVICES:
+            m = models[d]
+            m.optimizer.zero_grad()
+            out = m(x, training=True)
+            loss = m.loss(y, out)
+            loss.backward()
+            m.optimizer.step()
+            vals[d] = float(loss)
+        np.testing.assert_allclose(vals["cuda"], vals["cpu"], rtol=1e-5)
+    for a, b in zip(models["cuda"].get_weights(), models["cpu"].get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    assert models["cuda"].optimizer.iterations == models["cpu"].optimizer.iterations == 3
+    # the device's gradients are mirrored on the host
+    g = {d: [np.asarray(models[d]._engine.get_variable(i, True)) for i in range(4)] for d in DEVICES}
+    for a, b in zip(g["cuda"], g["cpu"]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_input_gradient_on_the_device_matches_the_cpu():
+    rng, x = _data(n=40)
+    models = _pair(_mlp(act="gelu", out=3, out_act="softmax"), dict(optimizer="adam", loss="categorical_crossentropy"))
+    w = rng.standard_normal((40, 3)).astype("float32")
+    gi = {d: models[d]._engine.input_gradient(x, w) for d in DEVICES}
+    np.testing.assert_allclose(gi["cuda"], gi["cpu"], rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("loss, out, out_act, labels", [
+    ("binary_crossentropy", 1, "sigmoid", "binary"), ("mse", 3, None, "real"),
+    ("sparse_categorical_crossentropy", 4, "softmax", "sparse"),
+])
+def test_fused_small_network_kernel_matches_the_cpu(monkeypatch, loss, out, out_act, labels):
+    rng, x = _data(n=200, din=8)
+    n = x.shape[0]
+    y = {"real": lambda: rng.standard_normal((n, out)), "binary": lambda: rng.random((n, 1)) > 0.5,
+         "sparse": lambda: rng.integers(0, out, (n, 1))}[labels]().astype("float32")
+    h, weights = {}, {}
+    for fused in ("1", "0"):
+        monkeypatch.setenv("FASTNN_CUDA_FUSED", fused)
+        models = _pair(_mlp(units=(10, 10), din=8, out=out, out_act=out_act), dict(optimizer="adam", loss=loss))
+        hist = _fit_both(models, x, y, epochs=2, batch_size=32)
+        reason = models["cuda"]._engine._dev.fused_reason
+        assert (reason == "") == (fused == "1"), reason
+        np.testing.assert_allclose(hist["cuda"], hist["cpu"], rtol=5e-4, atol=1e-6)
+        for a, b in zip(models["cuda"].get_weights(), models["cpu"].get_weights()):
+            np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-5)
+        h[fused] = hist["cuda"]
+    np.testing.assert_allclose(h["1"], h["0"], rtol=5e-4, atol=1e-6)

@@ -1,6 +1,8 @@
 """Data-parallel training (fastnn.distributed): 1, 2 and 4 ranks give the weights and History of one
 process bit for bit, under MPI (mpiexec from the mpich wheel) and torch.distributed (gloo on
-loopback); a failing rank ends the job with its error; the checks and refusals of DataParallel."""
+loopback), from the Keras face and from fastnn.sklearn's estimators; a failing rank ends the job
+with its error; the checks and refusals of DataParallel."""
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -8,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import fastnn
@@ -17,6 +20,7 @@ from fastnn.distributed import DataParallel, LocalCommunicator, launched_by
 
 HERE = Path(__file__).parent
 JOB = HERE / "distributed" / "job.py"
+SKLEARN_JOB = HERE / "distributed" / "sklearn_job.py"
 sys.path.insert(0, str(HERE / "distributed"))
 import job
 
@@ -30,6 +34,8 @@ try:
 except ImportError:
     HAVE_GLOO = False
 needs_gloo = pytest.mark.skipif(not HAVE_GLOO, reason="torch.distributed with gloo is not installed")
+needs_sklearn = pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
+                                   reason="scikit-learn is not installed (pip install 'fastnn[sklearn]')")
 
 JOB_TIMEOUT = 120  # seconds for a whole multi-process job (it takes a few)
 
@@ -60,8 +66,8 @@ def _assert_same(ref, got, where):
         assert ref[k].dtype == got[k].dtype and np.array_equal(ref[k], got[k]), f"{k} differs on {where}"
 
 
-def _mpiexec(n, out, *args, timeout=JOB_TIMEOUT):
-    cmd = [MPIEXEC, "-n", str(n), sys.executable, str(JOB), str(out), "--comm", "mpi", *args]
+def _mpiexec(n, out, *args, timeout=JOB_TIMEOUT, script=JOB):
+    cmd = [MPIEXEC, "-n", str(n), sys.executable, str(script), str(out), "--comm", "mpi", *args]
     return subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout, env=_env())
 
 
@@ -91,14 +97,14 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _torch_job(tmp_path, *args, timeout=JOB_TIMEOUT):
+def _torch_job(tmp_path, *args, timeout=JOB_TIMEOUT, script=JOB):
     out = tmp_path / "t.npz"
     port = _free_port()
     procs = []
     for rank in range(2):
         env = _env()
         env.update(RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-        procs.append(subprocess.Popen([sys.executable, str(JOB), str(out), *args], env=env,
+        procs.append(subprocess.Popen([sys.executable, str(script), str(out), *args], env=env,
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
     outputs, codes = [], []
     deadline = time.monotonic() + timeout
@@ -127,6 +133,142 @@ def test_torch_failing_rank_ends_the_job(tmp_path):
     _out, codes, text = _torch_job(tmp_path, "--fail-rank", "1", "--timeout", "15", timeout=90)
     assert codes[1] != 0 and codes[0] != 0, text
     assert "rank 1 failed on purpose" in text
+
+
+# ------------------------------------------------------------------------------ sklearn estimators
+@contextlib.contextmanager
+def _quiet():
+    """No ConvergenceWarning: the fits here are short on purpose."""
+    from sklearn.exceptions import ConvergenceWarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+@pytest.fixture(scope="module")
+def sklearn_reference():
+    """The estimators' fits of sklearn_job on one process (DataParallel on one rank); the job seeds
+    the global generator, which is restored afterwards."""
+    pytest.importorskip("sklearn", reason="scikit-learn is not installed (pip install 'fastnn[sklearn]')")
+    import sklearn_job
+    state = np.random.get_state()
+    try:
+        with _quiet():
+            return sklearn_job.train(DataParallel(LocalCommunicator(), shard_rows=16))
+    finally:
+        np.random.set_state(state)
+
+
+def test_sklearn_reference_exercises_the_stop_rules(sklearn_reference):
+    # The job's fits must stop early (validation score; training loss) and change the adaptive
+    # rate, or the ranks' agreement on those decisions would go untested.
+    ref = sklearn_reference
+    assert 1 < int(ref["adam_es_n_iter"]) < 30 and ref["adam_es_val_scores"].size == int(ref["adam_es_n_iter"])
+    assert int(ref["global_rng_n_iter"]) < 10
+    assert float(ref["sgd_nesterov_rate"]) < 0.05
+    assert int(ref["sgd_warm_t"]) == 7 * 230 and int(ref["adam_partial_n_iter"]) == 1
+
+
+@needs_mpi
+@pytest.mark.parametrize("ranks", [2, 4])
+def test_mpi_sklearn_ranks_match_one_process(tmp_path, sklearn_reference, ranks):
+    out = tmp_path / "s.npz"
+    r = _mpiexec(ranks, out, script=SKLEARN_JOB)
+    assert r.returncode == 0, r.stdout + r.stderr
+    _assert_same(sklearn_reference, _load(out), "rank 0")
+    for rank in range(1, ranks):
+        _assert_same(sklearn_reference, _load(f"{out}.rank{rank}.npz"), f"rank {rank}")
+
+
+@needs_mpi
+def test_mpi_sklearn_failing_rank_ends_the_job(tmp_path):
+    r = _mpiexec(2, tmp_path / "s.npz", "--fail-rank", "1", "--timeout", "15", timeout=90, script=SKLEARN_JOB)
+    assert r.returncode != 0
+    assert "rank 1 failed on purpose" in r.stdout + r.stderr
+
+
+@needs_gloo
+def test_torch_gloo_sklearn_two_ranks_match_one_process(tmp_path, sklearn_reference):
+    out, codes, text = _torch_job(tmp_path, script=SKLEARN_JOB)
+    assert codes == [0, 0], text
+    _assert_same(sklearn_reference, _load(out), "rank 0")
+    _assert_same(sklearn_reference, _load(f"{out}.rank1.npz"), "rank 1")
+
+
+@needs_gloo
+def test_torch_sklearn_failing_rank_ends_the_job(tmp_path):
+    _out, codes, text = _torch_job(tmp_path, "--fail-rank", "1", "--timeout", "15", timeout=90, script=SKLEARN_JOB)
+    assert codes[1] != 0 and codes[0] != 0, text
+    assert "rank 1 failed on purpose" in text
+
+
+def _sk_data(n=150):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(n, 5))
+    return X, (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1), X @ rng.normal(size=5), rng.uniform(0.5, 2, n)
+
+
+def _same_fit(a, b):
+    return (all(np.array_equal(p, q) for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_))
+            and a.loss_curve_ == b.loss_curve_ and a.n_iter_ == b.n_iter_)
+
+
+@needs_sklearn
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_sklearn_one_shard_per_batch_is_plain_fit(solver):
+    # scikit-learn's objective in the sharded step: with one shard per batch it is the plain native
+    # epoch bit for bit (shuffling, sample weights, early stopping and all); with smaller shards the
+    # same fit to rounding (plain fit is the one tests/parity compares with scikit-learn).
+    from fastnn.sklearn import MLPClassifier
+    X, labels, _t, sw = _sk_data()
+    kw = dict(hidden_layer_sizes=(12,), batch_size=30, random_state=4, solver=solver, max_iter=6,
+              early_stopping=True, validation_fraction=0.2, n_iter_no_change=2)
+    with _quiet():
+        plain = MLPClassifier(**kw).fit(X, labels, sample_weight=sw)
+        one = MLPClassifier(**kw).fit(X, labels, sample_weight=sw, distribution=DataParallel("local", shard_rows=30))
+        small = MLPClassifier(**kw).fit(X, labels, sample_weight=sw, distribution=DataParallel("local", shard_rows=7))
+    assert _same_fit(plain, one)
+    assert np.array_equal(plain.predict_proba(X), one.predict_proba(X))
+    for p, q in zip(plain.coefs_ + plain.intercepts_, small.coefs_ + small.intercepts_):
+        np.testing.assert_allclose(q, p, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(small.loss_curve_, plain.loss_curve_, rtol=1e-12)
+
+
+@needs_sklearn
+def test_sklearn_scope_and_argument_train_alike():
+    from fastnn.sklearn import MLPRegressor
+    X, _l, t, _sw = _sk_data()
+    kw = dict(hidden_layer_sizes=(8,), batch_size=32, random_state=1, max_iter=3)
+    with _quiet():
+        a = MLPRegressor(**kw).fit(X, t, distribution=DataParallel("local", shard_rows=8))
+        with DataParallel("local", shard_rows=8):
+            b = MLPRegressor(**kw).fit(X, t)
+        c = MLPRegressor(**kw).fit(X, t)        # no scope: plain fit, another summation order
+    assert _same_fit(a, b)
+    assert not np.array_equal(a.coefs_[0], c.coefs_[0])
+    np.testing.assert_allclose(a.coefs_[0], c.coefs_[0], rtol=1e-10, atol=1e-12)
+
+
+@needs_sklearn
+def test_sklearn_refusals_and_params():
+    import scipy.sparse as sp
+    from fastnn import sklearn as fsk
+    from sklearn.base import clone
+    X, labels, _t, _sw = _sk_data(60)
+    dp = DataParallel("local")
+    with pytest.raises(ValueError, match="lbfgs"):
+        fsk.MLPClassifier(solver="lbfgs").fit(X, labels, distribution=dp)
+    with pytest.raises(ValueError, match="'rmsprop'.*not sharded"):
+        fsk.MLPClassifier(solver="rmsprop").fit(X, labels, distribution=dp)
+    with pytest.raises(ValueError, match="sparse X"):
+        fsk.MLPClassifier(max_iter=1).fit(sp.csr_matrix(X), labels, distribution=dp)
+    with pytest.raises(ValueError, match="sparse X"), DataParallel("local"):
+        fsk.MLPClassifier(max_iter=1).partial_fit(sp.csr_matrix(X), labels, classes=[0, 1, 2])
+    with pytest.raises(TypeError, match="distribution"):
+        fsk.MLPClassifier(max_iter=1).fit(X, labels, distribution="mpi")
+    est = fsk.MLPClassifier(max_iter=1)
+    assert "distribution" not in est.get_params()
+    assert clone(est).get_params() == est.get_params()
 
 
 # ------------------------------------------------------------------------------------ one process

@@ -171,7 +171,7 @@ def spec_from_keras(model_cfg: dict, weight_shapes=None):
             if (shape is not None and len(shape) != 1):
                 raise ValueError(f"{where}: Dense on samples of shape {shape} is not supported (add Flatten)")
             n_in = shape[0]
-            var = [("kernel", (n_in, fc["units"]), trainable)] + (
+            var: list[tuple] = [("kernel", (n_in, fc["units"]), trainable)] + (
                 [("bias", (fc["units"],), trainable)] if fc["use_bias"] else [])
             kind = "dense"
         elif cls == "Activation" or cls in _ACTIVATION_LAYERS:
@@ -214,6 +214,7 @@ def spec_from_keras(model_cfg: dict, weight_shapes=None):
         raise ValueError(f"Keras model: dtype {dtype!r} is not supported (float32 or float64)")
     if not layers:
         raise ValueError("Keras model: no layers to convert")
+    assert input_shape is not None   # set by the first layer, and there is one (checked above)
     return ModelSpec(cfg.get("name") or "model", input_shape, dtype, tuple(layers)), sources
 
 

@@ -55,7 +55,7 @@ def _many_thresholds_reason(metric):
 class _ConfusionCount(Metric):
     """Weighted count of one cell of the confusion matrix at each threshold (default 0.5)."""
 
-    _direction = None
+    _direction: str | None = None
     _cell = 0  # index in (tp, fp, tn, fn)
 
     def __init__(self, thresholds=None, name=None, dtype=None):

@@ -143,7 +143,7 @@ class Metric:
 
     #: ``"up"`` when larger is better, ``"down"`` when smaller is better,
     #: ``None`` when unknown. Callbacks in ``mode="auto"`` read it.
-    _direction = None
+    _direction: str | None = None
 
     def __init__(self, name=None, dtype=None):
         self.name = name if name is not None else _snake_case(type(self).__name__)

@@ -17,6 +17,10 @@ using namespace math;
 
 template <typename T, typename F>
 void map_forward(const F& f, const T* z, size_t ldz, T* a, size_t lda, size_t rows, size_t cols) {
+  if (ldz == cols && lda == cols) {  // contiguous: one long loop (a one-column output vectorises)
+    cols *= rows;
+    rows = 1;
+  }
   for (size_t r = 0; r < rows; ++r) {
     const T* zr = z + r * ldz;
     T* ar = a + r * lda;
@@ -29,6 +33,10 @@ void map_forward(const F& f, const T* z, size_t ldz, T* a, size_t lda, size_t ro
 template <typename T, typename F>
 void map_backward(const F& f, const T* z, const T* a, const T* da, T* dz, size_t rows, size_t cols,
                   size_t ld) {
+  if (ld == cols) {
+    cols *= rows;
+    rows = 1;
+  }
   for (size_t r = 0; r < rows; ++r) {
     const size_t o = r * ld;
     const T* g = da + o;

@@ -119,7 +119,7 @@ ShardLayout Trainer<T>::shard_layout(size_t rows, size_t full_rows, size_t shard
 
 template <typename T>
 double Trainer<T>::sharded_step(const T* X, const T* Y, const T* W, const int64_t* index,
-                                size_t rows, size_t full_rows, T* pred) {
+                                size_t rows, size_t full_rows, T* pred, double loss_denom) {
   Network<T>& net = net_;
   const Backend<T>& be = net.backend();
   ThreadPool* pool = net.pool();
@@ -158,7 +158,7 @@ double Trainer<T>::sharded_step(const T* X, const T* Y, const T* W, const int64_
     const T* out = net.forward(ws, x, rs, true, pool);
     const T* lin = fused ? net.loss_input(ws, x) : out;
     losses[slot - slot0] =
-        be.loss(eff, lin, y, w, rs, dout, double(rows), ws.g0.data(), nullptr);
+        be.loss(eff, lin, y, w, rs, dout, loss_denom, ws.g0.data(), nullptr);
     if (preds) std::memcpy(preds + (slot - slot0) * S * dout, out, sizeof(T) * rs * dout);
     net.backward(ws, x, rs, fused, flags, pool, dst);
   };
@@ -242,16 +242,31 @@ ChunkResult Trainer<T>::train(const T* X, const T* Y, const T* W, size_t n, cons
     if (start >= n) break;
     const size_t rows = std::min(batch_size, n - start);
     if (shard_rows_ > 0) {
-      FASTNN_CHECK(!objective_.per_weight_sum && objective_.loss_scale == 1.0 &&
-                       objective_.report_scale == 1.0,
-                   "data-parallel sharding runs the default (Keras) objective only");
+      // The objective's denominator needs the whole batch's weights; every rank holds them, and
+      // sums them in the batch's row order (the plain step's order), so every rank agrees and a
+      // weightless batch is skipped everywhere, with no exchange.
+      const T* wb = W ? (index ? nullptr : W + start) : nullptr;
+      double denom = double(rows);
+      if (objective_.per_weight_sum && W) {
+        denom = 0;
+        for (size_t i = 0; i < rows; ++i) denom += double(index ? W[index[start + i]] : wb[i]);
+      }
       T* p = pred_out ? pred_out + (start - first_batch * batch_size) * dout : nullptr;
-      const double s = index ? sharded_step(X, Y, W, index + start, rows, std::min(batch_size, n), p)
-                             : sharded_step(X + start * din, Y + start * yc, W ? W + start : nullptr,
-                                            nullptr, rows, std::min(batch_size, n), p);
-      const double bl = s / double(rows) + net.regularization_loss();
+      if (!(denom > 0)) {
+        if (p) std::fill(p, p + rows * dout, T(0));
+        continue;
+      }
+      const double reg_div = objective_.per_weight_sum ? denom : 1.0;
+      const double ls = objective_.loss_scale;
+      const double loss_denom = ls == 1.0 ? denom : denom / ls;
+      const double s =
+          index ? sharded_step(X, Y, W, index + start, rows, std::min(batch_size, n), p, loss_denom)
+                : sharded_step(X + start * din, Y + start * yc, wb, nullptr, rows,
+                               std::min(batch_size, n), p, loss_denom);
+      const double rs = objective_.report_scale;
+      const double bl = (rs == 1.0 ? s : s * rs) / denom + net.regularization_loss(reg_div);
       if (!std::isfinite(bl)) res.nonfinite = true;
-      net.add_regularization_grads();
+      net.add_regularization_grads(reg_div);
       opt_.set_pool(net.pool());
       be.optimizer_step(opt_, net.params().data(), net.grads().data(), net.segments());
       res.loss_sum += bl * double(rows);

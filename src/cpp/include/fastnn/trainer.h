@@ -64,7 +64,8 @@ class Collective {
 // shard_rows rows (the last may be shorter); the tree has `slots` leaves, the smallest power of two
 // >= the shard count of a full batch, and slot s holds shard s (or nothing past the last shard).
 // The batch gradient is the binary-tree sum over the slots (an empty subtree adds nothing), each
-// shard's gradient being that of its rows' loss over the batch's `rows`. Ranks own aligned
+// shard's gradient being that of its rows' loss over the batch's denominator (its `rows`, or
+// its weight sum under scikit-learn's objective). Ranks own aligned
 // subtrees ("blocks": `slots / blocks` slots each, `blocks` the smallest power of two >= the rank
 // count, capped at `slots`), exchange their block sums, shard losses and outputs in one all-gather,
 // and every rank sums the blocks in the same tree: the result never depends on the rank or thread
@@ -126,9 +127,10 @@ class Trainer {
   double batch_denominator(const T* w, size_t rows) const;
   // One sharded step on the batch rows at (x, y, w) or, with index, rows index[0..rows) of X:
   // leaves the reduced gradient in the arena; returns the batch's loss sum; writes the batch's
-  // outputs to pred (may be null).
+  // outputs to pred (may be null). Each shard's loss gradient is divided by loss_denom (the
+  // objective's denominator over the whole batch: its rows under Keras's objective).
   double sharded_step(const T* X, const T* Y, const T* W, const int64_t* index, size_t rows,
-                      size_t full_rows, T* pred);
+                      size_t full_rows, T* pred, double loss_denom);
   // The tree sum of slots [lo, lo + size) of this rank's shards into dst.
   void shard_subtree(size_t lo, size_t size, size_t depth, T* dst);
 

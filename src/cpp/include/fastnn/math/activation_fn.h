@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "fastnn/activations.h"
+#include "fastnn/math/exp_log.h"
 #include "fastnn/math/hd.h"
 
 namespace fastnn {
@@ -16,19 +17,17 @@ namespace math {
 
 template <typename T>
 FASTNN_HD T sigmoid(T x) {
-  // Stable for large |x|: never exponentiates a large positive number.
-  if (x >= T(0)) {
-    T e = std::exp(-x);
-    return T(1) / (T(1) + e);
-  }
-  T e = std::exp(x);
-  return e / (T(1) + e);
+  // Stable for large |x|: never exponentiates a large positive number. No branch (float: exp_of
+  // is straight-line), so loops over it vectorize.
+  const T e = exp_of(-std::abs(x));
+  const T inv = T(1) / (T(1) + e);
+  return x >= T(0) ? inv : e * inv;
 }
 
 template <typename T>
 FASTNN_HD T softplus(T x) {
   // log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|))
-  return max_of(x, T(0)) + std::log1p(std::exp(-std::abs(x)));
+  return max_of(x, T(0)) + log1p_unit(exp_of(-std::abs(x)));
 }
 
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
@@ -230,13 +229,13 @@ FASTNN_HD void softmax_row(const T* z, T* a, size_t cols, bool log) {
   for (size_t c = 1; c < cols; ++c) m = max_of(m, z[c]);
   T s = T(0);
   if (log) {
-    for (size_t c = 0; c < cols; ++c) s += std::exp(z[c] - m);
+    for (size_t c = 0; c < cols; ++c) s += exp_of(z[c] - m);
     // (z - m) - log(s): rounding at the scale of the largest logit never enters.
     T ls = std::log(s);
     for (size_t c = 0; c < cols; ++c) a[c] = (z[c] - m) - ls;
   } else {
     for (size_t c = 0; c < cols; ++c) {
-      T e = std::exp(z[c] - m);
+      T e = exp_of(z[c] - m);
       a[c] = e;
       s += e;
     }

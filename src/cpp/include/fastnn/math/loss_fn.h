@@ -7,19 +7,16 @@
 // its last axis. Labels are assumed valid (the caller checks sparse labels before the call).
 #pragma once
 #include <cstddef>
+#include <type_traits>
 
 #include "fastnn/losses.h"
+#include "fastnn/math/exp_log.h"
 #include "fastnn/math/hd.h"
 
 namespace fastnn {
 namespace math {
 
 constexpr double kLossEps = 1e-7;  // Keras's backend epsilon
-
-// log(1 + e) for e in [0, 1]. In float, 1 + e is exact in double, and double log is much faster
-// than log1pf here while just as accurate once rounded to float.
-FASTNN_HD float log1p_unit(float e) { return e > 1e-9f ? float(std::log(1.0 + double(e))) : e; }
-FASTNN_HD double log1p_unit(double e) { return std::log1p(e); }
 
 // The element-wise kinds (the loss is the mean of v over the row).
 FASTNN_HD bool is_elementwise_loss(LossKind k) {
@@ -38,94 +35,107 @@ FASTNN_HD bool is_elementwise_loss(LossKind k) {
   }
 }
 
-// Value v and derivative d = dv/dp of one element of an element-wise loss. hinge01: map 0/1 labels
-// to -1/1 (Keras does when every label of the batch is 0 or 1).
+// Value v and derivative d = dv/dp of one element of the element-wise loss K. hinge01: map 0/1
+// labels to -1/1 (Keras does when every label of the batch is 0 or 1). The kind is a template
+// argument so that a loop over elements of one kind has no switch in it (and vectorises).
+template <LossKind K, typename T>
+FASTNN_HD void elementwise_loss_term_of(const Loss& L, T pj, T yj, bool hinge01, T& v, T& d) {
+  const T eps = T(kLossEps);
+  if constexpr (K == LossKind::MeanSquaredError) {
+    T e = pj - yj;
+    v = e * e;
+    d = T(2) * e;
+  } else if constexpr (K == LossKind::MeanAbsoluteError) {
+    v = std::abs(pj - yj);
+    d = sign_of(pj - yj);
+  } else if constexpr (K == LossKind::MeanAbsolutePercentageError) {
+    T den = max_of(std::abs(yj), eps);
+    v = T(100) * std::abs(yj - pj) / den;
+    d = T(100) * sign_of(pj - yj) / den;
+  } else if constexpr (K == LossKind::MeanSquaredLogarithmicError) {
+    T pc = max_of(pj, eps);
+    T e = std::log(pc + T(1)) - std::log(max_of(yj, eps) + T(1));
+    v = e * e;
+    d = pj > eps ? T(2) * e / (pc + T(1)) : T(0);
+  } else if constexpr (K == LossKind::Huber) {
+    T e = pj - yj, ae = std::abs(e), delta = T(L.delta);
+    const bool quad = ae <= delta;
+    v = quad ? T(0.5) * e * e : delta * ae - T(0.5) * delta * delta;
+    d = quad ? e : delta * sign_of(e);
+  } else if constexpr (K == LossKind::LogCosh) {
+    // log(cosh(x)) = x + softplus(-2x) - log(2), stable for large |x|
+    T x = pj - yj;
+    T m = -T(2) * x;
+    T sp = max_of(m, T(0)) + std::log1p(std::exp(-std::abs(m)));
+    v = x + sp - T(0.69314718055994530942);
+    d = std::tanh(x);
+  } else if constexpr (K == LossKind::BinaryCrossentropy) {
+    T t = yj;
+    if (L.label_smoothing > 0) t = t * T(1 - L.label_smoothing) + T(0.5 * L.label_smoothing);
+    if (L.from_logits) {
+      // max(z,0) - z t + log(1 + exp(-|z|)); sigmoid(z) from the same exp(-|z|)
+      const T e = exp_of(-std::abs(pj));
+      v = max_of(pj, T(0)) - pj * t + log1p_unit(e);
+      const T inv = T(1) / (T(1) + e);
+      d = (pj >= T(0) ? inv : e * inv) - t;
+    } else {
+      T q = min_of(max_of(pj, eps), T(1) - eps);
+      v = -(t * std::log(q) + (T(1) - t) * std::log(T(1) - q));
+      bool inside = pj > eps && pj < T(1) - eps;
+      d = inside ? (q - t) / (q * (T(1) - q)) : T(0);
+    }
+  } else if constexpr (K == LossKind::Hinge || K == LossKind::SquaredHinge) {
+    T t = hinge01 ? T(2) * yj - T(1) : yj;
+    T m = T(1) - t * pj;
+    if constexpr (K == LossKind::Hinge) {
+      v = max_of(m, T(0));
+      d = m > T(0) ? -t : T(0);
+    } else {
+      T h = max_of(m, T(0));
+      v = h * h;
+      d = -T(2) * h * t;
+    }
+  } else if constexpr (K == LossKind::Poisson) {
+    v = pj - yj * std::log(pj + eps);
+    d = T(1) - yj / (pj + eps);
+  } else {
+    v = 0;
+    d = 0;
+  }
+}
+
+// Calls f(std::integral_constant<LossKind, K>{}) for the element-wise kind K = k and returns true;
+// false for the other kinds.
+template <typename F>
+FASTNN_HD bool visit_elementwise_loss(LossKind k, F&& f) {
+  switch (k) {
+#define FASTNN_LOSS_CASE(K)                          \
+  case LossKind::K:                                  \
+    f(std::integral_constant<LossKind, LossKind::K>{}); \
+    return true;
+    FASTNN_LOSS_CASE(MeanSquaredError)
+    FASTNN_LOSS_CASE(MeanAbsoluteError)
+    FASTNN_LOSS_CASE(MeanAbsolutePercentageError)
+    FASTNN_LOSS_CASE(MeanSquaredLogarithmicError)
+    FASTNN_LOSS_CASE(Huber)
+    FASTNN_LOSS_CASE(LogCosh)
+    FASTNN_LOSS_CASE(BinaryCrossentropy)
+    FASTNN_LOSS_CASE(Hinge)
+    FASTNN_LOSS_CASE(SquaredHinge)
+    FASTNN_LOSS_CASE(Poisson)
+#undef FASTNN_LOSS_CASE
+    default: return false;
+  }
+}
+
+// The same with the kind read at run time (L.kind).
 template <typename T>
 FASTNN_HD void elementwise_loss_term(const Loss& L, T pj, T yj, bool hinge01, T& v, T& d) {
-  const T eps = T(kLossEps);
   v = 0;
   d = 0;
-  switch (L.kind) {
-    case LossKind::MeanSquaredError: {
-      T e = pj - yj;
-      v = e * e;
-      d = T(2) * e;
-      break;
-    }
-    case LossKind::MeanAbsoluteError:
-      v = std::abs(pj - yj);
-      d = sign_of(pj - yj);
-      break;
-    case LossKind::MeanAbsolutePercentageError: {
-      T den = max_of(std::abs(yj), eps);
-      v = T(100) * std::abs(yj - pj) / den;
-      d = T(100) * sign_of(pj - yj) / den;
-      break;
-    }
-    case LossKind::MeanSquaredLogarithmicError: {
-      T pc = max_of(pj, eps);
-      T e = std::log(pc + T(1)) - std::log(max_of(yj, eps) + T(1));
-      v = e * e;
-      d = pj > eps ? T(2) * e / (pc + T(1)) : T(0);
-      break;
-    }
-    case LossKind::Huber: {
-      T e = pj - yj, ae = std::abs(e), delta = T(L.delta);
-      if (ae <= delta) {
-        v = T(0.5) * e * e;
-        d = e;
-      } else {
-        v = delta * ae - T(0.5) * delta * delta;
-        d = delta * sign_of(e);
-      }
-      break;
-    }
-    case LossKind::LogCosh: {
-      // log(cosh(x)) = x + softplus(-2x) - log(2), stable for large |x|
-      T x = pj - yj;
-      T m = -T(2) * x;
-      T sp = max_of(m, T(0)) + std::log1p(std::exp(-std::abs(m)));
-      v = x + sp - T(0.69314718055994530942);
-      d = std::tanh(x);
-      break;
-    }
-    case LossKind::BinaryCrossentropy: {
-      T t = yj;
-      if (L.label_smoothing > 0) t = t * T(1 - L.label_smoothing) + T(0.5 * L.label_smoothing);
-      if (L.from_logits) {
-        // max(z,0) - z t + log(1 + exp(-|z|)); sigmoid(z) from the same exp(-|z|)
-        const T e = std::exp(-std::abs(pj));
-        v = max_of(pj, T(0)) - pj * t + log1p_unit(e);
-        const T inv = T(1) / (T(1) + e);
-        d = (pj >= T(0) ? inv : e * inv) - t;
-      } else {
-        T q = min_of(max_of(pj, eps), T(1) - eps);
-        v = -(t * std::log(q) + (T(1) - t) * std::log(T(1) - q));
-        bool inside = pj > eps && pj < T(1) - eps;
-        d = inside ? (q - t) / (q * (T(1) - q)) : T(0);
-      }
-      break;
-    }
-    case LossKind::Hinge:
-    case LossKind::SquaredHinge: {
-      T t = hinge01 ? T(2) * yj - T(1) : yj;
-      T m = T(1) - t * pj;
-      if (L.kind == LossKind::Hinge) {
-        v = max_of(m, T(0));
-        d = m > T(0) ? -t : T(0);
-      } else {
-        T h = max_of(m, T(0));
-        v = h * h;
-        d = -T(2) * h * t;
-      }
-      break;
-    }
-    case LossKind::Poisson:
-      v = pj - yj * std::log(pj + eps);
-      d = T(1) - yj / (pj + eps);
-      break;
-    default: break;
-  }
+  visit_elementwise_loss(L.kind, [&](auto k) {
+    elementwise_loss_term_of<decltype(k)::value>(L, pj, yj, hinge01, v, d);
+  });
 }
 
 // Row of an element-wise loss: the mean of the terms over the c columns.
