@@ -318,7 +318,7 @@ GlorotNormal = _vs("GlorotNormal", 1.0, "fan_avg", "truncated_normal", """Trunca
     """)
 HeUniform = _vs("HeUniform", 2.0, "fan_in", "uniform", """U(-l, l), l = sqrt(6 / fan_in).
 
-    PyTorch's nn.init.kaiming_uniform_ with its default nonlinearity argument set to relu.
+    PyTorch's nn.init.kaiming_uniform_ with its defaults (a=0, mode fan_in).
 
     Parameters
     ----------
