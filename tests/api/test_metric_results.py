@@ -114,3 +114,4 @@ def test_custom_metric_results_get_numpy():
     m = Twice()
     m.update_state(None, [1.0, 2.0])
     assert m.result().numpy() == 3.0 and float(m.result()) == 3.0
+
