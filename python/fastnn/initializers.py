@@ -142,9 +142,10 @@ class Constant(Initializer):
 
     Parameters
     ----------
-    value : float, default 0.0
-        The value, converted with float() (a value float() refuses raises its TypeError or
-        ValueError).
+    value : float or 1-element array_like, default 0.0
+        The value: one number, or an array holding exactly one (np.log([p / n]), as Keras
+        tutorials write it). A non-numeric value raises TypeError; an array of several values
+        raises ValueError (Keras broadcasts such an array to the weight's shape).
     """
 
     _kind = _INIT["constant"]
