@@ -36,8 +36,10 @@ class Loss:
 
     Training runs the loss in the native engine, so a custom subclass with its own Python
     formula is not supported (``compile`` only takes the built-in kinds). Calling a loss on
-    numpy arrays gives a :class:`~fastnn.manual.LossValue` (a float); on the output of
-    ``model(x)`` a value whose ``backward()`` trains the model.
+    numpy arrays gives a :class:`~fastnn.manual.LossValue` (a float; the per-sample array with
+    ``reduction="none"``); on the output of ``model(x)`` a value whose ``backward()`` trains
+    the model. Both argument orders work there: ``loss(y_true, model(x))`` as in Keras and
+    ``loss(model(x), y_true)`` as a PyTorch criterion.
 
     Parameters
     ----------
