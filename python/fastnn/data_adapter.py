@@ -19,7 +19,6 @@ from __future__ import annotations
 import collections
 import itertools
 import math
-import warnings
 
 import numpy as np
 
@@ -531,6 +530,9 @@ class _Source:
     def on_epoch_end(self):
         pass
 
+    def close(self):
+        """Releases what outlives a pass (a PyDataset's worker processes)."""
+
 
 class _IteratorSource(_Source):
     """A generator or other iterator: one stream, read once."""
@@ -552,7 +554,11 @@ class _DatasetSource(_Source):
 
 class _PyDatasetSource(_Source):
     """PyDataset / Sequence: batches by index; shuffle permutes the batch order of each pass (drawn
-    from the model's generator, so seeded runs repeat); workers > 1 reads ahead in threads."""
+    from the model's generator, so seeded runs repeat); workers > 1 reads ahead in threads, or with
+    use_multiprocessing=True in that many worker processes (fastnn._batch_processes), kept from pass
+    to pass while the dataset pickles to the same bytes and closed with the feed."""
+
+    _processes = None
 
     def num_batches(self):
         try:
@@ -574,13 +580,26 @@ class _PyDatasetSource(_Source):
             order = range(n)
         workers = getattr(self.data, "workers", 1)
         workers = workers if isinstance(workers, (int, np.integer)) and not isinstance(workers, bool) else 1
-        if getattr(self.data, "use_multiprocessing", False) and not getattr(self, "_warned", False):
-            self._warned = True
-            warnings.warn("PyDataset: use_multiprocessing=True is served by threads in fastnn (it never forks "
-                          "to read data)", RuntimeWarning, stacklevel=4)
         ahead = getattr(self.data, "max_queue_size", 10)
         ahead = int(ahead) if isinstance(ahead, (int, np.integer)) and ahead > 0 else 10
+        if getattr(self.data, "use_multiprocessing", False) is True and workers >= 1:
+            return self._process_pass(order, int(workers), ahead)
         return _indexed_pass(self.data, order, int(workers), ahead)
+
+    def _process_pass(self, order, workers, ahead):
+        # Pickled at the start of every pass: on_epoch_end may have changed the dataset, and the
+        # workers must read the state the main process would (a changed dataset gets fresh workers).
+        from . import _batch_processes
+        blob = _batch_processes.pickled(self.data)
+        if self._processes is None or self._processes.blob != blob:
+            self.close()
+            self._processes = _batch_processes.BatchProcesses(blob, workers, type(self.data).__name__)
+        yield from _in_order(self._processes.submit, order, max(ahead, workers))
+
+    def close(self):
+        p, self._processes = self._processes, None
+        if p is not None:
+            p.close()
 
     def on_epoch_begin(self):
         f = getattr(self.data, "on_epoch_begin", None)
@@ -600,21 +619,28 @@ def _indexed_pass(data, order, workers, ahead):
         return
     from concurrent.futures import ThreadPoolExecutor
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fastnn-pydataset")
+    try:
+        yield from _in_order(lambda i: pool.submit(data.__getitem__, i), order, ahead)
+    finally:
+        pool.shutdown(wait=True)
+
+
+def _in_order(submit, order, ahead):
+    """The batches of `order`, computed `ahead` at a time by submit(index) -> a future, in order."""
     futures = collections.deque()
     try:
         it = iter(order)
         for i in itertools.islice(it, ahead):
-            futures.append(pool.submit(data.__getitem__, int(i)))
+            futures.append(submit(int(i)))
         while futures:
             f = futures.popleft()
             nxt = next(it, _END)
             if nxt is not _END:
-                futures.append(pool.submit(data.__getitem__, int(nxt)))
+                futures.append(submit(int(nxt)))
             yield f.result()
     finally:
         for f in futures:
             f.cancel()
-        pool.shutdown(wait=True)
 
 
 def _source(x):
@@ -705,13 +731,16 @@ class StreamFeed:
             yield b
 
     def close(self):
-        """Ends the pass in progress (worker threads of a PyDataset included)."""
+        """Ends the pass in progress (worker threads and processes of a PyDataset included)."""
         p, self._pass, self._ahead = self._pass, None, []
-        if p is not None and not self._source.one_shot and hasattr(p, "close"):
-            try:
-                p.close()
-            except Exception:  # noqa: BLE001 - a user iterator's close failing must not mask fit's result
-                pass
+        try:
+            if p is not None and not self._source.one_shot and hasattr(p, "close"):
+                try:
+                    p.close()
+                except Exception:  # noqa: BLE001 - a user iterator's close failing must not mask fit's result
+                    pass
+        finally:
+            self._source.close()
 
 
 class _StreamEpoch:

@@ -78,7 +78,15 @@ class Constant(Initializer):
 
     def __init__(self, value=0.0):
         super().__init__()
-        self.value = float(value)
+        # Keras broadcasts value to the shape; one number (np.log([p / n]) in tutorials is one
+        # value in a 1-element array) is what a native constant fill can take.
+        try:
+            a = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"Constant: value must be a number, got {value!r}") from None
+        if a.size != 1:
+            raise ValueError(f"Constant: value must be one number (or a 1-element array), got shape {a.shape}")
+        self.value = float(a.reshape(-1)[0])
 
     def _ab(self):
         return self.value, 0.0

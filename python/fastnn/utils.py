@@ -70,10 +70,17 @@ class PyDataset:
     endless dataset) and ``__getitem__(index)`` returning one batch ``x``, ``(x,)``, ``(x, y)`` or
     ``(x, y, sample_weight)``; ``on_epoch_begin`` / ``on_epoch_end`` run around every epoch.
 
-    workers: how many threads read batches ahead of training (batches still arrive in index
-    order); use_multiprocessing is accepted for Keras code and served by threads (fastnn never
-    forks to read data); max_queue_size: how many batches may be read ahead. With fit(shuffle=True)
-    the order of the batches changes every epoch, as in Keras; the rows inside a batch do not.
+    workers: how many threads (or processes) read batches ahead of training; batches still arrive
+    in index order, so fit trains bitwise as with workers=1. use_multiprocessing=True computes
+    ``__getitem__`` in `workers` processes, each holding a copy of the dataset pickled at the start
+    of every pass (so what ``on_epoch_end`` changed reaches them); they are started with
+    "forkserver" (or "spawn" where there is none), never "fork", which is unsafe in a process
+    with threads: the class must be defined at module level, a script keeps its top level under
+    ``if __name__ == "__main__":``, and randomness inside ``__getitem__`` should come from the
+    index, not from a global generator. The processes end with fit, evaluate or predict, on every
+    path (an exception, Ctrl-C). max_queue_size: how many batches may be read ahead. With
+    fit(shuffle=True) the order of the batches changes every epoch, as in Keras; the rows inside a
+    batch do not.
     """
 
     def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):

@@ -87,6 +87,29 @@ def test_bf16_rows_and_threads_do_not_change_results(ta, tb, threads_back):
                               one[lo:hi])
 
 
+@needs_bf16
+@pytest.mark.parametrize("ta,tb", TRANS, ids=["AB", "AtB", "ABt", "AtBt"])
+def test_bf16_blocked_paths_agree(ta, tb, threads_back):
+    # K = 1000: four k blocks, the last one partial; N = 520: several column strips and a partial
+    # panel. 256 rows pack each strip of B inside the task that uses it, 300 rows pack B once for
+    # several row groups: the same bits either way, for 1 and 2 threads, and within the bound.
+    M, N, K = 300, 520, 1000
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((K, M) if ta else (M, K)).astype(np.float32)
+    b = rng.standard_normal((N, K) if tb else (K, N)).astype(np.float32)
+    results = []
+    for threads in (1, 2):
+        _core.set_num_threads(threads)
+        whole = _core.gemm(a, b, trans_a=ta, trans_b=tb, precision="bfloat16")
+        part = np.ascontiguousarray(a[:, :256] if ta else a[:256])
+        results.append((whole, _core.gemm(part, b, trans_a=ta, trans_b=tb, precision="bfloat16")))
+    want, bound = reference(a, b, ta, tb)
+    assert np.all(np.abs(results[0][0] - want) <= bound)
+    for whole, head in results:
+        assert np.array_equal(whole, results[0][0])
+        assert np.array_equal(head, results[0][0][:256])
+
+
 @pytest.fixture
 def threads_back():
     old = _core.get_num_threads()

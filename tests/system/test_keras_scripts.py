@@ -36,7 +36,8 @@ def _ok(r):
 
 def test_every_script_has_a_test():
     tested = {"tf_beginner_quickstart.py", "pima_diabetes.py", "housing_regression.py",
-              "imbalanced_classification.py", "custom_callback.py", "functional_api.py", "numpy_outputs.py"}
+              "imbalanced_classification.py", "custom_callback.py", "functional_api.py", "numpy_outputs.py",
+              "basic_classification.py", "overfit_underfit.py", "imbalanced_data.py"}
     assert {f for f in os.listdir(SCRIPTS) if f.endswith(".py") and not f.startswith("_")} == tested
 
 
@@ -88,3 +89,33 @@ def test_functional_api_prints_keras_input_shape():
 def test_numpy_outputs():
     out = _ok(_run("numpy_outputs.py"))
     assert "Test accuracy:" in out and "outputs as numpy: (2, 10)" in out
+
+
+def _epoch_losses(out):
+    return [float(v) for v in re.findall(r"step - loss: ([0-9.e+-]+)", out)]
+
+
+def test_basic_classification():
+    out = _ok(_run("basic_classification.py"))
+    losses = _epoch_losses(out)[:10]     # the 10 epochs (evaluate's line follows)
+    assert out.count("Epoch ") == 10 and losses[-1] < losses[0]
+    assert float(re.search(r"Test accuracy: ([0-9.]+)", out).group(1)) > 0.8
+    assert "single image class:" in out and os.path.exists(os.path.join(_run.tmp, "predictions.png"))
+
+
+def test_overfit_underfit():
+    pytest.importorskip("tensorboard", reason="the tutorial's TensorBoard callback needs the tensorboard package")
+    out = _ok(_run("overfit_underfit.py"))
+    rows = re.findall(r"^(\w+): epochs (\d+) binary_crossentropy ([0-9.]+) -> ([0-9.]+) val_accuracy ([0-9.]+)$",
+                      out, re.M)
+    assert [r[0] for r in rows] == ["Tiny", "Small", "Medium", "large", "l2", "dropout", "combined"]
+    for name, epochs, first, last, _acc in rows:
+        assert int(epochs) == 4 and float(last) < float(first), name
+    assert max(float(r[4]) for r in rows) > 0.65    # the labels follow the features (chance is 0.5)
+
+
+@_needs(False, "Dense(bias_initializer=None), which Keras reads as its default and the tutorial's "
+               "make_model passes when it gets no output_bias")
+def test_imbalanced_data():
+    out = _ok(_run("imbalanced_data.py"))
+    assert "weighted prc :" in out and "resampled:" in out

@@ -4,7 +4,7 @@ Every metric accumulates its state in float64 and exposes the Keras metric proto
 
     m = BinaryAccuracy()
     m.update_state(y_true, y_pred, sample_weight=None)
-    m.result()        # python float (numpy array for vector-valued results)
+    m.result()        # a float with .numpy() (a numpy array with .numpy() for vector results)
     m.reset_state()
     m(y_true, y_pred) # update_state() then result()
 

@@ -3,7 +3,7 @@
 Every metric accumulates its state in float64 and exposes::
 
     m.update_state(y_true, y_pred, sample_weight=None)
-    m.result()        # python float (numpy array for vector-valued results)
+    m.result()        # a float with .numpy() (a numpy array with .numpy() for vector results)
     m.reset_state()
     m(y_true, y_pred) # update_state() then result()
 """
@@ -30,6 +30,67 @@ def _binary_op(op, reflected=False):
         return op(other, self._value) if reflected else op(self._value, other)
 
     return method
+
+
+class MetricResult(np.float64):
+    """What ``result()`` returns for a one-number metric: a numpy float64 (so a Python float too) with
+    TensorFlow's ``.numpy()``, so ``m.result().numpy()`` and ``float(m.result())`` work as in tf.keras.
+    It compares, hashes, formats and pickles as the float it holds; arithmetic gives plain numpy values."""
+
+    __slots__ = ()
+
+    def numpy(self) -> np.float64:
+        """The value as a plain numpy float64 (a tensor's ``.numpy()`` in TensorFlow)."""
+        return np.float64(self)
+
+    def __reduce__(self):
+        return (MetricResult, (float(self),))
+
+    def __repr__(self):
+        return repr(float(self))
+
+    __str__ = __repr__
+
+
+class MetricResultArray(np.ndarray):
+    """What ``result()`` returns for a vector-valued metric (several thresholds, per-class scores):
+    a numpy array with ``.numpy()``."""
+
+    def numpy(self) -> np.ndarray:
+        """The values as a plain, writable numpy array."""
+        return np.array(self.view(np.ndarray))
+
+    def __reduce__(self):
+        return (_result_array, (np.array(self.view(np.ndarray)),))
+
+
+def _result_array(a):
+    return np.asarray(a).view(MetricResultArray)
+
+
+def as_result(value):
+    """A metric's result in the form tf.keras code reads: floats (Python, numpy, 0-d arrays) become
+    MetricResult, arrays MetricResultArray; other values (ints, dicts, None) are returned as they are."""
+    if isinstance(value, (MetricResult, MetricResultArray)):
+        return value
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0 and value.dtype.kind == "f":
+            return MetricResult(value[()])
+        return value.view(MetricResultArray) if value.ndim > 0 else value
+    if isinstance(value, (float, np.floating)):
+        return MetricResult(value)
+    return value
+
+
+def _returning_results(result):
+    def wrapped(self):
+        return as_result(result(self))
+
+    wrapped.__name__, wrapped.__qualname__ = result.__name__, result.__qualname__
+    wrapped.__doc__ = result.__doc__
+    wrapped.__wrapped__ = result
+    wrapped._fastnn_result = True
+    return wrapped
 
 
 class MetricVariable:
@@ -211,6 +272,13 @@ class Metric:
     #: ``"up"`` when larger is better, ``"down"`` when smaller is better,
     #: ``None`` when unknown. Callbacks in ``mode="auto"`` read it.
     _direction: str | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        # Every result(), built-in or a user's, returns what tf.keras scripts read with .numpy().
+        super().__init_subclass__(**kwargs)
+        result = cls.__dict__.get("result")
+        if callable(result) and not getattr(result, "_fastnn_result", False):
+            cls.result = _returning_results(result)
 
     def __init__(self, name=None, dtype=None):
         self.name = name if name is not None else _snake_case(type(self).__name__)

@@ -48,3 +48,28 @@ def fraud_like(n=20000, seed=0):
     y = (rng.random(n) < 0.005).astype("uint8")
     x[y == 1, :4] += rng.normal(3.0, 1.0, size=(int(y.sum()), 4)) * rng.uniform(0.5, 20, size=4)
     return x.astype("float32"), y.reshape(-1, 1)
+
+
+def higgs_like(n=11000, features=28, seed=0):
+    """(features, labels): float32 features, 0/1 labels that depend on them non-linearly and noisily
+    (the Higgs set's 28 columns; a model can overfit it)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, features)).astype("float32")
+    z = np.sin(2 * x[:, 0]) + x[:, 1] * x[:, 2] - 0.5 * x[:, 3] ** 2 + 0.3 * x[:, 4:8].sum(1)
+    y = (rng.random(n) < 1 / (1 + np.exp(-2 * z))).astype("float32")
+    return x, y
+
+
+def creditcard_like(n=30000, seed=0):
+    """A DataFrame shaped like the credit-card fraud table: Time, V1..V28, Amount, Class (about 0.3% ones)."""
+    import pandas as pd
+    rng = np.random.default_rng(seed)
+    cls = (rng.random(n) < 0.003).astype("int64")
+    v = rng.normal(size=(n, 28))
+    v[cls == 1, :6] += rng.normal(2.5, 1.0, size=(int(cls.sum()), 6))
+    df = pd.DataFrame(v, columns=[f"V{i}" for i in range(1, 29)])
+    df.insert(0, "Time", np.sort(rng.uniform(0, 172792, n)))
+    df["Amount"] = rng.gamma(1.2, 70, n) * np.where(cls == 1, 1.6, 1.0)
+    df["Class"] = cls
+    return df
+
