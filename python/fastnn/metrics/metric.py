@@ -255,8 +255,8 @@ class Metric:
     ``reset_state`` sets back to their initial values. It implements
     ``update_state(y_true, y_pred, sample_weight=None)`` and ``result()``.
     Built-in metrics accumulate in float64 whatever ``dtype`` says; ``dtype``
-    is kept for configuration. Results are Python floats (numpy arrays for
-    vector-valued metrics), not tensors as in Keras.
+    is kept for configuration. Results are floats (numpy arrays for
+    vector-valued metrics) with a ``.numpy()`` method, not tensors as in Keras.
 
     Parameters
     ----------
@@ -368,13 +368,14 @@ class Metric:
     def result(self):
         """Return the metric over everything accumulated since the last reset.
 
-        Subclasses implement it.
+        Subclasses implement it; whatever a subclass's ``result`` returns is wrapped so that a
+        float comes back as a :class:`MetricResult` and an array as a :class:`MetricResultArray`.
 
         Returns
         -------
-        float or numpy.ndarray
-            A Python float for scalar metrics; a float64 array for vector-valued ones (several
-            thresholds, per-class scores).
+        MetricResult or MetricResultArray
+            A float64 (a Python float too) for scalar metrics; a float64 array for vector-valued
+            ones (several thresholds, per-class scores). Both have TensorFlow's ``.numpy()``.
         """
         raise NotImplementedError(f"{type(self).__name__} must implement result().")
 
