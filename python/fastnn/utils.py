@@ -70,17 +70,27 @@ class PyDataset:
     endless dataset) and ``__getitem__(index)`` returning one batch ``x``, ``(x,)``, ``(x, y)`` or
     ``(x, y, sample_weight)``; ``on_epoch_begin`` / ``on_epoch_end`` run around every epoch.
 
-    workers: how many threads (or processes) read batches ahead of training; batches still arrive
-    in index order, so fit trains bitwise as with workers=1. use_multiprocessing=True computes
-    ``__getitem__`` in `workers` processes, each holding a copy of the dataset pickled at the start
-    of every pass (so what ``on_epoch_end`` changed reaches them); they are started with
-    "forkserver" (or "spawn" where there is none), never "fork", which is unsafe in a process
-    with threads: the class must be defined at module level, a script keeps its top level under
-    ``if __name__ == "__main__":``, and randomness inside ``__getitem__`` should come from the
-    index, not from a global generator. The processes end with fit, evaluate or predict, on every
-    path (an exception, Ctrl-C). max_queue_size: how many batches may be read ahead. With
-    fit(shuffle=True) the order of the batches changes every epoch, as in Keras; the rows inside a
-    batch do not.
+    With fit(shuffle=True) the order of the batches changes every epoch, as in Keras; the rows
+    inside a batch do not. Batches always reach training in index order, whatever the number of
+    workers, so fit trains bitwise as with ``workers=1``.
+
+    Parameters
+    ----------
+    workers : int, default 1
+        How many threads (or, with ``use_multiprocessing``, processes) compute batches ahead of
+        training; 0 or 1 reads them on one background thread. A non-negative int; anything else
+        raises ValueError.
+    use_multiprocessing : bool, default False
+        Compute ``__getitem__`` in ``workers`` processes, each holding a copy of the dataset
+        pickled at the start of every pass (so what ``on_epoch_end`` changed reaches them). They
+        are started with "forkserver" (or "spawn" where there is none), never "fork", which is
+        unsafe in a process with threads: the class must be defined at module level, a script
+        keeps its top level under ``if __name__ == "__main__":``, and randomness inside
+        ``__getitem__`` should come from the index rather than from a global generator. The
+        processes end with fit, evaluate or predict on every path (an exception, Ctrl-C). A
+        dataset that cannot be pickled raises TypeError naming its class.
+    max_queue_size : int, default 10
+        How many batches may be computed ahead of training. A positive int.
     """
 
     def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
@@ -95,6 +105,7 @@ class PyDataset:
 
     @property
     def workers(self):
+        """The number of threads or processes that compute batches ahead (see the class)."""
         return getattr(self, "_workers", 1)
 
     @workers.setter
@@ -103,6 +114,7 @@ class PyDataset:
 
     @property
     def use_multiprocessing(self):
+        """Whether batches are computed in worker processes rather than threads (see the class)."""
         return getattr(self, "_use_multiprocessing", False)
 
     @use_multiprocessing.setter
@@ -111,6 +123,7 @@ class PyDataset:
 
     @property
     def max_queue_size(self):
+        """How many batches may be computed ahead of training."""
         return getattr(self, "_max_queue_size", 10)
 
     @max_queue_size.setter
@@ -138,10 +151,10 @@ class PyDataset:
             index += 1
 
     def on_epoch_begin(self):
-        pass
+        """Called before each pass over the data (each epoch of fit)."""
 
     def on_epoch_end(self):
-        pass
+        """Called after each pass; a subclass may reshuffle or refresh its data here."""
 
 
 #: The older Keras name of PyDataset.
