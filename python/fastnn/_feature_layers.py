@@ -17,7 +17,7 @@ import numpy as np
 
 from . import initializers as _initializers
 from . import regularizers as _regularizers
-from .layers import Layer, _auto_name, _penalty
+from .layers import Layer, _auto_name, _penalty, _weight_initializer
 
 
 def _finite(layer: str, name: str, v: Any, minimum: Optional[float] = None, below: Optional[float] = None) -> float:
@@ -288,7 +288,7 @@ class PReLU(Layer):
         if shared_axes not in (None, [], ()):
             raise NotImplementedError("PReLU: shared_axes is outside fastnn's scope (flat samples, one alpha "
                                       "per feature)")
-        self.alpha_initializer = _initializers.get(alpha_initializer)
+        self.alpha_initializer = _weight_initializer(alpha_initializer)
         self.alpha_regularizer = _regularizers.get(alpha_regularizer)
 
     def compute_output_shape(self, input_shape):

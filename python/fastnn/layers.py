@@ -29,6 +29,12 @@ def _penalty(regularizer):
     return regularizer.penalty() if regularizer else (0.0, 0.0)
 
 
+def _weight_initializer(identifier):
+    # Keras 3's add_weight reads a None initializer as glorot_uniform for float variables (not as
+    # the layer's default), and the TF tutorials pass None for "no bias of my own".
+    return _initializers.get("glorot_uniform" if identifier is None else identifier)
+
+
 def _positive_int(name, v):
     """A size: an int in [1, MAX_WIDTH] (the engine's widths; see fastnn._limits)."""
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
@@ -391,8 +397,8 @@ class Dense(Layer):
         self.units = _positive_int("units", units)
         self.activation = _activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = _initializers.get(kernel_initializer)
-        self.bias_initializer = _initializers.get(bias_initializer)
+        self.kernel_initializer = _weight_initializer(kernel_initializer)
+        self.bias_initializer = _weight_initializer(bias_initializer)
         self.kernel_regularizer = _regularizers.get(kernel_regularizer)
         self.bias_regularizer = _regularizers.get(bias_regularizer)
         for n, v in (("activity_regularizer", activity_regularizer), ("kernel_constraint", kernel_constraint),
@@ -516,10 +522,10 @@ class BatchNormalization(Layer):
             raise ValueError(f"BatchNormalization: epsilon must be positive, got {epsilon!r}")
         self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = _initializers.get(beta_initializer)
-        self.gamma_initializer = _initializers.get(gamma_initializer)
-        self.moving_mean_initializer = _initializers.get(moving_mean_initializer)
-        self.moving_variance_initializer = _initializers.get(moving_variance_initializer)
+        self.beta_initializer = _weight_initializer(beta_initializer)
+        self.gamma_initializer = _weight_initializer(gamma_initializer)
+        self.moving_mean_initializer = _weight_initializer(moving_mean_initializer)
+        self.moving_variance_initializer = _weight_initializer(moving_variance_initializer)
         self.beta_regularizer = _regularizers.get(beta_regularizer)
         self.gamma_regularizer = _regularizers.get(gamma_regularizer)
 
@@ -575,8 +581,8 @@ class LayerNormalization(Layer):
             raise ValueError(f"LayerNormalization: epsilon must be positive, got {epsilon!r}")
         self.axis, self.epsilon = -1, float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = _initializers.get(beta_initializer)
-        self.gamma_initializer = _initializers.get(gamma_initializer)
+        self.beta_initializer = _weight_initializer(beta_initializer)
+        self.gamma_initializer = _weight_initializer(gamma_initializer)
         self.beta_regularizer = _regularizers.get(beta_regularizer)
         self.gamma_regularizer = _regularizers.get(gamma_regularizer)
 

@@ -114,8 +114,6 @@ def test_overfit_underfit():
     assert max(float(r[4]) for r in rows) > 0.65    # the labels follow the features (chance is 0.5)
 
 
-@_needs(False, "Dense(bias_initializer=None), which Keras reads as its default and the tutorial's "
-               "make_model passes when it gets no output_bias")
 def test_imbalanced_data():
     out = _ok(_run("imbalanced_data.py"))
     assert "weighted prc :" in out and "resampled:" in out
