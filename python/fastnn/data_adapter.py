@@ -413,7 +413,7 @@ def _split_batch(batch, index, need_y):
         raise ValueError(f"{where}: expected (x, y) or (x, y, sample_weight) for training or evaluation, got "
                          "x alone")
     x = as_array(x, f"x of {where}")
-    if x.ndim < 2:
+    if x.ndim < 1:   # a 1-D batch is checked against the model's input shape when it is cast
         raise ValueError(f"x of {where}: expected a 2-D array (samples, features), got shape {x.shape}")
     if x.shape[0] == 0:
         raise ValueError(f"x of {where}: expected at least one sample, got shape {x.shape}")

@@ -262,8 +262,11 @@ class Layer:
             src, chain, shape = inputs, [], tuple(inputs.per_sample_shape)
         elif isinstance(inputs, _SymbolicTensor):
             src, chain, shape = inputs._input_layer, inputs._chain, tuple(inputs.shape[1:])
-        elif isinstance(inputs, (list, tuple)) and len(inputs) == 1:
+        elif isinstance(inputs, (list, tuple)) and len(inputs) == 1 and \
+                isinstance(inputs[0], (InputLayer, _SymbolicTensor)):
             return self(inputs[0], *args, **kwargs)
+        elif hasattr(self, "_on_data"):   # preprocessing layers run on data directly, as in Keras
+            return self._on_data(inputs)
         else:
             raise NotImplementedError(
                 f"layer {self.name!r}: calling a layer on data is outside fastnn's scope; call it on "
@@ -287,6 +290,26 @@ class Layer:
     @property
     def weights(self):
         return self._variables()
+
+    @property
+    def losses(self) -> list:
+        """The weight-regularization penalties of this layer, one per regularized variable in the
+        order of `weights`, computed from the current values (Keras 3's `layer.losses`).
+
+        Returns
+        -------
+        list of numpy 0-d float32 arrays
+            Each `l1 * sum(|w|) + l2 * sum(w ** 2)`; `.numpy()` or `float()` gives the number.
+            Empty while the layer is not built or has no regularizer.
+        """
+        from ._tf import Tensor   # arrays with TensorFlow's .numpy(), as ported scripts call it
+
+        out = []
+        for v in self._variables():
+            reg = getattr(self, f"{v.name.rsplit('/', 1)[-1]}_regularizer", None)
+            if reg:
+                out.append(np.asarray(reg(v.numpy()), dtype=np.float32).view(Tensor))
+        return out
 
     @property
     def trainable_weights(self):

@@ -537,6 +537,19 @@ class Model(Trainer, ManualLoop):
 
     # ------------------------------------------------------------------------------ weights
     @property
+    def losses(self) -> list:
+        """The weight-regularization penalties of the model's layers, in layer order (Keras 3's
+        `model.losses`; fastnn has no activity regularizers).
+
+        Returns
+        -------
+        list of numpy 0-d float32 arrays
+            One per regularized variable, from the current values; `.numpy()` or `float()` gives
+            the number. `sum(model.losses)` is the penalty fit adds to each batch's loss.
+        """
+        return [p for layer in self._layers for p in layer.losses]
+
+    @property
     def weights(self):
         """Every variable of the model (fastnn.layers.Variable handles), in get_weights() order."""
         return list(self._var_objects) if self.built else []
