@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import weakref
 from typing import Any, Optional
 
 import numpy as np
@@ -69,6 +70,35 @@ class Normalization(Layer):
                              "values")
         self.invert = bool(invert)
         self._pending: Optional[tuple] = None   # (mean, variance, count) to write at the next build
+        self._twins = [weakref.ref(self)]       # this layer and its copies in other models (shared list)
+
+    def _twin(self) -> "Normalization":
+        """This layer for one more model: Keras shares a layer between models (the regression tutorial
+        puts one adapted normalizer in two); fastnn's weights live in one model, so the other gets a
+        copy with the same statistics that every later adapt() of either updates."""
+        cfg = self.get_config()
+        cfg.pop("input_shape", None)
+        twin = type(self).from_config(cfg)
+        shape = self.input_shape or self._input_shape_arg
+        twin._input_shape_arg = None if shape is None else tuple(shape)
+        twin._pending = self._statistics_now()
+        twin._twins = self._twins
+        self._twins.append(weakref.ref(twin))
+        return twin
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_twins", None)   # a copy is a layer of its own
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._twins = [weakref.ref(self)]
+
+    def _statistics_now(self) -> Optional[tuple]:
+        if self.built:
+            return (self._var("mean").numpy(), self._var("variance").numpy(), float(self._var("count").numpy()[0]))
+        return self._pending
 
     @staticmethod
     def _values(name: str, v: Any) -> np.ndarray:
@@ -171,6 +201,13 @@ class Normalization(Layer):
                              first if first.ndim == 2 and not known else None, count=float(v.size))
 
     def _set_statistics(self, mean, var, x, count=None):
+        for ref in self._twins:
+            twin = ref()
+            if twin is not None and twin is not self:
+                twin._set_own_statistics(mean, var, None, count if x is None else float(x.shape[0]))
+        self._set_own_statistics(mean, var, x, count)
+
+    def _set_own_statistics(self, mean, var, x, count):
         if x is None:
             self._pending = (mean, var, count)
             if self.built:

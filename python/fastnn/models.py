@@ -153,6 +153,8 @@ class Model(Trainer, ManualLoop):
                     raise ValueError("add: an Input layer must come first")
                 self._input_shape = tuple(layer.per_sample_shape)
                 return
+            if layer._model is not None and layer._model is not self and hasattr(layer, "_twin"):
+                layer = layer._twin()   # a layer Keras shares between models (see Normalization._twin)
             if layer._model is not None and layer._model is not self:
                 raise ValueError(f"add: layer {layer.name!r} already belongs to another model")
             pending = self._pending
