@@ -153,7 +153,8 @@ class Normalization(Layer):
         shape (samples, features), or an iterable of such batches), and count to its number of
         samples."""
         if self.axis is None:
-            return self._adapt_all_values(data)
+            self._adapt_all_values(data)
+            return
         if isinstance(data, (np.ndarray, list, tuple)) or hasattr(data, "__array__"):
             batches = [np.asarray(data, dtype=np.float64)]
         else:

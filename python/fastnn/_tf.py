@@ -117,15 +117,14 @@ def linspace(start, stop, num, name=None, axis=0):
     Returns
     -------
     Tensor
-        float32 for Python floats (as tf.constant makes them), float64 for integers, otherwise the
-        dtype of start and stop.
+        The dtype of start (float32 for a Python float, as tf.constant makes it); float64 when
+        start is an integer.
     """
     if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 1:
         raise ValueError(f"linspace: num must be a positive int, got {num!r}")
     a, b = constant(start), constant(stop)
-    dtype = np.result_type(a.dtype, b.dtype)
-    if dtype.kind not in "f":
-        dtype = np.dtype(np.float64)
+    # stop takes start's dtype (tf.linspace(0.0, 250, 251) is float32); integers give float64
+    dtype = a.dtype if a.dtype.kind == "f" else np.result_type(b.dtype, np.float64)
     return np.linspace(a.astype(dtype), b.astype(dtype), int(num), axis=axis).astype(dtype)
 
 

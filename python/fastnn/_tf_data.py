@@ -84,7 +84,7 @@ def _as_tensors(element: Any) -> Any:
 
 def _count(name: str, v: Any, allow_all: bool) -> int:
     if isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)) or \
-            not (v >= 0 or (allow_all and v == -1)):
+            not (int(v) >= 0 or (allow_all and int(v) == -1)):
         raise ValueError(f"{name}: expected a non-negative int{' or -1' if allow_all else ''}, got {v!r}")
     return int(v)
 

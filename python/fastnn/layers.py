@@ -293,8 +293,9 @@ class Layer:
 
     @property
     def losses(self) -> list:
-        """The weight-regularization penalties of this layer, one per regularized variable in the
-        order of `weights`, computed from the current values (Keras 3's `layer.losses`).
+        """The weight-regularization penalties of this layer (Keras 3's `layer.losses`).
+
+        One per regularized variable in the order of `weights`, computed from the current values.
 
         Returns
         -------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from typing import Any, List, Optional, Union
+from typing import Any, List, Optional, Union, cast
 
 import numpy as np
 
@@ -154,7 +154,8 @@ class Model(Trainer, ManualLoop):
                 self._input_shape = tuple(layer.per_sample_shape)
                 return
             if layer._model is not None and layer._model is not self and hasattr(layer, "_twin"):
-                layer = layer._twin()   # a layer Keras shares between models (see Normalization._twin)
+                # Keras shares a layer between models (see Normalization._twin)
+                layer = cast(_layers.Layer, layer._twin())
             if layer._model is not None and layer._model is not self:
                 raise ValueError(f"add: layer {layer.name!r} already belongs to another model")
             pending = self._pending
@@ -540,8 +541,9 @@ class Model(Trainer, ManualLoop):
     # ------------------------------------------------------------------------------ weights
     @property
     def losses(self) -> list:
-        """The weight-regularization penalties of the model's layers, in layer order (Keras 3's
-        `model.losses`; fastnn has no activity regularizers).
+        """The weight-regularization penalties of the model's layers (Keras 3's `model.losses`).
+
+        In layer order; fastnn has no activity regularizers.
 
         Returns
         -------

@@ -26,7 +26,7 @@ class LearningRateSchedule:
         from . import _core
 
         if isinstance(step, (list, tuple, np.ndarray)):
-            return _on_steps(self.native(), step)
+            return _on_steps(self.native(), step)  # type: ignore[return-value]  # an array for arrays, as Keras
         if isinstance(step, bool) or not isinstance(step, numbers.Real) or \
                 not 0 <= step < 2**63:  # type: ignore[operator]  # typeshed's Real has no reflected <=
             raise ValueError(f"step: expected a number in [0, 2**63), got {step!r}")
