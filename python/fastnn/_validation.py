@@ -221,7 +221,23 @@ def int_in_range(name, v, low, high, allow_none=False):
 
 
 def finite_float(name, v, allow_none=False):
-    """A finite real number."""
+    """A finite real number, as a float, or a ValueError naming the argument.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, which starts the error message.
+    v : object
+        The value to check: an int or float (numpy scalars included). A bool, a non-number, an
+        infinity or NaN raises ValueError.
+    allow_none : bool, default False
+        Whether None is accepted (and returned as None).
+
+    Returns
+    -------
+    float or None
+        ``float(v)``, or None when `v` is None and `allow_none` is set.
+    """
     if v is None and allow_none:
         return None
     if not _is_real(v) or not math.isfinite(v):
@@ -230,7 +246,23 @@ def finite_float(name, v, allow_none=False):
 
 
 def nonneg_float(name, v, allow_none=False):
-    """A finite number >= 0."""
+    """A finite number >= 0, as a float, or a ValueError naming the argument.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, which starts the error message.
+    v : object
+        The value to check: an int or float (numpy scalars included). A bool, a non-number, a
+        negative number, an infinity or NaN raises ValueError.
+    allow_none : bool, default False
+        Whether None is accepted (and returned as None).
+
+    Returns
+    -------
+    float or None
+        ``float(v)``, or None when `v` is None and `allow_none` is set.
+    """
     if v is None and allow_none:
         return None
     if not _is_real(v) or not math.isfinite(v) or v < 0:
@@ -239,7 +271,23 @@ def nonneg_float(name, v, allow_none=False):
 
 
 def positive_float(name, v, allow_none=False):
-    """A finite number > 0."""
+    """A finite number > 0, as a float, or a ValueError naming the argument.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, which starts the error message.
+    v : object
+        The value to check: an int or float (numpy scalars included). A bool, a non-number, zero,
+        a negative number, an infinity or NaN raises ValueError.
+    allow_none : bool, default False
+        Whether None is accepted (and returned as None).
+
+    Returns
+    -------
+    float or None
+        ``float(v)``, or None when `v` is None and `allow_none` is set.
+    """
     if v is None and allow_none:
         return None
     if not _is_real(v) or not math.isfinite(v) or v <= 0:

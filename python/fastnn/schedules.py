@@ -15,11 +15,30 @@ _KIND = {name: int(kind) for name, kind in _core.ScheduleKind.__members__.items(
 
 
 class LearningRateSchedule:
-    """Base class. `schedule(step)` returns the rate used by the optimizer at that step."""
+    """Base class of the learning-rate schedules: ``schedule(step)`` is the rate at that step.
+
+    A schedule is given as an optimizer's `learning_rate`. The rate is not computed in Python during
+    training: the engine evaluates the schedule's formula (in float64) before every update, with
+    ``step`` the optimizer's `iterations`, i.e. the number of updates already applied (0 for the
+    first). Calling a schedule evaluates the same native formula, so ``schedule(step)`` is exactly
+    the rate training uses at that step.
+
+    Unlike Keras, a subclass cannot define its own formula in `__call__`: the engine knows only the
+    built-in kinds, described by `native`. For a rate computed in Python, use the
+    `fastnn.callbacks.LearningRateScheduler` callback (once per epoch) instead.
+    """
 
     kind = _KIND["Constant"]
 
     def native(self) -> dict:
+        """The engine's description of this schedule: its native kind and its parameters.
+
+        Returns
+        -------
+        dict
+            ``{"kind": <native kind>, "initial": <rate at step 0>, ...}`` with the parameters the
+            engine's formula reads; an optimizer's native configuration embeds it.
+        """
         raise NotImplementedError
 
     def __call__(self, step) -> float:
@@ -33,10 +52,30 @@ class LearningRateSchedule:
         return float(_core.schedule_value(self.native(), int(float(step))))
 
     def get_config(self) -> dict:
+        """The constructor arguments, as a JSON-ready dict (`serialize` wraps it with the class name).
+
+        Returns
+        -------
+        dict
+            Every argument of the schedule's constructor, `name` included, by keyword.
+        """
         raise NotImplementedError
 
     @classmethod
     def from_config(cls, config):
+        """A schedule built from the dict `get_config` wrote.
+
+        Parameters
+        ----------
+        config : dict
+            Keyword arguments of the class's constructor. They are checked as the constructor checks
+            them (ValueError for a value out of range, TypeError for an unknown key).
+
+        Returns
+        -------
+        LearningRateSchedule
+            A new instance of `cls`.
+        """
         return cls(**config)
 
 
@@ -81,7 +120,25 @@ def _as_list(name, v):
 
 
 class ExponentialDecay(LearningRateSchedule):
-    """initial_learning_rate * decay_rate ** (step / decay_steps) (floored when staircase)."""
+    """The rate initial_learning_rate * decay_rate ** (step / decay_steps).
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        The rate at step 0: a Python int or float, finite and >= 0; anything else (a bool, a
+        negative or non-finite number, a numpy float32) raises ValueError.
+    decay_steps : float
+        The number of steps over which the rate is multiplied by `decay_rate` once; a finite
+        number > 0 (need not be an integer), else ValueError.
+    decay_rate : float
+        The factor per `decay_steps`; a finite number >= 0, else ValueError. Values above 1 give a
+        growing rate, which is allowed as in Keras.
+    staircase : bool, default False
+        When true the exponent ``step / decay_steps`` is floored, so the rate drops in steps every
+        `decay_steps` updates instead of continuously.
+    name : str, default "ExponentialDecay"
+        Kept in the configuration only; it plays no part in the formula.
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
         self.initial_learning_rate = _rate("initial_learning_rate", initial_learning_rate)
@@ -100,7 +157,24 @@ class ExponentialDecay(LearningRateSchedule):
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
-    """values[0] while step <= boundaries[0], values[i] while step <= boundaries[i], then values[-1]."""
+    """A rate constant between step boundaries: values[i] up to boundaries[i], then values[-1].
+
+    The rate is ``values[0]`` while ``step <= boundaries[0]``, ``values[i]`` while
+    ``boundaries[i - 1] < step <= boundaries[i]``, and ``values[-1]`` after the last boundary (the
+    boundary step itself still has the earlier value, as in Keras).
+
+    Parameters
+    ----------
+    boundaries : sequence of float
+        The steps at which the rate changes: finite numbers, strictly increasing, else ValueError.
+        A string, a dict or a non-iterable raises ValueError. May be empty (a constant rate).
+    values : sequence of float
+        The rates, exactly ``len(boundaries) + 1`` of them, each a Python int or float, finite and
+        >= 0; a wrong count or a bad value raises ValueError naming it. Keras does not check the
+        order of the boundaries or the sign of the values; fastnn refuses both mistakes.
+    name : str, default "PiecewiseConstantDecay"
+        Kept in the configuration only.
+    """
 
     def __init__(self, boundaries, values, name="PiecewiseConstantDecay"):
         boundaries = [finite_float(f"boundaries[{i}]", b) for i, b in enumerate(_as_list("boundaries", boundaries))]
@@ -120,7 +194,30 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
 
 class PolynomialDecay(LearningRateSchedule):
-    """(initial - end) * (1 - step / decay_steps) ** power + end; with cycle, decay_steps grows."""
+    """The rate (initial - end) * (1 - step / decay_steps) ** power + end.
+
+    Without `cycle`, the step is capped at `decay_steps`, so the rate stays at
+    `end_learning_rate` afterwards. With `cycle`, `decay_steps` is multiplied by
+    ``ceil(step / decay_steps)`` (1 at step 0), so the decay restarts from a rate between the
+    initial and the end one instead of stopping.
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        The rate at step 0: a Python int or float, finite and >= 0, else ValueError.
+    decay_steps : float
+        The number of steps the decay lasts; a finite number > 0, else ValueError.
+    end_learning_rate : float, default 0.0001
+        The rate reached at `decay_steps`, same rules as `initial_learning_rate`. It may be above
+        the initial rate (the rate then grows).
+    power : float, default 1.0
+        The exponent of the decay (1 is linear); a finite number >= 0, else ValueError. A negative
+        power, which Keras accepts, would make the rate infinite at `decay_steps`.
+    cycle : bool, default False
+        Whether the decay restarts after `decay_steps` (see above).
+    name : str, default "PolynomialDecay"
+        Kept in the configuration only.
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
                  cycle=False, name="PolynomialDecay"):
@@ -143,7 +240,23 @@ class PolynomialDecay(LearningRateSchedule):
 
 
 class InverseTimeDecay(LearningRateSchedule):
-    """initial_learning_rate / (1 + decay_rate * step / decay_steps) (floored when staircase)."""
+    """The rate initial_learning_rate / (1 + decay_rate * step / decay_steps).
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        The rate at step 0: a Python int or float, finite and >= 0, else ValueError.
+    decay_steps : float
+        The step scale of the decay; a finite number > 0, else ValueError.
+    decay_rate : float
+        How fast the rate falls: after ``decay_steps`` steps it is ``initial / (1 + decay_rate)``;
+        a finite number >= 0, else ValueError.
+    staircase : bool, default False
+        When true ``step / decay_steps`` is floored, so the rate changes only every `decay_steps`
+        updates.
+    name : str, default "InverseTimeDecay"
+        Kept in the configuration only.
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay"):
         self.initial_learning_rate = _rate("initial_learning_rate", initial_learning_rate)
@@ -162,7 +275,33 @@ class InverseTimeDecay(LearningRateSchedule):
 
 
 class CosineDecay(LearningRateSchedule):
-    """Cosine decay to alpha * rate over decay_steps, after an optional linear warmup."""
+    """Cosine decay to alpha * rate over decay_steps, after an optional linear warmup.
+
+    Without warmup the rate is ``initial * ((1 - alpha) * c + alpha)`` with
+    ``c = 0.5 * (1 + cos(pi * min(step, decay_steps) / decay_steps))``. With a `warmup_target`,
+    the rate first rises linearly from `initial_learning_rate` to `warmup_target` over
+    `warmup_steps` steps, then the cosine decay runs from `warmup_target` over the following
+    `decay_steps` steps. After the decay the rate stays at ``alpha`` times its peak.
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        The rate at step 0 (the start of the warmup, or of the decay without one): a Python int or
+        float, finite and >= 0, else ValueError.
+    decay_steps : float
+        The length of the cosine decay in steps; a finite number > 0, else ValueError.
+    alpha : float, default 0.0
+        The final rate as a fraction of the peak rate; a finite number >= 0, else ValueError
+        (a negative alpha would end on a negative rate). Values above 1 are allowed.
+    name : str, default "CosineDecay"
+        Kept in the configuration only.
+    warmup_target : float, optional
+        The rate at the end of the warmup, same rules as `initial_learning_rate`. None (the
+        default) means no warmup, and `warmup_steps` is then ignored.
+    warmup_steps : float, default 0
+        The length of the warmup in steps; a finite number >= 0, else ValueError. With 0 and a
+        `warmup_target`, the decay starts from `warmup_target` at step 0.
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
                  warmup_target=None, warmup_steps=0):
@@ -187,7 +326,31 @@ class CosineDecay(LearningRateSchedule):
 
 
 class CosineDecayRestarts(LearningRateSchedule):
-    """Cosine decay with warm restarts (SGDR); periods grow by t_mul, peaks by m_mul."""
+    """Cosine decay with warm restarts (SGDR); periods grow by t_mul, peaks by m_mul.
+
+    Each period is a cosine decay from a peak down to ``alpha * initial_learning_rate``. Period
+    ``i`` (from 0) lasts ``first_decay_steps * t_mul ** i`` steps and its cosine part is scaled by
+    ``m_mul ** i``: it starts at ``initial_learning_rate * ((1 - alpha) * m_mul ** i + alpha)``,
+    so the first period starts at `initial_learning_rate` and the floor never shrinks.
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        The first peak rate: a Python int or float, finite and >= 0, else ValueError.
+    first_decay_steps : float
+        The length of the first period in steps; a finite number > 0, else ValueError.
+    t_mul : float, default 2.0
+        The factor by which each period is longer than the one before; a finite number > 0, else
+        ValueError (1 keeps every period the same length).
+    m_mul : float, default 1.0
+        The factor by which each peak is scaled relative to the one before; a finite number >= 0,
+        else ValueError.
+    alpha : float, default 0.0
+        The rate at the end of every period, as a fraction of `initial_learning_rate`; a finite
+        number >= 0, else ValueError.
+    name : str, default "SGDRDecay"
+        Kept in the configuration only (the default is Keras's).
+    """
 
     def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0,
                  name="SGDRDecay"):
@@ -215,8 +378,35 @@ for _cls in (ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay, InverseT
 
 
 def serialize(s: LearningRateSchedule) -> dict:
+    """The Keras-style description of a schedule: its class name and its configuration.
+
+    Parameters
+    ----------
+    s : LearningRateSchedule
+        One of this module's schedules.
+
+    Returns
+    -------
+    dict
+        ``{"class_name": "ExponentialDecay", "config": {...}}`` and the like, which `deserialize`
+        reads back and which an optimizer's `get_config` embeds as its `learning_rate`.
+    """
     return _REGISTRY.serialize(s)
 
 
 def deserialize(d: dict) -> LearningRateSchedule:
+    """A schedule from ``{"class_name": ..., "config": {...}}``, as `serialize` and Keras write it.
+
+    Parameters
+    ----------
+    d : dict
+        The description, with the exact class name ("CosineDecay", ...); without a "config" key
+        the other keys are taken as the configuration. A non-dict raises TypeError, an unknown
+        class name ValueError listing the known ones.
+
+    Returns
+    -------
+    LearningRateSchedule
+        A new schedule.
+    """
     return _REGISTRY.deserialize(d)

@@ -463,3 +463,24 @@ def test_values_match_keras(keras_module):
                       sample_weight=None if weights is None else weights.astype(np.float32))))
             got = _native(loss, p, y, weights)[0] / N
             assert got == pytest.approx(want, rel=1e-5, abs=1e-5), (name, weights is not None)
+
+
+def test_every_loss_on_rows_of_zero_columns_returns(tmp_path):
+    # Rows of no columns once divided by zero in the engine (SIGFPE): run in a child so a crash
+    # fails this test instead of ending the run. Element-wise losses are a mean over no values
+    # (NaN, as numpy's and Keras's mean over an empty axis).
+    import subprocess
+    import sys
+    code = (
+        "import numpy as np, fastnn\n"
+        "for name in ['mean_squared_error', 'mean_absolute_error', 'poisson', 'huber', 'log_cosh',\n"
+        "             'binary_crossentropy', 'hinge', 'squared_hinge', 'mean_squared_logarithmic_error',\n"
+        "             'mean_absolute_percentage_error', 'categorical_crossentropy', 'kl_divergence']:\n"
+        "    for dt in (np.float32, np.float64):\n"
+        "        v = fastnn.losses.get(name)(np.zeros((2, 0), dt), np.zeros((2, 0), dt))\n"
+        "        v = float(v)\n"
+        "        if name not in ('categorical_crossentropy', 'kl_divergence'):\n"
+        "            assert np.isnan(v), (name, v)\n"
+        "print('ok')\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr

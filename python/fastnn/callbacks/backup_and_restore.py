@@ -19,14 +19,25 @@ class BackupAndRestore(Callback):
     weights an uninterrupted fit() would give, bit for bit. fit() then continues from the epoch after
     the last one backed up (Keras's semantics; History holds the resumed epochs only).
 
-    Args:
-        backup_dir: Folder for the backup (created when missing). Use one folder per training run.
-        save_freq: ``"epoch"`` (backups at batch granularity are outside fastnn's scope).
-        delete_checkpoint: Delete the backup when fit() completes (True, Keras's default).
-        double_checkpoint: Not supported (False).
-
     Files: ``model-<epoch>.fastnn`` (the model, written atomically) and ``training_metadata.json``
-    naming it (written after it), so a crash at any point leaves a consistent backup.
+    naming it (written after it), so a crash at any point leaves a consistent backup. The model must
+    be compiled, with the architecture and optimizer class of the backup; a mismatch raises
+    ValueError when fit() starts.
+
+    Parameters
+    ----------
+    backup_dir : str or os.PathLike
+        Folder for the backup (created when missing). Use one folder per training run: a backup
+        found there is restored by the next fit(). An empty value raises ValueError.
+    save_freq : {"epoch"}, default "epoch"
+        When to back up; only ``"epoch"`` is supported (Keras's integer batch counts raise
+        NotImplementedError: backups within an epoch are outside fastnn's scope).
+    delete_checkpoint : bool, default True
+        Delete the backup (and the folder, when nothing else is in it) when fit() completes,
+        Keras's default; False keeps it, so a later fit() resumes from it.
+    double_checkpoint : bool, default False
+        Keras's keeping of a second, older backup; not supported: True raises
+        NotImplementedError.
     """
 
     def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True, double_checkpoint=False):

@@ -107,10 +107,18 @@ def _is_nonfinite(value):
 class Callback:
     """Base class of callbacks; every hook is a no-op.
 
-    Attributes:
-        params: Dict of training parameters (``verbose``, ``epochs``,
-            ``steps``...), set by :meth:`set_params`.
-        model: The model being trained, set by :meth:`set_model`.
+    Subclass it and override the hooks you need (see the module's documentation for the list and
+    for fastnn's chunk hooks). fit(), evaluate() and predict() give every hook a ``logs`` dict
+    (empty rather than None); a hook may add keys to it, which the callbacks after it in the list
+    see. Overriding a batch hook makes the native loop return to Python after every batch, which
+    costs speed on small batches; the chunk hooks do not.
+
+    Attributes
+    ----------
+    params : dict or None
+        The run's parameters (``verbose``, ``epochs``, ``steps``), set by `set_params`.
+    model : Model or None
+        The model being trained, evaluated or run, set by `set_model`.
     """
 
     def __init__(self):
@@ -118,13 +126,28 @@ class Callback:
         self._model = None
 
     def set_params(self, params):
+        """Stores the run's parameters in `params` (called by fit / evaluate / predict).
+
+        Parameters
+        ----------
+        params : dict
+            ``verbose``, ``epochs`` and ``steps`` (batches per epoch, None when unknown).
+        """
         self.params = params
 
     def set_model(self, model):
+        """Stores the model the callback acts on in `model` (called before the first hook).
+
+        Parameters
+        ----------
+        model : Model
+            The model that fit / evaluate / predict runs.
+        """
         self._model = model
 
     @property
     def model(self):
+        """The model the callback acts on (None until `set_model` or an assignment sets it)."""
         return self._model
 
     @model.setter
@@ -133,68 +156,220 @@ class Callback:
 
     # -- batch hooks ----------------------------------------------------------
     def on_batch_begin(self, batch, logs=None):
-        """Alias of :meth:`on_train_batch_begin` kept for compatibility."""
+        """Alias of :meth:`on_train_batch_begin` kept for compatibility.
+
+        The default `on_train_batch_begin` calls it, so overriding either one is enough.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's 0-based index within the epoch (or within the evaluate / predict call).
+        logs : dict, optional
+            Empty in fastnn (Keras passes no values here either); a hook may add keys.
+        """
 
     def on_batch_end(self, batch, logs=None):
-        """Alias of :meth:`on_train_batch_end` kept for compatibility."""
+        """Alias of :meth:`on_train_batch_end` kept for compatibility.
+
+        The default `on_train_batch_end` calls it, so overriding either one is enough.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's 0-based index within the epoch (or within the evaluate / predict call).
+        logs : dict, optional
+            The epoch's running values so far: ``"loss"`` (the mean over the batches done) and
+            the compiled metrics.
+        """
 
     def on_train_batch_begin(self, batch, logs=None):
-        """Called before training batch ``batch`` (0-based within the epoch)."""
+        """Called before training batch ``batch`` (0-based within the epoch).
+
+        Parameters
+        ----------
+        batch : int
+            The batch's 0-based index within the epoch (or within the evaluate / predict call).
+        logs : dict, optional
+            Empty in fastnn (Keras passes no values here either); a hook may add keys.
+        """
         self.on_batch_begin(batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        """Called after training batch ``batch``; ``logs`` has running values."""
+        """Called after training batch ``batch``; ``logs`` has running values.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's 0-based index within the epoch (or within the evaluate / predict call).
+        logs : dict, optional
+            The epoch's running values so far: ``"loss"`` (the mean over the batches done) and
+            the compiled metrics.
+        """
         self.on_batch_end(batch, logs)
 
     def on_test_batch_begin(self, batch, logs=None):
-        """Called before evaluation batch ``batch``."""
+        """Called before evaluation batch ``batch`` (in evaluate() and in fit()'s validation).
+
+        Parameters
+        ----------
+        batch : int
+            The batch's 0-based index within the epoch (or within the evaluate / predict call).
+        logs : dict, optional
+            Empty in fastnn (Keras passes no values here either); a hook may add keys.
+        """
 
     def on_test_batch_end(self, batch, logs=None):
-        """Called after evaluation batch ``batch``."""
+        """Called after evaluation batch ``batch`` (in evaluate() and in fit()'s validation).
+
+        Parameters
+        ----------
+        batch : int
+            The batch's 0-based index within the epoch (or within the evaluate / predict call).
+        logs : dict, optional
+            The running values of the evaluation so far: ``"loss"`` and the compiled metrics.
+        """
 
     def on_predict_batch_begin(self, batch, logs=None):
-        """Called before prediction batch ``batch``."""
+        """Called before prediction batch ``batch``.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's 0-based index within the epoch (or within the evaluate / predict call).
+        logs : dict, optional
+            Empty in fastnn (Keras passes no values here either); a hook may add keys.
+        """
 
     def on_predict_batch_end(self, batch, logs=None):
-        """Called after prediction batch ``batch``."""
+        """Called after prediction batch ``batch``.
+
+        Parameters
+        ----------
+        batch : int
+            The batch's 0-based index within the epoch (or within the evaluate / predict call).
+        logs : dict, optional
+            ``{"outputs": array}``: the model's outputs for this batch.
+        """
 
     # -- chunk hooks (fastnn) -----------------------------------------------
     def on_train_chunk_end(self, step, logs=None):
-        """Called after a chunk of training batches run natively.
+        """Called after a chunk of training batches run natively (a fastnn hook, not Keras's).
 
-        ``step`` is the number of batches done so far in the epoch.
+        Called after every chunk whether or not batch hooks are overridden (then a chunk is one
+        batch, and this follows `on_train_batch_end`).
+
+        Parameters
+        ----------
+        step : int
+            The number of batches done so far in the epoch.
+        logs : dict, optional
+            The epoch's running ``"loss"`` and metrics; may carry `NONFINITE_BATCH_KEY`, the index
+            of the first batch whose loss was NaN or infinite.
         """
 
     def on_test_chunk_end(self, step, logs=None):
-        """Called after a chunk of evaluation batches."""
+        """Called after a chunk of evaluation batches (a fastnn hook, not Keras's).
+
+        Parameters
+        ----------
+        step : int
+            The number of batches evaluated so far in this call.
+        logs : dict, optional
+            The running ``"loss"`` and metrics of the evaluation.
+        """
 
     def on_predict_chunk_end(self, step, logs=None):
-        """Called after a chunk of prediction batches."""
+        """Called after a chunk of prediction batches (a fastnn hook, not Keras's).
+
+        Parameters
+        ----------
+        step : int
+            The number of batches predicted so far in this call.
+        logs : dict, optional
+            Empty; the outputs are not passed at chunk granularity (override
+            `on_predict_batch_end` to see them).
+        """
 
     # -- epoch / phase hooks --------------------------------------------------
     def on_epoch_begin(self, epoch, logs=None):
-        """Called at the start of epoch ``epoch`` (0-based)."""
+        """Called at the start of epoch ``epoch`` (0-based).
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's 0-based index; a fit() with ``initial_epoch=3`` (or one BackupAndRestore
+            resumes) starts at 3, not at 0.
+        logs : dict, optional
+            Empty; a hook may add keys.
+        """
 
     def on_epoch_end(self, epoch, logs=None):
-        """Called at the end of an epoch; ``logs`` include ``val_`` values."""
+        """Called at the end of an epoch; ``logs`` include ``val_`` values.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch's 0-based index.
+        logs : dict, optional
+            The epoch's ``"loss"`` and metrics, and ``"val_loss"`` / ``"val_<metric>"`` when the
+            epoch ran validation. Values a hook adds (as ReduceLROnPlateau adds
+            ``"learning_rate"``) reach the callbacks after it and History.
+        """
 
     def on_train_begin(self, logs=None):
-        """Called at the beginning of training."""
+        """Called at the beginning of training (once per fit() call).
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Empty; a hook may add keys.
+        """
 
     def on_train_end(self, logs=None):
-        """Called at the end of training."""
+        """Called at the end of training, also after an early stop.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            The logs of the last epoch (``val_`` values included), empty when no epoch completed.
+        """
 
     def on_test_begin(self, logs=None):
-        """Called at the beginning of evaluation or validation."""
+        """Called at the beginning of evaluation or validation.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Empty; a hook may add keys.
+        """
 
     def on_test_end(self, logs=None):
-        """Called at the end of evaluation or validation."""
+        """Called at the end of evaluation or validation.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            The evaluation's ``"loss"`` and metrics (without the ``val_`` prefix, also during
+            fit()'s validation).
+        """
 
     def on_predict_begin(self, logs=None):
-        """Called at the beginning of prediction."""
+        """Called at the beginning of prediction.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Empty; a hook may add keys.
+        """
 
     def on_predict_end(self, logs=None):
-        """Called at the end of prediction."""
+        """Called at the end of prediction.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Empty; a hook may add keys.
+        """
 
     # -- introspection ----------------------------------------------------------
     def _implements_batch_hooks(self, kind):

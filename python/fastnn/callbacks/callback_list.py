@@ -26,17 +26,27 @@ def _flatten_callbacks(callbacks):
 class CallbackList(Callback):
     """Calls a list of callbacks together.
 
-    Args:
-        callbacks: Callback instances (a list, possibly nested, or one).
-        add_history: Append a :class:`History` unless one is in the list.
-        add_progbar: Append a :class:`ProgbarLogger` unless one is in the list.
-        model: Model passed to every callback's ``set_model``.
-        **params: Training parameters given to every ``set_params``
-            (``verbose``, ``epochs``, ``steps``).
-
+    Every hook calls the same hook of each callback in order, with ``{}`` for ``logs=None``; a
+    duck-typed callback that lacks a hook (fastnn's chunk hooks, say) is skipped for that hook.
     The same ``logs`` dict is passed to each callback in order, so values a
     callback adds (e.g. ``"learning_rate"``) are seen by the ones after it;
     the added History and ProgbarLogger come last.
+
+    Parameters
+    ----------
+    callbacks : Callback, list of Callback or None, optional
+        The callbacks, in calling order: one, a list or tuple (nested lists are flattened, None
+        entries dropped) or None for none. An entry that is neither a Callback nor an object with
+        `set_model` and `set_params` raises TypeError.
+    add_history : bool, default False
+        Append a :class:`History` unless the list already holds one (fit() sets this).
+    add_progbar : bool, default False
+        Append a :class:`ProgbarLogger` unless the list already holds one.
+    model : Model, optional
+        The model passed to every callback's `set_model` now (and set as ``model.history`` when
+        the list has a History); None leaves the callbacks' models unset.
+    **params
+        The run's parameters (``verbose``, ``epochs``, ``steps``) given to every `set_params`.
     """
 
     def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None, **params):
@@ -81,6 +91,14 @@ class CallbackList(Callback):
         return len(self.callbacks)
 
     def append(self, callback):
+        """Adds a callback at the end of the list and gives it the list's params and model.
+
+        Parameters
+        ----------
+        callback : Callback
+            The callback to add; it is not checked, and is not recognised as the list's History
+            or ProgbarLogger.
+        """
         self.callbacks.append(callback)
         if self.params:
             callback.set_params(self.params)
@@ -88,12 +106,26 @@ class CallbackList(Callback):
             callback.set_model(self._model)
 
     def set_params(self, params):
+        """Stores the run's parameters and passes them to every callback of the list.
+
+        Parameters
+        ----------
+        params : dict
+            ``verbose``, ``epochs`` and ``steps``; an empty dict or None is stored but not passed on.
+        """
         self.params = params
         if params:
             for cb in self.callbacks:
                 cb.set_params(params)
 
     def set_model(self, model):
+        """Sets the model on the list and on every callback of it (None is ignored).
+
+        Parameters
+        ----------
+        model : Model or None
+            The model; when the list has a History it also becomes ``model.history``.
+        """
         if model is None:
             return
         super().set_model(model)
@@ -108,7 +140,20 @@ class CallbackList(Callback):
     def wants_batch_hooks(self, kind="train"):
         """Whether the loop must call the ``kind`` batch hooks after every batch.
 
-        ``kind`` is ``"train"``, ``"test"`` or ``"predict"``.
+        The native loop runs whole chunks of batches unless this is true. It is true when some
+        callback overrides a batch hook of that kind (built-in callbacks whose batch hooks only
+        refine their chunk-level behaviour do not count), and for a duck-typed callback that is
+        not a :class:`Callback`, whose needs cannot be inspected.
+
+        Parameters
+        ----------
+        kind : {"train", "test", "predict"}, default "train"
+            Which loop asks; anything else raises ValueError.
+
+        Returns
+        -------
+        bool
+            True when the loop must return to Python after every batch.
         """
         if kind not in _BATCH_HOOKS:
             raise ValueError(f"kind must be 'train', 'test' or 'predict'; received {kind!r}.")

@@ -23,11 +23,17 @@ class CSVLogger(Callback):
     0-based; missing values are written as ``NA``; 1-D array values are
     written as ``"[a, b, ...]"``. The file is flushed after every epoch.
 
-    Args:
-        filename: Path of the CSV file.
-        separator: Field separator.
-        append: Append to an existing file (the header is written only if
-            the file is empty) instead of overwriting it.
+    Parameters
+    ----------
+    filename : str or os.PathLike
+        Path of the CSV file; its folder is created when missing. The file is opened when
+        training begins.
+    separator : str, default ","
+        Field separator, a one-character string (the csv module's rule: anything else raises
+        TypeError when the first row is written).
+    append : bool, default False
+        Append to an existing file (the header is written only if the file is empty) instead of
+        overwriting it; useful when fit() is called again to continue training.
     """
 
     def __init__(self, filename, separator=",", append=False):

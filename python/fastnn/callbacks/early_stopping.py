@@ -18,21 +18,46 @@ class EarlyStopping(MonitorCallback):
     metric). After ``patience`` epochs without improvement,
     ``model.stop_training`` is set.
 
-    Args:
-        monitor: Log name to watch.
-        min_delta: Minimum absolute change that counts as an improvement.
-        patience: Epochs without improvement before stopping.
-        verbose: 1 prints a message when stopping / restoring.
-        mode: ``"auto"``, ``"min"`` or ``"max"``.
-        baseline: Value the monitor must beat; epochs that do not beat it
-            count towards ``patience`` even when they improve on the best.
-        restore_best_weights: At the end of training, restore the weights of
-            the best epoch (whenever a best epoch was recorded).
-        start_from_epoch: Epochs to wait before monitoring starts.
+    A missing monitored value warns (naming the values that are logged) and the epoch is not
+    counted.
 
-    Attributes:
-        stopped_epoch: 0-based epoch at which training was stopped (0 if not).
-        best_epoch: 0-based epoch of the best value.
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+        Name of the logged value to watch (``"loss"``, ``"val_accuracy"``, ...); a non-string
+        raises TypeError. ``"val_*"`` values exist only when fit() is given validation data.
+    min_delta : float, default 0
+        Minimum absolute change that counts as an improvement; its sign is ignored. A non-finite
+        value raises ValueError.
+    patience : int, default 0
+        Epochs without improvement before stopping; an int >= 0, else ValueError. With 0 training
+        stops at the first epoch (after the first) that does not improve.
+    verbose : int, default 0
+        1 prints a message when stopping and when restoring weights.
+    mode : {"auto", "min", "max"}, default "auto"
+        Whether the value improves downwards or upwards. ``"auto"`` decides at the first epoch
+        end: ``loss`` and losses minimise, accuracies, AUC, precision, recall... maximise (from the
+        model's metric objects, then fastnn's metric names, then the name); a name it cannot place
+        raises ValueError asking for ``"min"`` or ``"max"``. Any other string warns and falls back
+        to ``"auto"``, as in Keras.
+    baseline : float, optional
+        Value the monitor must beat; epochs that do not beat it
+        count towards ``patience`` even when they improve on the best. A finite number or None
+        (the default, no baseline), else ValueError.
+    restore_best_weights : bool, default False
+        At the end of training, restore the weights of the best epoch (whenever a best epoch was
+        recorded), also when training ran to the end without stopping early. The weights are
+        copied at each new best, which costs one copy of the model's variables.
+    start_from_epoch : int, default 0
+        Epochs to wait before monitoring starts (a warm-up during which nothing is counted); an
+        int >= 0, else ValueError.
+
+    Attributes
+    ----------
+    stopped_epoch : int
+        0-based epoch at which training was stopped (0 if not).
+    best_epoch : int
+        0-based epoch of the best value.
     """
 
     _monitor_purpose = "Early stopping"

@@ -10,9 +10,15 @@ from .callback import Callback, _public_items
 class History(Callback):
     """Records the epoch logs; ``fit`` returns this object.
 
-    Attributes:
-        history: Dict mapping each log name to its list of per-epoch values.
-        epoch: List of the epoch indices seen.
+    fit() always adds one and sets it as ``model.history``. Keys starting with ``"_"`` are not
+    recorded.
+
+    Attributes
+    ----------
+    history : dict of str to list
+        Maps each log name (``"loss"``, ``"val_accuracy"``, ...) to its list of per-epoch values.
+    epoch : list of int
+        The 0-based epoch indices seen, in order.
     """
 
     def __init__(self):
@@ -34,17 +40,27 @@ class History(Callback):
                 pass
 
     def plot(self, path=None, metrics=None, figsize=None):
-        """Plots each logged value per epoch, training and validation on one panel (``loss`` and
-        ``val_loss``, ``accuracy`` and ``val_accuracy``, ...), one panel per name.
+        """Plots each logged value per epoch, one panel per name (training and validation together).
 
-        Args:
-            path: Where to write the figure as PNG (written atomically); None writes nothing.
-            metrics: Names to plot (without ``val_``); all by default, ``loss`` first.
-            figsize: matplotlib's (width, height) in inches; by default 5 x 3.5 per panel.
+        A panel holds a value and its validation counterpart (``loss`` and ``val_loss``,
+        ``accuracy`` and ``val_accuracy``, ...). A fastnn addition: Keras's History has no plot.
+        Needs matplotlib (an optional dependency); without it ImportError is raised.
 
-        Returns:
-            The matplotlib ``Figure`` (made without pyplot, so no window opens and the caller's
-            backend is left alone). Needs matplotlib (an optional dependency).
+        Parameters
+        ----------
+        path : str or os.PathLike, optional
+            Where to write the figure as PNG (written atomically); None writes nothing.
+        metrics : str or list of str, optional
+            Names to plot (without ``val_``); all by default, ``loss`` first. A name that was not
+            logged raises ValueError listing those that were.
+        figsize : tuple of (float, float), optional
+            matplotlib's (width, height) in inches; by default 5 x 3.5 per panel.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure (made without pyplot, so no window opens and the caller's
+            backend is left alone). An empty history raises ValueError instead.
         """
         try:
             from matplotlib.figure import Figure

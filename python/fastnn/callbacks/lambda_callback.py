@@ -17,6 +17,20 @@ class LambdaCallback(Callback):
     ``on_train_batch_end(batch, logs)``. Any other hook (``on_test_end``,
     ``on_batch_end``, ``on_train_chunk_end``...) can be given by keyword.
     Giving a batch hook makes the training loop call it after every batch.
+
+    Parameters
+    ----------
+    on_epoch_begin, on_epoch_end : callable, optional
+        ``f(epoch, logs)``, called at the start / end of every epoch.
+    on_train_begin, on_train_end : callable, optional
+        ``f(logs)``, called once at the start / end of fit().
+    on_train_batch_begin, on_train_batch_end : callable, optional
+        ``f(batch, logs)``, called around every training batch.
+    **kwargs
+        Any other hook of :class:`Callback` by its name, for example
+        ``on_train_chunk_end=lambda step, logs: ...``. An unknown hook name raises ValueError
+        listing the valid ones; a value that is not callable (for any hook) raises TypeError.
+        None leaves a hook as the no-op.
     """
 
     def __init__(

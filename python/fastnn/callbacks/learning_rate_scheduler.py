@@ -25,14 +25,21 @@ def _accepts_two_args(fn):
 class LearningRateScheduler(Callback):
     """Set the learning rate at the start of every epoch.
 
-    Args:
-        schedule: ``schedule(epoch, lr) -> new_lr`` with the 0-based epoch and
-            the current learning rate (a one-argument ``schedule(epoch)`` is
-            accepted too).
-        verbose: 1 prints the new learning rate at each epoch.
-
     The learning rate in effect is added to the epoch logs as
-    ``"learning_rate"``.
+    ``"learning_rate"``. Setting the rate replaces a learning-rate schedule the optimizer had by a
+    constant rate; for a rate that changes every step, give the optimizer a schedule from
+    `fastnn.optimizers.schedules` instead (evaluated natively, with no Python call per step).
+
+    Parameters
+    ----------
+    schedule : callable
+        ``schedule(epoch, lr) -> new_lr`` with the 0-based epoch and
+        the current learning rate as a float (a one-argument ``schedule(epoch)`` is
+        accepted too). It must return a real number (a 0-d numpy array is accepted); anything
+        else raises ValueError at that epoch. A non-callable raises TypeError here. The new rate
+        is checked as the optimizer's `learning_rate` is (finite and >= 0).
+    verbose : int, default 0
+        1 prints the new learning rate at each epoch.
     """
 
     def __init__(self, schedule, verbose=0):

@@ -22,21 +22,40 @@ class ModelCheckpoint(MonitorCallback):
     values, e.g. ``"w-{epoch:02d}-{val_loss:.4f}.fnn"``. Missing directories
     are created.
 
-    Args:
-        filepath: Path or path template.
-        monitor: Log name compared when ``save_best_only``.
-        verbose: 1 prints a message at each save decision.
-        save_best_only: Only save when ``monitor`` improves on the best so
-            far (or on ``initial_value_threshold``).
-        save_weights_only: Call ``model.save_weights(path)`` instead of
-            ``model.save(path)``.
-        mode: ``"auto"``, ``"min"`` or ``"max"``.
-        save_freq: ``"epoch"`` or an integer number of batches. With an
-            integer, the check happens whenever the loop reports progress:
-            after every batch when batch hooks run, otherwise at the end of
-            each chunk once at least ``save_freq`` batches passed since the
-            last save (as Keras does with ``steps_per_execution``).
-        initial_value_threshold: Initial best value for ``save_best_only``.
+    Parameters
+    ----------
+    filepath : str or os.PathLike
+        Path or path template. A field the logs do not hold raises KeyError naming the template;
+        a path that is an existing folder raises OSError. Without fields every save overwrites
+        the same file.
+    monitor : str, default "val_loss"
+        Log name compared when `save_best_only`; a non-string raises TypeError. When it is
+        missing from the logs a warning is given and the model is saved anyway.
+    verbose : int, default 0
+        1 prints a message at each save decision.
+    save_best_only : bool, default False
+        Only save when ``monitor`` improves on the best so
+        far (or on ``initial_value_threshold``). An array-valued monitor warns and saves.
+    save_weights_only : bool, default False
+        Call ``model.save_weights(path)`` instead of
+        ``model.save(path)`` (the whole model: architecture, weights, compile settings and
+        optimizer state).
+    mode : {"auto", "min", "max"}, default "auto"
+        Whether the value improves downwards or upwards. ``"auto"`` decides at the first save
+        decision: ``loss`` and losses minimise, accuracies, AUC, precision, recall... maximise (from the
+        model's metric objects, then fastnn's metric names, then the name); a name it cannot place
+        raises ValueError asking for ``"min"`` or ``"max"``. Any other string warns and falls back
+        to ``"auto"``, as in Keras.
+    save_freq : "epoch" or int, default "epoch"
+        ``"epoch"`` or a positive integer number of batches (anything else raises ValueError). With
+        an integer, the check happens whenever the loop reports progress:
+        after every batch when batch hooks run, otherwise at the end of
+        each chunk once at least ``save_freq`` batches passed since the
+        last save (as Keras does with ``steps_per_execution``), so saves may come a few batches
+        later than every `save_freq` batches.
+    initial_value_threshold : float, optional
+        Initial best value for ``save_best_only``: nothing is saved until the monitor beats it. A
+        finite number or None (the default), else ValueError.
     """
 
     _optional_batch_hooks = True

@@ -74,9 +74,30 @@ class MonitorCallback(Callback):
     or higher by more than ``min_delta`` (``"max"`` mode); ``"auto"`` infers the direction from
     the metric on first use. The sign of ``min_delta`` is ignored.
 
-    Attributes:
-        monitor_op: ``np.less`` or ``np.greater`` once the direction is known, else None.
-        best: The best value so far (``inf`` / ``-inf`` before any, or the baseline given).
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+        Name of the logged value to watch; a non-string raises TypeError.
+    mode : {"auto", "min", "max"}, default "auto"
+        Whether the value improves downwards or upwards. ``"auto"`` decides at the first epoch
+        end: ``loss`` and losses minimise, accuracies, AUC, precision, recall... maximise (from the
+        model's metric objects, then fastnn's metric names, then the name); a name it cannot place
+        raises ValueError asking for ``"min"`` or ``"max"``. Any other string warns and falls back
+        to ``"auto"``, as in Keras.
+    min_delta : float, default 0.0
+        Minimum absolute change that counts as an improvement; a finite number (its sign is
+        ignored), else ValueError.
+    baseline : float, optional
+        A value to beat, for subclasses that use one (EarlyStopping); a finite number or None,
+        else ValueError.
+
+    Attributes
+    ----------
+    monitor_op : numpy ufunc or None
+        ``np.less`` or ``np.greater`` once the direction is known, else None.
+    best : float or None
+        The best value so far (``inf`` / ``-inf`` before any, or ModelCheckpoint's
+        `initial_value_threshold`).
     """
 
     #: How the warning for a missing monitored value names what cannot be done.
@@ -137,7 +158,19 @@ class MonitorCallback(Callback):
         return bool(self.monitor_op(value - self.min_delta, reference))
 
     def get_monitor_value(self, logs):
-        """``logs[monitor]``, or None with a warning naming the values that are there."""
+        """``logs[monitor]``, or None with a warning naming the values that are there.
+
+        Parameters
+        ----------
+        logs : dict or None
+            The epoch's logs (None is read as empty).
+
+        Returns
+        -------
+        object or None
+            The monitored value as logged (a float, or an array for array-valued metrics), or None
+            when it is missing (a UserWarning then lists the names that are logged).
+        """
         logs = logs or {}
         value = logs.get(self.monitor)
         if value is None:

@@ -20,13 +20,20 @@ class ProgbarLogger(Callback):
     loop. The bar is updated from the chunk hooks (and from batch hooks when
     the loop calls them), so it never makes the loop run per batch.
 
-    Args:
-        count_mode: Keras 2's argument: ``"steps"`` (what the bar counts);
-            ``"samples"`` is outside fastnn's scope.
-        stateful_metrics: Keras 2's argument, accepted: every value shown is
-            already the running epoch value.
-        stream: Text stream to print to (``sys.stdout`` at call time when
-            ``None``); keyword only.
+    fit(), evaluate() and predict() add one when ``verbose`` is not 0, so it need not be passed
+    unless a custom `stream` is wanted.
+
+    Parameters
+    ----------
+    count_mode : {"steps", None}, default "steps"
+        Keras 2's argument: ``"steps"`` (what the bar counts); None means the same.
+        ``"samples"`` is outside fastnn's scope and raises NotImplementedError.
+    stateful_metrics : iterable of str, optional
+        Keras 2's argument, accepted and stored: every value shown is
+        already the running epoch value, so it changes nothing.
+    stream : file-like, optional
+        Text stream to print to (``sys.stdout`` at call time when
+        ``None``); keyword only.
     """
 
     _optional_batch_hooks = True
@@ -46,6 +53,15 @@ class ProgbarLogger(Callback):
         self._called_in_fit = False
 
     def set_params(self, params):
+        """Reads the display settings from the run's parameters.
+
+        Parameters
+        ----------
+        params : dict or None
+            ``verbose`` (1 or ``"auto"``: a live bar; 2: one line per epoch; 0: nothing),
+            ``epochs`` (an ``Epoch i/n`` header is printed when above 1) and ``steps`` (the bar's
+            target; None when unknown, then the bar counts up without a total).
+        """
         super().set_params(params)
         params = params or {}
         verbose = params.get("verbose", 1)

@@ -18,15 +18,37 @@ class ReduceLROnPlateau(MonitorCallback):
     counting again. The learning rate in effect during the epoch is added to
     the epoch logs as ``"learning_rate"``.
 
-    Args:
-        monitor: Log name to watch.
-        factor: Multiplier of the learning rate (< 1).
-        patience: Epochs without improvement before reducing.
-        verbose: 1 prints a message when reducing.
-        mode: ``"auto"``, ``"min"`` or ``"max"``.
-        min_delta: Threshold for measuring a new optimum.
-        cooldown: Epochs to wait after a reduction.
-        min_lr: Lower bound on the learning rate.
+    Setting the rate replaces a learning-rate schedule the optimizer had by a constant rate.
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+        Log name to watch; a non-string raises TypeError. A missing value warns and the epoch is
+        not counted.
+    factor : float, default 0.1
+        Multiplier of the learning rate, a number in [0, 1) (Keras also refuses a factor >= 1);
+        anything else raises ValueError.
+    patience : int, default 10
+        Epochs without improvement before reducing; an int >= 0, else ValueError.
+    verbose : int, default 0
+        1 prints a message when reducing.
+    mode : {"auto", "min", "max"}, default "auto"
+        Whether the value improves downwards or upwards. ``"auto"`` decides at the first epoch
+        end: ``loss`` and losses minimise, accuracies, AUC, precision, recall... maximise (from the
+        model's metric objects, then fastnn's metric names, then the name); a name it cannot place
+        raises ValueError asking for ``"min"`` or ``"max"``. Any other string warns and falls back
+        to ``"auto"``, as in Keras.
+    min_delta : float, default 1e-4
+        Threshold for measuring a new optimum: the smallest absolute change that counts as an
+        improvement; a finite number (sign ignored), else ValueError.
+    cooldown : int, default 0
+        Epochs to wait after a reduction before counting epochs without improvement again; an
+        int >= 0, else ValueError.
+    min_lr : float, default 0.0
+        Lower bound on the learning rate; a finite number >= 0, else ValueError.
+    **kwargs
+        Only ``epsilon``, an older Keras name of `min_delta` (used when `min_delta` keeps its default);
+        any other keyword raises TypeError.
     """
 
     _monitor_purpose = "Learning rate reduction"
@@ -69,6 +91,13 @@ class ReduceLROnPlateau(MonitorCallback):
         self._reset()
 
     def in_cooldown(self):
+        """Whether a reduction happened less than `cooldown` epochs ago.
+
+        Returns
+        -------
+        bool
+            True while epochs without improvement are not counted.
+        """
         return self.cooldown_counter > 0
 
     def on_epoch_end(self, epoch, logs=None):

@@ -20,14 +20,42 @@ def _writer_classes():
 
 
 class TensorBoard(Callback):
-    """Writes scalars for TensorBoard as Keras does: ``log_dir/train`` gets ``epoch_<name>`` for
+    """Writes loss and metric scalars as TensorBoard event files, with Keras's layout.
+
+    ``log_dir/train`` gets ``epoch_<name>`` for
     every training log (``epoch_loss``, ``epoch_accuracy``, ...), ``log_dir/validation`` the
     validation logs without their ``val_`` prefix; with ``update_freq="batch"`` or an integer N,
     ``batch_<name>`` every N batches (this makes fit() report every batch). The step of an epoch
-    scalar is the epoch index, of a batch scalar the optimizer's step count.
+    scalar is the epoch index, of a batch scalar the optimizer's step count. Only scalar (int or
+    float) epoch values are written; array-valued metrics are skipped.
 
     Histograms, graphs, images, embeddings and profiling are outside fastnn's scope: their
-    arguments are accepted at their defaults only.
+    arguments are accepted at their defaults only. Needs the ``tensorboard`` package (not
+    TensorFlow); without it the constructor raises ImportError.
+
+    Parameters
+    ----------
+    log_dir : str or os.PathLike, default "logs"
+        The folder TensorBoard reads (``tensorboard --logdir``); its ``train`` and ``validation``
+        subfolders are created when first written.
+    histogram_freq : int, default 0
+        Accepted only at 0 (no weight histograms); any other value raises NotImplementedError.
+    write_graph : bool, default True
+        Accepted and ignored: no graph is written (fastnn models are not TensorFlow graphs).
+    write_images : bool, default False
+        Accepted only at False; True raises NotImplementedError.
+    write_steps_per_second : bool, default False
+        Also write ``epoch_steps_per_second`` (batches per second of wall time over the epoch,
+        validation included) to ``train``.
+    update_freq : "epoch", "batch" or int, default "epoch"
+        ``"epoch"`` writes epoch scalars only; ``"batch"`` or a positive int N also writes the
+        running training values every N batches. Anything else raises ValueError.
+    profile_batch : int, default 0
+        Accepted only at 0 (no profiling); any other value raises NotImplementedError.
+    embeddings_freq : int, default 0
+        Accepted only at 0; any other value raises NotImplementedError.
+    embeddings_metadata : dict, optional
+        Accepted only as None; anything else raises NotImplementedError.
     """
 
     def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,

@@ -61,7 +61,7 @@ double loss_forward_backward(const Loss& L, const T* pred, const T* y, const T* 
   const bool sparse = L.kind == LossKind::SparseCategoricalCrossentropy;
   const double inv_n = 1.0 / denominator;
   double total = 0;
-  if (yc == cols && cols <= kBlock) {
+  if (yc == cols && cols > 0 && cols <= kBlock) {
     bool done = false;
     math::visit_elementwise_loss(L.kind, [&](auto k) {
       total = elementwise_rows<decltype(k)::value>(L, pred, y, w, rows, cols, inv_n, hinge01, grad,
