@@ -47,8 +47,22 @@ class _NativeActivationLayer(Activation):
 
 
 class ReLU(_NativeActivationLayer):
-    """max_value if x >= max_value; x if threshold <= x < max_value; negative_slope * (x - threshold)
-    otherwise (Keras's ReLU layer; the defaults give max(x, 0))."""
+    """Keras's ReLU layer, with an optional cap, slope and threshold (the defaults give max(x, 0)).
+
+    max_value if x >= max_value; x if threshold <= x < max_value; negative_slope * (x - threshold)
+    otherwise. Negative or non-finite arguments (and bools) raise ValueError, as in Keras.
+
+    Parameters
+    ----------
+    max_value : float, optional
+        The cap on the output, a finite number >= 0; None (the default) is no cap.
+    negative_slope : float, default 0.0
+        The slope below the threshold, a finite number >= 0.
+    threshold : float, default 0.0
+        Where the slope changes, a finite number >= 0.
+    **kwargs
+        Passed to Layer (name, trainable, input_shape, input_dim, dtype).
+    """
 
     _spec_kind = "relu"
 
@@ -67,7 +81,17 @@ class ReLU(_NativeActivationLayer):
 
 
 class LeakyReLU(_NativeActivationLayer):
-    """x if x >= 0 else negative_slope * x (Keras 3 default 0.3; `alpha` is Keras 2's name for it)."""
+    """x if x >= 0 else negative_slope * x (Keras 3 default 0.3; `alpha` is Keras 2's name for it).
+
+    Parameters
+    ----------
+    negative_slope : float, default 0.3
+        The slope for negative inputs, a finite number >= 0 (PyTorch's LeakyReLU defaults to 0.01,
+        the leaky_relu activation function to 0.2).
+    **kwargs
+        Passed to Layer (name, trainable, input_shape, ...); `alpha=` is accepted in place of
+        negative_slope with a DeprecationWarning.
+    """
 
     _spec_kind = "leaky_relu"
 
@@ -86,7 +110,16 @@ class LeakyReLU(_NativeActivationLayer):
 
 
 class ELU(_NativeActivationLayer):
-    """x if x > 0 else alpha * (exp(x) - 1). The engine takes any finite alpha."""
+    """x if x > 0 else alpha * (exp(x) - 1). The engine takes any finite alpha.
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        The scale of the negative part, any finite number (a bool or non-finite value raises
+        ValueError).
+    **kwargs
+        Passed to Layer (name, trainable, input_shape, input_dim, dtype).
+    """
 
     _spec_kind = "elu"
 
@@ -101,7 +134,15 @@ class ELU(_NativeActivationLayer):
 
 
 class Softmax(_NativeActivationLayer):
-    """Softmax over the features of flat samples (axis -1; 1 names the same axis of (batch, features))."""
+    """Softmax over the features of flat samples (axis -1; 1 names the same axis of (batch, features)).
+
+    Parameters
+    ----------
+    axis : int or one-element list of int, default -1
+        The softmax axis: -1 or 1 (both the features); any other axis raises ValueError.
+    **kwargs
+        Passed to Layer (name, trainable, input_shape, input_dim, dtype).
+    """
 
     _spec_kind = "softmax"
 
@@ -118,7 +159,21 @@ class Softmax(_NativeActivationLayer):
 
 
 class Identity(Layer):
-    """Returns its input unchanged (no native layer)."""
+    """Returns its input unchanged (no native layer).
+
+    Parameters
+    ----------
+    name : str, optional
+        The layer's name (identity, identity_1, ... by default).
+    trainable : bool, default True
+        Kept for Keras compatibility; the layer has no weights.
+    dtype : optional
+        Kept in the configuration only.
+    input_shape : int or tuple of int, optional
+        The shape of one sample, when the layer is a Sequential's first.
+    input_dim : int, optional
+        Shorthand for input_shape=(input_dim,).
+    """
 
     _spec_kind = "identity"
 
@@ -126,9 +181,20 @@ class Identity(Layer):
 
 
 class Reshape(Layer):
-    """Reshapes each sample to target_shape (one entry may be -1), keeping its size: samples stay the
-    same flat row in the engine, so Reshape((28, 28)) then Flatten() is the identity. Changing the
-    number of values per sample is an error."""
+    """Reshapes each sample to target_shape, keeping its number of values.
+
+    Samples stay the same flat row in the engine, so Reshape((28, 28)) then Flatten() is the identity.
+    Changing the number of values per sample is an error.
+
+    Parameters
+    ----------
+    target_shape : int or tuple of int
+        The shape of one output sample, without the batch dimension: positive ints, at most one -1
+        (inferred from the sample's size). An empty tuple, a bool, 0 or another negative entry
+        raises ValueError.
+    **kwargs
+        Passed to Layer (name, trainable, input_shape, input_dim, dtype).
+    """
 
     _spec_kind = "reshape"
 
@@ -151,6 +217,18 @@ class Reshape(Layer):
         self.target_shape = tuple(dims)
 
     def compute_output_shape(self, input_shape):
+        """target_shape, with its -1 resolved, for a given input sample shape.
+
+        Parameters
+        ----------
+        input_shape : tuple of int
+            The shape of one input sample.
+
+        Returns
+        -------
+        tuple of int
+            The output sample's shape; ValueError when it cannot hold exactly the input's values.
+        """
         size = math.prod(input_shape)
         known = math.prod(d for d in self.target_shape if d != -1)
         if -1 in self.target_shape:
@@ -164,6 +242,13 @@ class Reshape(Layer):
         return self.target_shape
 
     def get_config(self):
+        """The layer's configuration: Layer's, plus target_shape as a list.
+
+        Returns
+        -------
+        dict
+            What from_config() rebuilds the layer from.
+        """
         cfg = super().get_config()
         cfg["target_shape"] = list(self.target_shape)
         return cfg

@@ -47,9 +47,25 @@ def _features(layer: Layer, input_shape) -> int:
 
 
 class Normalization(Layer):
-    """(x - mean) / max(sqrt(variance), 1e-7) per feature (Keras's Normalization; invert=True gives
-    mean + x * max(sqrt(variance), 1e-7)). mean and variance come from the arguments (a scalar or
-    one value per feature) or from adapt(data); without either they are 0 and 1."""
+    """Keras's Normalization: (x - mean) / max(sqrt(variance), 1e-7) per feature.
+
+    invert=True gives mean + x * max(sqrt(variance), 1e-7). mean and variance come from the arguments
+    (a scalar or one value per feature) or from adapt(data); without either they are 0 and 1. They
+    are non-trainable variables, saved with the model.
+
+    Parameters
+    ----------
+    axis : int or one-element list of int, default -1
+        The feature axis; only -1 (or 1, the same axis of flat samples) is accepted, other axes
+        raise NotImplementedError.
+    mean, variance : float or array_like of float, optional
+        Fixed statistics, a finite scalar or one value per feature; give both or neither (ValueError
+        otherwise). variance cannot be negative, and the two must have the same shape.
+    invert : bool, default False
+        Whether the layer undoes the normalization instead.
+    **kwargs
+        Passed to Layer (name, trainable, input_shape, input_dim, dtype).
+    """
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
@@ -149,9 +165,26 @@ class Normalization(Layer):
         self._pending = None
 
     def adapt(self, data, batch_size=None, steps=None):
-        """Sets mean and variance to those of `data` per feature, computed in float64 (an array of
-        shape (samples, features), or an iterable of such batches), and count to its number of
-        samples."""
+        """Sets mean and variance to those of `data` per feature, and count to its number of samples.
+
+        The statistics are computed in float64 over all of `data` at once (population variance,
+        as numpy's var). On a built model the variables change at once; otherwise the values are
+        written when the model is built, and a layer outside any model takes the data's number of
+        features as its input shape.
+
+        Parameters
+        ----------
+        data : array_like or iterable
+            An array of shape (samples, features), or an iterable of such batches (or of (x, y)
+            tuples, whose x is used); finite values, every batch with the same number of features,
+            matching the layer's input shape when it is known. 1-D data is one value per sample
+            for a one-feature layer; with axis=None any shape, one mean and variance over all
+            values. Anything else raises ValueError or TypeError.
+        batch_size : int, optional
+            Keras's argument, accepted and not used (the data is read whole).
+        steps : int, optional
+            Keras's argument, accepted and not used (an iterable is read to its end).
+        """
         if self.axis is None:
             self._adapt_all_values(data)
             return
@@ -279,7 +312,17 @@ def _as_tensor(a: np.ndarray):
 
 
 class Rescaling(Layer):
-    """x * scale + offset (Keras's Rescaling; scalar scale and offset)."""
+    """x * scale + offset (Keras's Rescaling; scalar scale and offset).
+
+    Parameters
+    ----------
+    scale : float
+        The factor, a finite scalar; an array (Keras's per-channel form) raises NotImplementedError.
+    offset : float, default 0.0
+        Added after scaling, a finite scalar.
+    **kwargs
+        Passed to Layer (name, trainable, input_shape, input_dim, dtype).
+    """
 
     _accepts_any_rank = True
     _spec_kind = "rescaling"
@@ -329,7 +372,18 @@ class _Noise(Layer):
 
 
 class GaussianNoise(_Noise):
-    """Adds N(0, stddev**2) noise in training; the identity in inference (Keras's GaussianNoise)."""
+    """Adds N(0, stddev**2) noise in training; the identity in inference (Keras's GaussianNoise).
+
+    Parameters
+    ----------
+    stddev : float
+        The noise's standard deviation, a finite number >= 0.
+    seed : int, optional
+        Kept in the configuration only: the draws come from the model's generator, seeded when the
+        model is built (fastnn.utils.set_random_seed makes them reproducible).
+    **kwargs
+        Passed to Layer (name, trainable, input_shape, input_dim, dtype).
+    """
 
     _spec_kind = "gaussian_noise"
     _arg = "stddev"
@@ -339,7 +393,18 @@ class GaussianNoise(_Noise):
 
 
 class GaussianDropout(_Noise):
-    """Multiplies by N(1, rate / (1 - rate)) noise in training; the identity in inference."""
+    """Multiplies by N(1, rate / (1 - rate)) noise in training; the identity in inference.
+
+    Parameters
+    ----------
+    rate : float
+        The equivalent dropout rate, a finite number in [0, 1).
+    seed : int, optional
+        Kept in the configuration only: the draws come from the model's generator, seeded when the
+        model is built (fastnn.utils.set_random_seed makes them reproducible).
+    **kwargs
+        Passed to Layer (name, trainable, input_shape, input_dim, dtype).
+    """
 
     _spec_kind = "gaussian_dropout"
 
@@ -348,9 +413,23 @@ class GaussianDropout(_Noise):
 
 
 class AlphaDropout(_Noise):
-    """Dropout that keeps SELU's self-normalization (Keras's AlphaDropout): in training, each value
-    is dropped with probability rate to SELU's negative saturation, then a * x + b restores mean
-    and variance; the identity in inference."""
+    """Dropout that keeps SELU's self-normalization (Keras's AlphaDropout).
+
+    In training, each value is dropped with probability rate to SELU's negative saturation, then
+    a * x + b restores mean and variance; the identity in inference.
+
+    Parameters
+    ----------
+    rate : float
+        The probability of dropping a value, a finite number in [0, 1).
+    noise_shape : None
+        Keras's shared-mask shape, accepted only as None (NotImplementedError otherwise).
+    seed : int, optional
+        Kept in the configuration only: the draws come from the model's generator, seeded when the
+        model is built (fastnn.utils.set_random_seed makes them reproducible).
+    **kwargs
+        Passed to Layer (name, trainable, input_shape, input_dim, dtype).
+    """
 
     _spec_kind = "alpha_dropout"
 
@@ -361,8 +440,17 @@ class AlphaDropout(_Noise):
 
 
 class UnitNormalization(Layer):
-    """Scales each sample's features to unit L2 norm: x * min(1 / ||x||, 1e12) (Keras's
-    UnitNormalization, axis -1)."""
+    """Scales each sample's features to unit L2 norm: x * min(1 / ||x||, 1e12).
+
+    Keras's UnitNormalization over the features of flat samples.
+
+    Parameters
+    ----------
+    axis : int or one-element list of int, default -1
+        Only the features (-1 or 1) are accepted; other axes raise NotImplementedError.
+    **kwargs
+        Passed to Layer (name, trainable, input_shape, input_dim, dtype).
+    """
 
     _spec_kind = "unit_normalization"
 
@@ -384,8 +472,24 @@ class UnitNormalization(Layer):
 
 
 class PReLU(Layer):
-    """x if x > 0 else alpha * x, with a learned alpha per feature (Keras's PReLU; alpha starts at
-    zeros)."""
+    """x if x > 0 else alpha * x, with a learned alpha per feature (Keras's PReLU).
+
+    alpha starts at zeros, as in Keras (PyTorch's PReLU starts at 0.25 and shares one alpha by
+    default).
+
+    Parameters
+    ----------
+    alpha_initializer : str, dict or Initializer, default "zeros"
+        How alpha is drawn when the model is built.
+    alpha_regularizer : str, dict, Regularizer or None, default None
+        A penalty on alpha added to the loss.
+    alpha_constraint : None
+        Keras's argument, accepted only as None (NotImplementedError otherwise).
+    shared_axes : None
+        Keras's argument, accepted only as None or empty: one alpha per feature of flat samples.
+    **kwargs
+        Passed to Layer (name, trainable, input_shape, input_dim, dtype).
+    """
 
     _spec_kind = "prelu"
 
@@ -418,6 +522,7 @@ class PReLU(Layer):
 
     @property
     def alpha(self):
+        """The alpha Variable, one slope per feature; raises ValueError before the model is built."""
         return self._var("alpha")
 
     def get_config(self):

@@ -18,13 +18,42 @@ _ALIASES = {"swish": "silu", "hard_swish": "hard_silu", None: "linear"}
 
 
 class Activation:
-    """An activation function with its arguments (Keras semantics)."""
+    """An activation function with its arguments (Keras semantics).
+
+    Layers take an activation as a name (``Dense(8, activation="relu")``), as one of this
+    module's functions or as an Activation; a Python function of your own is refused, since the
+    engine evaluates activations natively. Calling the object applies it to a numpy array
+    (float64 stays float64, anything else is computed in float32; softmax and log_softmax act
+    on the last axis).
+
+    Parameters
+    ----------
+    name : str
+        The canonical Keras name (``"relu"``, ``"gelu"``, ``"softmax"``... as in ``ALL``, aliases
+        such as ``"swish"`` resolved). :func:`get` resolves aliases and checks the name; an
+        unknown name given here fails when the activation is first used.
+    **kwargs
+        The activation's Keras arguments: ``negative_slope`` (default 0), ``max_value``
+        (default None, no cap) and ``threshold`` (default 0) for ``relu``; ``negative_slope``
+        (default 0.2) for ``leaky_relu``; ``alpha`` (default 1.0) for ``elu``; ``approximate``
+        (default False, the exact erf form) for ``gelu``. Other keywords are kept in the
+        configuration but have no effect (Keras's ``axis`` of softmax included).
+    """
 
     def __init__(self, name: str, **kwargs):
         self.name = name
         self.kwargs = kwargs
 
     def spec(self) -> tuple:
+        """Return the activation as the native engine takes it.
+
+        Returns
+        -------
+        tuple
+            ``(kind, alpha, max_value, threshold)``: the engine's integer code of the kind
+            (``gelu`` with ``approximate=True`` is its own kind), the slope or ``alpha`` argument,
+            the cap (``inf`` when none) and the relu threshold.
+        """
         k = self.kwargs
         name = self.name
         if name == "gelu":
@@ -44,6 +73,13 @@ class Activation:
         return (_KIND[name], alpha, max_value, threshold)
 
     def get_config(self) -> dict:
+        """Return the name and the arguments given.
+
+        Returns
+        -------
+        dict
+            ``{"name": ..., **kwargs}``; two activations are equal when their configs are.
+        """
         return {"name": self.name, **self.kwargs}
 
     def __call__(self, x):
@@ -73,7 +109,28 @@ for _name in ALL:
 
 
 def get(identifier) -> Activation:
-    """Resolves a name, an Activation, a config dict or None (linear)."""
+    """Resolve a name, an Activation, a config dict or None (linear) to an Activation.
+
+    Parameters
+    ----------
+    identifier : str, Activation, dict, callable or None
+        A name or alias, any case (``"relu"``, ``"swish"``...); an :class:`Activation`
+        (returned as is); a config dict as :func:`deserialize` reads it; one of this module's
+        functions (``fastnn.activations.relu``...); or ``None`` for the identity (``"linear"``).
+        Unlike Keras, an arbitrary Python function is refused.
+
+    Returns
+    -------
+    Activation
+        The activation object.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the valid names.
+    TypeError
+        For any other object.
+    """
     if isinstance(identifier, Activation):
         return identifier
     if identifier is None:
@@ -97,12 +154,43 @@ def _canonical(name) -> str:
 
 
 def serialize(act: Activation):
+    """Return an activation's serialized form, the name alone when it has no arguments (as Keras).
+
+    Parameters
+    ----------
+    act : Activation
+        The activation to describe.
+
+    Returns
+    -------
+    str or dict
+        ``"relu"`` for an activation without arguments, else ``{"name": ..., arguments...}``.
+    """
     cfg = act.get_config()
     return cfg["name"] if len(cfg) == 1 else cfg
 
 
 def deserialize(config) -> Activation:
-    """An activation from its serialized form: a name, or {"name": ..., arguments...}."""
+    """Build an activation from its serialized form: a name, or {"name": ..., arguments...}.
+
+    Parameters
+    ----------
+    config : str, dict or None
+        What :func:`serialize` returns: a name (``None`` is ``"linear"``) or a dict with the
+        name under ``"name"`` and the arguments beside it.
+
+    Returns
+    -------
+    Activation
+        The activation object.
+
+    Raises
+    ------
+    TypeError
+        When ``config`` is neither a name nor a dict, or the name is not a string.
+    ValueError
+        For an unknown name.
+    """
     if isinstance(config, str) or config is None:
         return get(config)
     if not isinstance(config, dict):
@@ -118,7 +206,24 @@ def _make(name, **defaults):
 
     fn.__name__ = name
     fn._fastnn_activation = name
-    fn.__doc__ = f"The {name} activation applied to a numpy array (Keras 3 definition)."
+    fn.__doc__ = f"""The {name} activation applied to a numpy array (Keras 3 definition).
+
+    The native formula, the one the engine trains with; usable as a layer's ``activation``.
+
+    Parameters
+    ----------
+    x : array-like
+        Input values; softmax and log_softmax act on the last axis.
+    **kwargs
+        The activation's arguments, as for :class:`Activation` (``negative_slope``,
+        ``max_value`` and ``threshold`` for relu, ``negative_slope`` for leaky_relu, ``alpha``
+        for elu, ``approximate`` for gelu).
+
+    Returns
+    -------
+    numpy.ndarray
+        The activated values, of ``x``'s shape; float64 for float64 input, float32 otherwise.
+    """
     return fn
 
 

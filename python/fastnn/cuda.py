@@ -75,26 +75,69 @@ def _state():
 
 
 def status() -> dict:
-    """What the CUDA backend sees: available, reason, devices, runtime/driver/cuBLASLt versions."""
+    """What the CUDA backend sees: available, reason, devices, runtime/driver/cuBLASLt versions.
+
+    The backend is probed once per process (the first call to any function here); nothing here
+    raises, whatever the machine lacks.
+
+    Returns
+    -------
+    dict
+        A new dict with at least "available" (bool), "reason" (why not, "" when available) and
+        "devices" (device names); where the backend loaded, also the versions it reports.
+    """
     return dict(_state()[1])
 
 
 def is_available() -> bool:
-    """True when fastnn was built with CUDA and a GPU can be used in this process."""
+    """Whether device="cuda" can run in this process.
+
+    Returns
+    -------
+    bool
+        True when fastnn was built with CUDA, the driver and cuBLASLt load, and a GPU is visible.
+    """
     return bool(_state()[1].get("available"))
 
 
 def why_unavailable() -> str:
-    """Why device="cuda" cannot run here ("" when it can)."""
+    """Why device="cuda" cannot run here.
+
+    Returns
+    -------
+    str
+        The reason ("fastnn was built without CUDA ...", "no CUDA driver ...", "no device", ...), or
+        "" when CUDA is available.
+    """
     st = _state()[1]
     return "" if st.get("available") else str(st.get("reason") or "unknown")
 
 
 def device_count() -> int:
+    """The number of CUDA devices fastnn can use.
+
+    Returns
+    -------
+    int
+        0 when CUDA is not available (see why_unavailable()).
+    """
     return len(_state()[1].get("devices") or []) if is_available() else 0
 
 
 def device_name(index: int = 0) -> str:
+    """The name of a CUDA device, as the driver reports it.
+
+    Parameters
+    ----------
+    index : int, default 0
+        The device's index, in [0, device_count()); an index out of range, or any index when CUDA
+        is not available, raises ValueError saying why.
+
+    Returns
+    -------
+    str
+        The device's name (for example "NVIDIA H200").
+    """
     devices = _state()[1].get("devices") or []
     if not is_available() or not 0 <= int(index) < len(devices):
         raise ValueError(f"device_name: no CUDA device {index!r} ({why_unavailable() or 'out of range'})")
@@ -110,7 +153,21 @@ def module():
 
 
 def resolve_device(device, what="compile") -> str:
-    """"cpu" or "cuda" for a compile(device=...) argument; "auto" is cuda where available."""
+    """The device a compile(device=...) argument selects.
+
+    Parameters
+    ----------
+    device : {"cpu", "cuda", "auto"}
+        The requested device, case-insensitive; another value raises ValueError. "cuda" where CUDA
+        is not available raises RuntimeError saying why.
+    what : str, default "compile"
+        The name of the caller, used in the error messages.
+
+    Returns
+    -------
+    str
+        "cpu" or "cuda"; "auto" gives "cuda" where it is available and "cpu" otherwise.
+    """
     if not isinstance(device, str) or device.lower() not in DEVICES:
         raise ValueError(f"{what}: device must be one of {DEVICES}, got {device!r}")
     d = device.lower()

@@ -50,8 +50,30 @@ def _shared(model):
 
 
 def predict(model, X, batch_size=None):
-    """model.predict over a dask array (rows chunked any way; columns are merged into one chunk) or a
-    dask DataFrame; returns a dask array (or DataFrame) of the outputs, not yet computed."""
+    """model.predict over a dask array or DataFrame, block by block on the workers (lazy).
+
+    The result equals model.predict(x) bitwise, whatever the chunking. Needs dask (ImportError
+    naming the extra otherwise).
+
+    Parameters
+    ----------
+    model : Model
+        A built fastnn model (ValueError otherwise; for fastnn.sklearn estimators use
+        dask_ml.wrappers.ParallelPostFit). It is pickled once into the graph, or scattered to every
+        worker when a distributed Client is active.
+    X : dask.array.Array or dask.dataframe.DataFrame
+        The rows: a 2-D dask array, chunked along the rows any way (its column chunks are merged
+        into one), or a dask DataFrame of numeric columns. Anything else raises TypeError.
+    batch_size : int, optional
+        model.predict's batch size within each block, a positive int; None is predict's default.
+
+    Returns
+    -------
+    dask.array.Array or dask.dataframe.DataFrame
+        Not yet computed: an array of shape (rows, outputs) with X's row chunks in the model's
+        dtype, or a DataFrame with X's partitions and index and one column per output (named
+        0, 1, ...).
+    """
     _, da = _require()
     if not hasattr(model, "output_shape") or not getattr(model, "built", False):
         raise ValueError("model: expected a built fastnn model (for fastnn.sklearn estimators use "

@@ -129,9 +129,31 @@ def seed_task(n_samples: int = 10000, test_split: float = 0.2, seed: int = 0,
     default 8,000 training rows) reaches about 0.97 test accuracy; a linear model stays near 0.77.
     The classes are close to balanced (about 50% positives).
 
-    Returns ``(x_train, y_train), (x_test, y_test)``: ``x`` float32 of shape ``(n, 8)``, every
-    column standardised to zero mean and unit variance over all ``n_samples`` rows; ``y`` float32
-    of shape ``(n,)`` holding 0.0 or 1.0. Generating 100,000 rows takes about 0.1 s.
+    Generating 100,000 rows takes about 0.1 s.
+
+    Parameters
+    ----------
+    n_samples : int, default 10000
+        The total number of rows, training and test together; an int >= 1.
+    test_split : float, default 0.2
+        The share of the rows that go to the test set (``round(n_samples * test_split)`` rows, the
+        last ones); in [0, 1).
+    seed : int, default 0
+        Picks the samples (an int >= 0); the same arguments always give identical arrays.
+    label_noise : float, default 0.01
+        The probability that a label is flipped after the rule is applied, in [0, 0.5].
+
+    Returns
+    -------
+    (x_train, y_train), (x_test, y_test) : tuple of tuple of numpy.ndarray
+        ``x``: float32, shape ``(n, 8)``, every column standardised to zero mean and unit
+        variance over all ``n_samples`` rows; ``y``: float32, shape ``(n,)``, holding 0.0 or 1.0.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A wrong type (a bool counts as one) raises TypeError, and a value out of range ValueError,
+        naming the argument.
     """
     n_samples = _check_int("n_samples", n_samples, 1)
     test_split = _check_split(test_split)
@@ -173,8 +195,33 @@ def spirals(n_samples: int = 3000, n_classes: int = 3, noise: float = 0.1,
     Gaussian noise of standard deviation ``noise``. Coordinates lie in about [-1, 1]. Classes hold
     equal numbers of points (within one) in random order.
 
-    Returns ``(x_train, y_train), (x_test, y_test)``: ``x`` float32 of shape ``(n, 2)``, ``y``
-    int64 of shape ``(n,)`` with values ``0 .. n_classes - 1``.
+    Parameters
+    ----------
+    n_samples : int, default 3000
+        The total number of rows, training and test together; an int >= 1.
+    n_classes : int, default 3
+        The number of arms (classes), an int >= 1.
+    noise : float, default 0.1
+        The standard deviation of the Gaussian noise added to each coordinate, >= 0.
+    test_split : float, default 0.2
+        The share of the rows that go to the test set (``round(n_samples * test_split)`` rows, the
+        last ones); in [0, 1).
+    seed : int, default 0
+        Picks the samples (an int >= 0); the same arguments always give identical arrays.
+    turns : float, default 1.0
+        How many times each arm winds around the centre as ``t`` goes from 0 to 1, >= 0.
+
+    Returns
+    -------
+    (x_train, y_train), (x_test, y_test) : tuple of tuple of numpy.ndarray
+        ``x``: float32, shape ``(n, 2)``;
+        ``y``: int64, shape ``(n,)``, values ``0 .. n_classes - 1``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A wrong type (a bool counts as one) raises TypeError, and a value out of range ValueError,
+        naming the argument.
     """
     n_samples = _check_int("n_samples", n_samples, 1)
     n_classes = _check_int("n_classes", n_classes, 1)
@@ -198,8 +245,29 @@ def moons(n_samples: int = 2000, noise: float = 0.1, test_split: float = 0.2,
     ``(1 - cos t, 0.5 - sin t)``, ``t`` uniform in [0, pi], plus isotropic Gaussian noise of
     standard deviation ``noise``. Classes hold equal numbers of points (within one).
 
-    Returns ``(x_train, y_train), (x_test, y_test)``: ``x`` float32 of shape ``(n, 2)``, ``y``
-    int64 of shape ``(n,)`` holding 0 or 1.
+    Parameters
+    ----------
+    n_samples : int, default 2000
+        The total number of rows, training and test together; an int >= 1.
+    noise : float, default 0.1
+        The standard deviation of the Gaussian noise added to each coordinate, >= 0.
+    test_split : float, default 0.2
+        The share of the rows that go to the test set (``round(n_samples * test_split)`` rows, the
+        last ones); in [0, 1).
+    seed : int, default 0
+        Picks the samples (an int >= 0); the same arguments always give identical arrays.
+
+    Returns
+    -------
+    (x_train, y_train), (x_test, y_test) : tuple of tuple of numpy.ndarray
+        ``x``: float32, shape ``(n, 2)``;
+        ``y``: int64, shape ``(n,)``, holding 0 or 1.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A wrong type (a bool counts as one) raises TypeError, and a value out of range ValueError,
+        naming the argument.
     """
     n_samples = _check_int("n_samples", n_samples, 1)
     noise = _check_float("noise", noise)
@@ -224,8 +292,35 @@ def blobs(n_samples: int = 1000, n_features: int = 2, n_classes: int = 3,
     ``seed``); each point is its class centre plus Gaussian noise of standard deviation
     ``cluster_std``. Classes hold equal numbers of points (within one).
 
-    Returns ``(x_train, y_train), (x_test, y_test)``: ``x`` float32 of shape ``(n, n_features)``,
-    ``y`` int64 of shape ``(n,)`` with values ``0 .. n_classes - 1``.
+    Parameters
+    ----------
+    n_samples : int, default 1000
+        The total number of rows, training and test together; an int >= 1.
+    n_features : int, default 2
+        The number of features, an int >= 1.
+    n_classes : int, default 3
+        The number of clusters (classes), an int >= 1.
+    cluster_std : float, default 1.0
+        The standard deviation of each cluster in every dimension, >= 0.
+    center_box : (float, float), default (-10.0, 10.0)
+        (low, high) bounds of the uniform draw of the centres; low <= high.
+    test_split : float, default 0.2
+        The share of the rows that go to the test set (``round(n_samples * test_split)`` rows, the
+        last ones); in [0, 1).
+    seed : int, default 0
+        Picks the samples (an int >= 0); the same arguments always give identical arrays.
+
+    Returns
+    -------
+    (x_train, y_train), (x_test, y_test) : tuple of tuple of numpy.ndarray
+        ``x``: float32, shape ``(n, n_features)``;
+        ``y``: int64, shape ``(n,)``, values ``0 .. n_classes - 1``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A wrong type (a bool counts as one) raises TypeError, and a value out of range ValueError,
+        naming the argument.
     """
     n_samples = _check_int("n_samples", n_samples, 1)
     n_features = _check_int("n_features", n_features, 1)
@@ -268,8 +363,36 @@ def classification(n_samples: int = 60000, n_features: int = 784, n_classes: int
     The arrays are filled in blocks, so peak memory while generating stays close to the size of
     the result (60,000 x 784 float32 is 188 MB).
 
-    Returns ``(x_train, y_train), (x_test, y_test)``: ``x`` float32 of shape ``(n, n_features)``,
-    ``y`` int64 of shape ``(n,)`` with values ``0 .. n_classes - 1``, classes balanced within one.
+    Parameters
+    ----------
+    n_samples : int, default 60000
+        The total number of rows, training and test together; an int >= 1.
+    n_features : int, default 784
+        The number of features, an int >= 1.
+    n_classes : int, default 10
+        The number of classes, an int >= 1.
+    class_sep : float, default 0.2
+        The standard deviation of the prototypes' entries, >= 0: larger values separate the
+        clusters more (0 makes every class the same noise).
+    clusters_per_class : int, default 2
+        The number of prototypes of each class, an int >= 1.
+    test_split : float, default 0.2
+        The share of the rows that go to the test set (``round(n_samples * test_split)`` rows, the
+        last ones); in [0, 1).
+    seed : int, default 0
+        Picks the samples (an int >= 0); the same arguments always give identical arrays.
+
+    Returns
+    -------
+    (x_train, y_train), (x_test, y_test) : tuple of tuple of numpy.ndarray
+        ``x``: float32, shape ``(n, n_features)``;
+        ``y``: int64, shape ``(n,)``, values ``0 .. n_classes - 1``, classes balanced within one.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A wrong type (a bool counts as one) raises TypeError, and a value out of range ValueError,
+        naming the argument.
     """
     n_samples = _check_int("n_samples", n_samples, 1)
     n_features = _check_int("n_features", n_features, 1)
@@ -315,8 +438,33 @@ def regression(n_samples: int = 5000, n_features: int = 8, noise: float = 0.1,
     population mean and variance) so that every noise-free target has mean 0 and variance 1,
     plus Gaussian noise of standard deviation ``noise``.
 
-    Returns ``(x_train, y_train), (x_test, y_test)``: ``x`` float32 of shape ``(n, n_features)``;
-    ``y`` float32 of shape ``(n,)`` when ``n_targets == 1``, else ``(n, n_targets)``.
+    Parameters
+    ----------
+    n_samples : int, default 5000
+        The total number of rows, training and test together; an int >= 1.
+    n_features : int, default 8
+        The number of features, an int >= 1.
+    noise : float, default 0.1
+        The standard deviation of the Gaussian noise added to the targets, >= 0.
+    test_split : float, default 0.2
+        The share of the rows that go to the test set (``round(n_samples * test_split)`` rows, the
+        last ones); in [0, 1).
+    seed : int, default 0
+        Picks the samples (an int >= 0); the same arguments always give identical arrays.
+    n_targets : int, default 1
+        The number of targets, an int >= 1.
+
+    Returns
+    -------
+    (x_train, y_train), (x_test, y_test) : tuple of tuple of numpy.ndarray
+        ``x``: float32, shape ``(n, n_features)``, standard normal;
+        ``y``: float32, shape ``(n,)`` when ``n_targets == 1``, else ``(n, n_targets)``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A wrong type (a bool counts as one) raises TypeError, and a value out of range ValueError,
+        naming the argument.
     """
     n_samples = _check_int("n_samples", n_samples, 1)
     n_features = _check_int("n_features", n_features, 1)

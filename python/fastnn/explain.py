@@ -173,9 +173,25 @@ def _outputs(model, X, idx):
 def input_gradients(model, x, target=None):
     """The gradient of the chosen output with respect to the input (captum's Saliency(abs=False)).
 
-    target: an int output index for every row, one index per row (an array of ints), or None for a
-    model with one output. The absolute value (captum's default abs=True) is np.abs of the result.
-    Returns an array shaped like x, of the model's dtype.
+    The absolute value (captum's default abs=True) is np.abs of the result.
+
+    Parameters
+    ----------
+    model : Model or estimator
+        A built fastnn model, an object holding one in `model_` (fastnn.wrappers' estimators), or a
+        fitted multilayer perceptron in scikit-learn's form (fastnn.sklearn's MLPClassifier /
+        MLPRegressor, and scikit-learn's own), whose weights are copied into a float64 network.
+    x : array_like
+        The rows to explain: shape (n, *input_shape), finite, converted to the model's dtype.
+    target : int, array_like of int or None, default None
+        The output explained: one index for every row, one index per row (shape (n,) or (n, 1)),
+        or None for a model with one output (None on several outputs raises ValueError). Indices
+        must be in [0, outputs); a bool or float raises TypeError.
+
+    Returns
+    -------
+    numpy.ndarray
+        d output[row, target] / d x for every row, shaped like x, in the model's dtype.
     """
     model = _as_model(model)
     X, shape = _inputs(model, x)
@@ -184,7 +200,26 @@ def input_gradients(model, x, target=None):
 
 
 def input_x_gradient(model, x, target=None):
-    """x times the gradient of the chosen output (captum's InputXGradient); target as in input_gradients."""
+    """x times the gradient of the chosen output (captum's InputXGradient).
+
+    Parameters
+    ----------
+    model : Model or estimator
+        A built fastnn model, an object holding one in `model_` (fastnn.wrappers' estimators), or a
+        fitted multilayer perceptron in scikit-learn's form (fastnn.sklearn's MLPClassifier /
+        MLPRegressor, and scikit-learn's own), whose weights are copied into a float64 network.
+    x : array_like
+        The rows to explain: shape (n, *input_shape), finite, converted to the model's dtype.
+    target : int, array_like of int or None, default None
+        The output explained: one index for every row, one index per row (shape (n,) or (n, 1)),
+        or None for a model with one output (None on several outputs raises ValueError). Indices
+        must be in [0, outputs); a bool or float raises TypeError.
+
+    Returns
+    -------
+    numpy.ndarray
+        x * d output[row, target] / d x, shaped like x, in the model's dtype.
+    """
     model = _as_model(model)
     X, shape = _inputs(model, x)
     idx = _targets(target, X.shape[0], _dims(model)[1])
@@ -314,18 +349,13 @@ def integrated_gradients(model, x, target=None, baselines=0.0, n_steps=50, metho
                     d output[target] / d x_i at baseline + alpha (x - baseline),
     so that the attributions of a row sum to output(x) - output(baseline) (completeness).
 
-    target: as in input_gradients. baselines: a number (every feature), an array of one sample's
-    shape (every row) or of x's shape (one per row), "mean" (the feature means of the x given here:
-    pass a representative batch, or the training set's means as an array), or a callable that takes
-    x and returns one of those.
-
-    method: captum's quadrature rules, with n_steps interpolation points: "gausslegendre" (the
-    default: numpy's Gauss-Legendre nodes and weights mapped to [0, 1]), "riemann_left",
-    "riemann_right", "riemann_middle" (weights 1/n_steps) and "riemann_trapezoid" (captum's weights:
-    1/n_steps with the two end points halved; they sum to 1 - 1/n_steps, so a linear model gets
-    (1 - 1/n_steps) of its exact attribution, as in captum). Gauss-Legendre converges spectrally for
-    smooth networks (1e-8 at 50 steps is usual) but only about as 1/n_steps for ReLU networks, whose
-    gradient jumps along the path.
+    The quadrature rules are captum's, with n_steps interpolation points: "gausslegendre" (numpy's
+    Gauss-Legendre nodes and weights mapped to [0, 1]), "riemann_left", "riemann_right",
+    "riemann_middle" (weights 1/n_steps) and "riemann_trapezoid" (captum's weights: 1/n_steps with
+    the two end points halved; they sum to 1 - 1/n_steps, so a linear model gets (1 - 1/n_steps) of
+    its exact attribution, as in captum). Gauss-Legendre converges spectrally for smooth networks
+    (1e-8 at 50 steps is usual) but only about as 1/n_steps for ReLU networks, whose gradient jumps
+    along the path.
 
     method="exact": the path integral computed exactly, n_steps ignored. Along the straight path the
     pre-activations of a network of affine maps (Dense, BatchNormalization in inference mode, Dropout
@@ -344,11 +374,41 @@ def integrated_gradients(model, x, target=None, baselines=0.0, n_steps=50, metho
     float32 model, whose result is then cast to float32); its cost grows with the number of kinks
     crossed, about one forward pass per piece.
 
-    return_convergence_delta: also return, per row, sum(attributions) - (output(x) - output(baseline)).
-    internal_batch_size: at most this many interpolated rows per native call (the results do not
-    depend on it); None picks a size of about 2**22 values per call.
+    Parameters
+    ----------
+    model : Model or estimator
+        A built fastnn model, an object holding one in `model_` (fastnn.wrappers' estimators), or a
+        fitted multilayer perceptron in scikit-learn's form (fastnn.sklearn's MLPClassifier /
+        MLPRegressor, and scikit-learn's own), whose weights are copied into a float64 network.
+    x : array_like
+        The rows to explain: shape (n, *input_shape), finite, converted to the model's dtype.
+    target : int, array_like of int or None, default None
+        The output explained: one index for every row, one index per row (shape (n,) or (n, 1)),
+        or None for a model with one output (None on several outputs raises ValueError). Indices
+        must be in [0, outputs); a bool or float raises TypeError.
+    baselines : float, array_like, "mean" or callable, default 0.0
+        The path's starting point: a number (every feature), an array of one sample's shape (every
+        row) or of x's shape (one per row), "mean" (the feature means of the x given here: pass a
+        representative batch, or the training set's means as an array), or a callable that takes x
+        and returns one of those.
+    n_steps : int, default 50
+        The number of interpolation points, a positive int; ignored by method="exact".
+    method : str, default "gausslegendre"
+        One of "gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right",
+        "riemann_middle" (captum's) or "exact" (fastnn's, above); another value raises ValueError.
+    return_convergence_delta : bool, default False
+        Whether to also return, per row, sum(attributions) - (output(x) - output(baseline)).
+    internal_batch_size : int, optional
+        At most this many interpolated rows per native call (the results do not depend on it);
+        None picks a size of about 2**22 values per call.
 
-    Returns attributions shaped like x in the model's dtype, and the delta (n,) when asked.
+    Returns
+    -------
+    attributions : numpy.ndarray
+        Shaped like x, in the model's dtype.
+    delta : numpy.ndarray
+        Only with return_convergence_delta=True (then the result is the pair): shape (n,), in the
+        model's dtype.
     """
     model = _as_model(model)
     X, shape = _inputs(model, x)
@@ -395,14 +455,44 @@ def smoothgrad(model, x, target=None, nt_samples=50, stdevs=0.15, nt_type="smoot
     mean, "smoothgrad_sq" the mean of their squares, "vargrad" their variance (mean of squares minus
     the squared mean).
 
-    stdevs is the absolute standard deviation of the Gaussian noise added to every input value, in
-    the units of x, as in captum (not relative to the range of x, as in the SmoothGrad paper: for
-    standardised features 0.15 is 15% of a feature's spread); a number, or an array of one sample's
-    shape for one deviation per feature. The baselines of integrated gradients are not noised
-    ("mean" and callables see the x given here). random_state: None, an int seed or a
-    numpy Generator; the same seed gives the same result.
+    The baselines of integrated gradients are not noised ("mean" and callables see the x given
+    here).
 
-    Returns an array shaped like x in the model's dtype.
+    Parameters
+    ----------
+    model : Model or estimator
+        A built fastnn model, an object holding one in `model_` (fastnn.wrappers' estimators), or a
+        fitted multilayer perceptron in scikit-learn's form (fastnn.sklearn's MLPClassifier /
+        MLPRegressor, and scikit-learn's own), whose weights are copied into a float64 network.
+    x : array_like
+        The rows to explain: shape (n, *input_shape), finite, converted to the model's dtype.
+    target : int, array_like of int or None, default None
+        The output explained: one index for every row, one index per row (shape (n,) or (n, 1)),
+        or None for a model with one output (None on several outputs raises ValueError). Indices
+        must be in [0, outputs); a bool or float raises TypeError.
+    nt_samples : int, default 50
+        The number of noisy copies of each row, a positive int.
+    stdevs : float or array_like, default 0.15
+        The absolute standard deviation of the Gaussian noise added to every input value, in the
+        units of x, as in captum (not relative to the range of x, as in the SmoothGrad paper: for
+        standardised features 0.15 is 15% of a feature's spread); a non-negative number, or an
+        array of one sample's shape for one deviation per feature.
+    nt_type : {"smoothgrad", "smoothgrad_sq", "vargrad"}, default "smoothgrad"
+        How the noisy attributions are aggregated (above).
+    inner : {"gradients", "integrated_gradients"}, default "gradients"
+        The attribution computed on each noisy copy.
+    random_state : int, numpy.random.Generator or None, default None
+        The noise's seed (a non-negative int) or generator; the same seed gives the same result.
+        None draws fresh entropy.
+    **inner_kwargs
+        Arguments of integrated_gradients for inner="integrated_gradients" (baselines, n_steps,
+        method, internal_batch_size); any other keyword, or any keyword with inner="gradients",
+        raises TypeError.
+
+    Returns
+    -------
+    numpy.ndarray
+        The aggregated attributions, shaped like x, in the model's dtype.
     """
     model = _as_model(model)
     X, shape = _inputs(model, x)

@@ -45,14 +45,36 @@ def _positive_int(name, v):
 
 
 class Variable(np.lib.mixins.NDArrayOperatorsMixin):
-    """A handle on one weight of a built model (a kernel, a bias, ...). np.asarray(v) or v.numpy()
-    reads it; v.assign(x) writes it; v.grad reads its current gradient (the manual loop). Arithmetic
-    and numpy functions see the current value (v * 2, np.sum(v) return numpy results). == and hash
-    are by identity, so variables can be looked up in lists and sets; compare values with
-    np.asarray(v) == x.
+    """A handle on one weight of a built model (a kernel, a bias, ...).
+
+    np.asarray(v) or v.numpy() reads it; v.assign(x) writes it; v.grad reads its current gradient (the
+    manual loop). Arithmetic and numpy functions see the current value (v * 2, np.sum(v) return numpy
+    results). == and hash are by identity, so variables can be looked up in lists and sets; compare
+    values with np.asarray(v) == x.
 
     A handle lives as long as its layer stays in the model: rebuilding the model (add) keeps it;
-    popping its layer ends it, and any later use raises instead of reaching another layer's weights."""
+    popping its layer ends it, and any later use raises instead of reaching another layer's weights.
+
+    Variables are made by the model when it builds its network (layer.weights, model.weights hand
+    them out); user code does not construct them.
+
+    Parameters
+    ----------
+    model : Model
+        The model whose native network holds the weight.
+    index : int
+        The weight's position among the model's variables (the native network's order).
+    name : str
+        The weight's path, "<layer name>/<variable name>" (for example "dense/kernel"); also `path`.
+    shape : tuple of int
+        The weight's shape in Keras layout (a Dense kernel is (inputs, units)).
+    trainable : bool
+        Whether gradients update the weight (False for moving statistics); the layer's and the
+        model's trainable flags are applied on top (see the `trainable` property).
+    layer : Layer, optional
+        The layer the weight belongs to, kept so that `trainable` still answers after the layer has
+        left the model.
+    """
 
     __eq__ = object.__eq__
     __ne__ = object.__ne__
@@ -75,19 +97,37 @@ class Variable(np.lib.mixins.NDArrayOperatorsMixin):
 
     @property
     def trainable(self):
+        """Whether training updates this weight now (its own, its layer's and its model's flags)."""
         layer = self.model._variable_layer(self.index) if self._gone is None else self._layer
         return self._trainable and layer.trainable and self.model.trainable
 
     def numpy(self):
+        """The weight's current value, copied out of the native network.
+
+        Returns
+        -------
+        numpy.ndarray
+            A new array of `shape` and the model's dtype; writing to it does not change the weight.
+        """
         return self._engine("read").get_variable(self.index).reshape(self.shape)
 
     value = property(numpy)
 
     @property
     def grad(self):
+        """The weight's gradient from the manual loop's last backward pass, as a new array."""
         return self._engine("grad of").get_variable(self.index, True).reshape(self.shape)
 
     def assign(self, value):
+        """Writes a new value into the weight.
+
+        Parameters
+        ----------
+        value : array_like
+            An array of exactly the variable's shape (no broadcasting), finite; it is cast to the
+            model's dtype. A wrong shape or a NaN/infinite entry raises ValueError, as does a
+            handle whose layer has left the model.
+        """
         arr = np.asarray(value)
         if arr.shape != self.shape:
             raise ValueError(f"assign to {self.name}: expected shape {self.shape}, got {arr.shape}")
@@ -96,21 +136,40 @@ class Variable(np.lib.mixins.NDArrayOperatorsMixin):
         self._engine("assign to").set_variable(self.index, np.ascontiguousarray(arr, dtype=self.model.dtype))
 
     def assign_add(self, delta):
+        """Adds `delta` to the weight (v.assign(v.numpy() + delta)).
+
+        Parameters
+        ----------
+        delta : array_like
+            Added to the current value with numpy broadcasting; the sum must keep the variable's
+            shape and be finite.
+        """
         self.assign(self.numpy() + np.asarray(delta))
 
     def assign_sub(self, delta):
+        """Subtracts `delta` from the weight (v.assign(v.numpy() - delta)).
+
+        Parameters
+        ----------
+        delta : array_like
+            Subtracted from the current value with numpy broadcasting; the difference must keep the
+            variable's shape and be finite.
+        """
         self.assign(self.numpy() - np.asarray(delta))
 
     @property
     def dtype(self):
+        """The numpy dtype of the weight (the model's dtype, float32 unless the model says otherwise)."""
         return np.dtype(self.model.dtype)
 
     @property
     def ndim(self):
+        """The number of dimensions of the weight (2 for a kernel, 1 for a bias)."""
         return len(self.shape)
 
     @property
     def size(self):
+        """The number of scalars in the weight (the product of its shape)."""
         return int(np.prod(self.shape))
 
     def __len__(self):
@@ -181,7 +240,31 @@ def _functional_chain(inputs, outputs):
 
 
 class Layer:
-    """Base class of fastnn layers."""
+    """Base class of fastnn layers.
+
+    A layer holds its configuration and shapes; its weights live in the native network of the model
+    it is added to, so weights, get_weights() and set_weights() answer only once that model is built.
+    Unlike Keras, a layer is not run on data by calling it: calling it on Input(...) (or on another
+    layer's output) only records a functional model.
+
+    Parameters
+    ----------
+    name : str, optional
+        The layer's name, unique within a model; by default the class name in snake case with a
+        counter (dense, dense_1, ...). A name that is not a str raises TypeError.
+    trainable : bool, default True
+        Whether training updates the layer's weights (see the `trainable` property).
+    dtype : optional
+        Kept in the configuration for Keras compatibility; the model's dtype decides the arithmetic.
+    input_shape : int or tuple of int, optional
+        The shape of one sample (no batch dimension); on the first layer of a Sequential it declares
+        the model's input, as Input(shape=...) would. Every entry must be a positive int.
+    input_dim : int, optional
+        Shorthand for input_shape=(input_dim,).
+    **kwargs
+        Keras's batch_input_shape and autocast are accepted and ignored; any other keyword raises
+        TypeError naming it.
+    """
 
     #: True for layers that work on samples of any shape (elementwise layers, Flatten); the others
     #: need flat (features,) samples.
@@ -213,6 +296,20 @@ class Layer:
 
     # --- shapes and the native network ---
     def compute_output_shape(self, input_shape: tuple) -> tuple:
+        """The shape of one output sample for a given input sample shape.
+
+        Parameters
+        ----------
+        input_shape : tuple of int
+            The shape of one input sample, without the batch dimension.
+
+        Returns
+        -------
+        tuple of int
+            The shape of one output sample, without the batch dimension. The base class returns
+            `input_shape` (elementwise layers); a layer that cannot take that input (a Dense layer
+            given samples of more than one dimension, for example) raises ValueError.
+        """
         return input_shape
 
     #: The layer's kind in a ModelSpec (fastnn.spec).
@@ -237,16 +334,20 @@ class Layer:
 
     @property
     def built(self):
+        """Whether the layer belongs to a model whose network is built (its weights exist)."""
         return self._model is not None and self._model.built
 
     @property
     def trainable(self):
+        """Whether training updates the layer's weights; settable.
+
+        A frozen layer (False) keeps its weights through training; a frozen BatchNormalization also
+        runs in inference mode (moving statistics), as in Keras. Setting it on a built model takes
+        effect at once, without recompiling."""
         return self._trainable
 
     @trainable.setter
     def trainable(self, value):
-        """A frozen layer (False) keeps its weights through training; a frozen BatchNormalization
-        also runs in inference mode (moving statistics), as in Keras."""
         self._trainable = bool(value)
         self._sync_trainable()
 
@@ -289,6 +390,7 @@ class Layer:
 
     @property
     def weights(self):
+        """The layer's variables (Variable handles) in get_weights() order; [] until the model is built."""
         return self._variables()
 
     @property
@@ -314,19 +416,40 @@ class Layer:
 
     @property
     def trainable_weights(self):
+        """The variables training updates (also trainable_variables).
+
+        All of them for a trainable layer except moving statistics, none for a frozen one."""
         return [v for v in self._variables() if v._trainable and self.trainable]
 
     @property
     def non_trainable_weights(self):
+        """The variables gradients do not update (also non_trainable_variables).
+
+        Moving statistics, and every variable of a frozen layer."""
         return [v for v in self._variables() if not (v._trainable and self.trainable)]
 
     trainable_variables = trainable_weights
     non_trainable_variables = non_trainable_weights
 
     def get_weights(self) -> list:
+        """The values of the layer's variables.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            Copies in Keras's order (a Dense layer gives [kernel, bias]); [] until the model is built.
+        """
         return [v.numpy() for v in self._variables()]
 
     def set_weights(self, weights: Any) -> None:
+        """Writes new values into the layer's variables.
+
+        Parameters
+        ----------
+        weights : sequence of array_like
+            One array per variable, in get_weights() order, each of that variable's exact shape and
+            finite. A wrong count or shape raises ValueError before anything is written.
+        """
         vs = self._variables()
         weights = list(weights)
         if len(weights) != len(vs):
@@ -342,6 +465,13 @@ class Layer:
             v.assign(w)
 
     def count_params(self) -> int:
+        """The number of scalars in the layer's weights (moving statistics included, as in Keras).
+
+        Returns
+        -------
+        int
+            0 for layers without weights; needs the layer's input shape to be known.
+        """
         return int(sum(int(np.prod(s)) for s in self._param_shapes()))
 
     def _param_shapes(self):
@@ -354,6 +484,14 @@ class Layer:
 
     # --- config ---
     def get_config(self) -> dict:
+        """The layer's configuration (not its weights) as a JSON-compatible dict.
+
+        Returns
+        -------
+        dict
+            The constructor's arguments under Keras's names (initializers, regularizers and
+            activations serialized); from_config(get_config()) builds an equivalent layer.
+        """
         cfg = {"name": self.name, "trainable": self._trainable}
         if self.dtype is not None:
             cfg["dtype"] = self.dtype
@@ -363,6 +501,18 @@ class Layer:
 
     @classmethod
     def from_config(cls, config):
+        """Builds a layer from get_config()'s dict.
+
+        Parameters
+        ----------
+        config : dict
+            The keyword arguments of the constructor, as get_config() writes them.
+
+        Returns
+        -------
+        Layer
+            A new layer of this class, without weights until a model builds it.
+        """
         return cls(**config)
 
     def __repr__(self):
@@ -373,7 +523,25 @@ class InputLayer(Layer):
     """Declares the input shape of a model (fastnn.layers.Input(shape=(8,))).
 
     As in Keras, `.shape` is the batch shape (None, 8) (the batch dimension is `batch_size`, None
-    unless given) and `.dtype` is "float32"; `per_sample_shape` is the shape of one sample (8,)."""
+    unless given) and `.dtype` is "float32"; `per_sample_shape` is the shape of one sample (8,).
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        The shape of one sample, without the batch dimension; required (here or as input_shape),
+        every entry a positive int.
+    batch_size : int, optional
+        The batch dimension reported by `shape`; it does not constrain the batches fit() uses.
+    dtype : optional
+        The reported dtype (a numpy dtype name), "float32" by default; the model's dtype decides
+        the arithmetic.
+    name : str, optional
+        The layer's name.
+    input_shape : int or tuple of int, optional
+        Keras's older spelling of `shape`, used when `shape` is not given.
+    **kwargs
+        Passed to Layer (trainable, Keras's ignored batch_input_shape).
+    """
 
     def __init__(self, shape=None, batch_size=None, dtype=None, name=None, input_shape=None, **kwargs):
         shape = shape if shape is not None else input_shape
@@ -387,24 +555,56 @@ class InputLayer(Layer):
 
     @property
     def batch_shape(self):
+        """(batch_size, *per_sample_shape): the shape of a batch, batch_size None unless given."""
         return (self.batch_size, *self.per_sample_shape)
 
     @property
     def shape(self):
-        """Keras's shape of the symbolic input: (batch_size, *per_sample_shape), batch_size None
-        unless given."""
+        """Keras's shape of the symbolic input, the same as batch_shape.
+
+        (batch_size, *per_sample_shape), batch_size None unless given."""
         return self.batch_shape
 
     @property
     def ndim(self):
+        """The number of dimensions of a batch (1 + the sample's)."""
         return len(self.batch_shape)
 
     def get_config(self):
+        """The input's configuration.
+
+        Returns
+        -------
+        dict
+            {"name", "shape" (one sample, as a list), "batch_size"}.
+        """
         return {"name": self.name, "shape": list(self.per_sample_shape), "batch_size": self.batch_size}
 
 
 def Input(shape: Any = None, batch_size: Optional[int] = None, dtype: Any = None, name: Optional[str] = None,
           **kwargs: Any) -> InputLayer:
+    """Declares the input of a model: the start of a functional model, or the first entry of a Sequential.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        The shape of one sample, without the batch dimension (Input(shape=(8,)) for 8 features);
+        required.
+    batch_size : int, optional
+        The batch dimension the returned object reports in `.shape`; None by default.
+    dtype : optional
+        The dtype it reports, "float32" by default.
+    name : str, optional
+        The input layer's name.
+    **kwargs
+        Passed to InputLayer (input_shape as an older spelling of shape).
+
+    Returns
+    -------
+    InputLayer
+        Call layers on it to build a functional model: Model(inputs, outputs). fastnn's functional
+        models are linear chains with one input and one output.
+    """
     return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name, **kwargs)
 
 
@@ -412,7 +612,30 @@ class Dense(Layer):
     """A densely connected layer: activation(x @ kernel + bias), kernel of shape (in, units).
 
     Runs as one GEMM whose epilogue adds the bias and applies the activation while the output tile is
-    still in cache."""
+    still in cache. Its samples must be flat (features,): put a Flatten layer before it otherwise
+    (Keras would apply it to the last axis).
+
+    Parameters
+    ----------
+    units : int
+        The number of outputs, a positive int (at most the engine's largest width).
+    activation : str, callable or None, default None
+        An activation name ("relu", "softmax", ...) or a fastnn activation; None is linear.
+    use_bias : bool, default True
+        Whether the layer has a bias vector.
+    kernel_initializer : str, dict or Initializer, default "glorot_uniform"
+        How the kernel is drawn when the model is built (see fastnn.initializers.get).
+    bias_initializer : str, dict or Initializer, default "zeros"
+        How the bias is drawn.
+    kernel_regularizer : str, dict, Regularizer or None, default None
+        A penalty on the kernel added to the loss (fastnn.regularizers: L1, L2, L1L2).
+    bias_regularizer : str, dict, Regularizer or None, default None
+        A penalty on the bias.
+    activity_regularizer, kernel_constraint, bias_constraint : None
+        Keras's arguments, accepted only as None: anything else raises NotImplementedError.
+    **kwargs
+        Passed to Layer (name, trainable, input_shape, input_dim, dtype).
+    """
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
@@ -455,10 +678,12 @@ class Dense(Layer):
 
     @property
     def kernel(self):
+        """The kernel Variable, shape (inputs, units); raises ValueError before the model is built."""
         return self._var("kernel")
 
     @property
     def bias(self):
+        """The bias Variable, shape (units,), or None when use_bias is False."""
         return self._var("bias") if self.use_bias else None
 
     def get_config(self):
@@ -476,7 +701,16 @@ class Dense(Layer):
 
 
 class Activation(Layer):
-    """Applies an activation function (elementwise; softmax over the last axis of flat samples)."""
+    """Applies an activation function (elementwise; softmax over the last axis of flat samples).
+
+    Parameters
+    ----------
+    activation : str or callable
+        An activation name ("relu", "tanh", "softmax", ...) or a fastnn activation; softmax and
+        log_softmax need flat samples.
+    **kwargs
+        Passed to Layer (name, trainable, input_shape, ...).
+    """
 
     _accepts_any_rank = True
 
@@ -502,10 +736,24 @@ class Activation(Layer):
 
 
 class Dropout(Layer):
-    """Inverted dropout: in training, zeroes each input with probability `rate` and scales the rest by
-    1 / (1 - rate); the identity in inference. Masks come from the model's generator, seeded when the
-    model is built (fastnn.utils.set_random_seed makes them reproducible); `seed` is kept in the
-    configuration only."""
+    """Inverted dropout: zeroes inputs at random in training, the identity in inference.
+
+    In training each input is zeroed with probability `rate` and the rest are scaled by
+    1 / (1 - rate). Masks come from the model's generator, seeded when the model is built
+    (fastnn.utils.set_random_seed makes them reproducible).
+
+    Parameters
+    ----------
+    rate : float
+        The probability of dropping an input, in [0, 1); anything else (a bool included) raises
+        ValueError.
+    noise_shape : None
+        Keras's shared-mask shape, accepted only as None (NotImplementedError otherwise).
+    seed : int, optional
+        Kept in the configuration only: unlike Keras, the masks follow the model's seed.
+    **kwargs
+        Passed to Layer (name, trainable, input_shape, ...).
+    """
 
     _accepts_any_rank = True
 
@@ -530,8 +778,33 @@ class Dropout(Layer):
 
 
 class BatchNormalization(Layer):
-    """Keras BatchNormalization over the features: batch statistics in training, moving statistics
-    in inference (and when the layer is frozen); moving = moving * momentum + batch * (1 - momentum)."""
+    """Keras BatchNormalization over the features of flat samples.
+
+    Batch statistics in training, moving statistics in inference (and when the layer is frozen);
+    moving = moving * momentum + batch * (1 - momentum). Keras's defaults, not PyTorch's: momentum
+    0.99 here is PyTorch's momentum=0.01, and epsilon is 1e-3 (PyTorch 1e-5).
+
+    Parameters
+    ----------
+    axis : int, default -1
+        The feature axis; only -1 (or 1, the same axis of flat samples) is accepted.
+    momentum : float, default 0.99
+        The weight of the old moving statistics, in [0, 1].
+    epsilon : float, default 1e-3
+        Added to the variance before the square root; must be positive.
+    center : bool, default True
+        Whether the layer has an offset beta.
+    scale : bool, default True
+        Whether the layer has a scale gamma.
+    beta_initializer, gamma_initializer : str, dict or Initializer, default "zeros", "ones"
+        How beta and gamma are drawn.
+    moving_mean_initializer, moving_variance_initializer : str, dict or Initializer, default "zeros", "ones"
+        How the moving statistics start.
+    beta_regularizer, gamma_regularizer : str, dict, Regularizer or None, default None
+        Penalties on beta and gamma added to the loss.
+    **kwargs
+        Passed to Layer (name, trainable, input_shape, ...).
+    """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
@@ -591,7 +864,27 @@ class BatchNormalization(Layer):
 
 
 class LayerNormalization(Layer):
-    """Keras LayerNormalization over each sample's features (epsilon 1e-3)."""
+    """Keras LayerNormalization over each sample's features (epsilon 1e-3).
+
+    Parameters
+    ----------
+    axis : int, default -1
+        The normalized axis; only the features (-1, 1 or [-1]) are accepted.
+    epsilon : float, default 1e-3
+        Added to the variance before the square root (PyTorch's default is 1e-5); must be positive.
+    center : bool, default True
+        Whether the layer has an offset beta.
+    scale : bool, default True
+        Whether the layer has a scale gamma.
+    rms_scaling : bool, default False
+        Keras's RMS normalization; True raises NotImplementedError.
+    beta_initializer, gamma_initializer : str, dict or Initializer, default "zeros", "ones"
+        How beta and gamma are drawn.
+    beta_regularizer, gamma_regularizer : str, dict, Regularizer or None, default None
+        Penalties on beta and gamma added to the loss.
+    **kwargs
+        Passed to Layer (name, trainable, input_shape, ...).
+    """
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
@@ -640,7 +933,16 @@ class LayerNormalization(Layer):
 
 
 class Flatten(Layer):
-    """Flattens each sample to one dimension (inputs of more than 2 dimensions)."""
+    """Flattens each sample to one dimension (inputs of more than 2 dimensions).
+
+    Parameters
+    ----------
+    data_format : str, optional
+        Keras's channel order, accepted and ignored: samples are always flattened in C order
+        (Keras moves the channels last before flattening under "channels_first").
+    **kwargs
+        Passed to Layer (name, trainable, input_shape, ...).
+    """
 
     _accepts_any_rank = True
     _spec_kind = "flatten"
@@ -649,6 +951,18 @@ class Flatten(Layer):
         super().__init__(**kwargs)
 
     def compute_output_shape(self, input_shape):
+        """The flat shape of one sample.
+
+        Parameters
+        ----------
+        input_shape : tuple of int
+            The shape of one input sample.
+
+        Returns
+        -------
+        tuple of int
+            (product of input_shape,).
+        """
         return (int(math.prod(input_shape)),)
 
 
@@ -672,10 +986,35 @@ def __getattr__(name):
 
 
 def serialize(layer: Layer) -> dict:
+    """A layer's Keras-style description, the inverse of deserialize.
+
+    Parameters
+    ----------
+    layer : Layer
+        Any fastnn layer.
+
+    Returns
+    -------
+    dict
+        {"class_name": the class's name, "config": layer.get_config()}.
+    """
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
 
 
 def deserialize(d: dict) -> Layer:
+    """Builds a layer from serialize()'s dict.
+
+    Parameters
+    ----------
+    d : dict
+        {"class_name": ..., "config": {...}}; the class name must be one of fastnn's layers (a
+        name outside them raises ValueError), the config the constructor's keyword arguments.
+
+    Returns
+    -------
+    Layer
+        A new layer, without weights until a model builds it.
+    """
     cls = _CLASSES.get(d.get("class_name"))  # type: ignore[arg-type]  # any key may be asked; None if unknown
     if cls is None:
         raise ValueError(f"layer: unknown class {d.get('class_name')!r}")

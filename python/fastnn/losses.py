@@ -32,7 +32,27 @@ _ALIASES = {
 
 
 class Loss:
-    """Base class of the losses. `name` is the Keras name used in logs and configs."""
+    """Base class of the losses; each subclass is one kind the native engine computes.
+
+    Training runs the loss in the native engine, so a custom subclass with its own Python
+    formula is not supported (``compile`` only takes the built-in kinds). Calling a loss on
+    numpy arrays gives a :class:`~fastnn.manual.LossValue` (a float; the per-sample array with
+    ``reduction="none"``); on the output of ``model(x)`` a value whose ``backward()`` trains
+    the model. Both argument orders work there: ``loss(y_true, model(x))`` as in Keras and
+    ``loss(model(x), y_true)`` as a PyTorch criterion.
+
+    Parameters
+    ----------
+    name : str, optional
+        Name in logs and configs; ``None`` (default) gives the kind's Keras name.
+    reduction : str or None, optional
+        ``"sum_over_batch_size"`` (default; ``"auto"`` means the same), ``"sum"``, or
+        ``"none"`` / ``None`` for the per-sample array. Any other value raises a ValueError.
+    **kwargs
+        ``from_logits`` (bool, default False), ``label_smoothing`` (in ``[0, 1]``, default 0)
+        and ``delta`` (> 0, default 1.0), used by the kinds they concern; any other keyword
+        raises a TypeError.
+    """
 
     kind: str = ""
 
@@ -54,13 +74,30 @@ class Loss:
             raise ValueError(f"delta: expected a positive value, got {self.delta}")
 
     def spec(self) -> tuple:
+        """Return the loss as the native engine takes it.
+
+        Returns
+        -------
+        tuple
+            ``(kind, from_logits, label_smoothing, delta)``, ``kind`` being the engine's integer
+            code of the loss.
+        """
         return (_KIND[self.kind], self.from_logits, self.label_smoothing, self.delta)
 
     @property
     def sparse(self) -> bool:
+        """Whether targets are integer class ids (sparse categorical cross-entropy), not arrays like y_pred."""
         return self.kind == "sparse_categorical_crossentropy"
 
     def get_config(self) -> dict:
+        """Return the constructor arguments, as Keras writes them.
+
+        Returns
+        -------
+        dict
+            ``name`` and ``reduction``, plus ``from_logits`` for the cross-entropies,
+            ``label_smoothing`` for binary and categorical cross-entropy and ``delta`` for Huber.
+        """
         cfg = {"name": self.name, "reduction": self.reduction}
         if self.kind in ("binary_crossentropy", "categorical_crossentropy",
                          "sparse_categorical_crossentropy"):
@@ -73,6 +110,18 @@ class Loss:
 
     @classmethod
     def from_config(cls, config):
+        """Build a loss from :meth:`get_config`'s output.
+
+        Parameters
+        ----------
+        config : dict
+            Keyword arguments of the constructor; an unknown key raises a TypeError.
+
+        Returns
+        -------
+        Loss
+            A new instance of ``cls``.
+        """
         return cls(**config)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
@@ -92,7 +141,30 @@ class Loss:
         return LossValue(value)
 
     def value_and_grad(self, y_true, y_pred, sample_weight=None):
-        """Returns (reduced value, d value / d y_pred, per-sample weighted losses)."""
+        """Evaluate the loss and its gradient on numpy arrays in one native call.
+
+        The arithmetic is float64 when ``y_pred`` is float64, float32 otherwise. The reduction is
+        always ``sum_over_batch_size``, whatever this loss's ``reduction`` says.
+
+        Parameters
+        ----------
+        y_true : array-like
+            Targets with as many values as ``y_pred`` (class ids of shape ``(n,)`` or ``(n, 1)``
+            for the sparse cross-entropy); a size mismatch raises a ValueError.
+        y_pred : array-like
+            Predictions, first axis over samples (1-D means one value per sample).
+        sample_weight : array-like, optional
+            One weight per sample; ``None`` (default) weighs each sample 1.
+
+        Returns
+        -------
+        value : float
+            ``sum(per_sample) / n``, n being the number of samples.
+        grad : numpy.ndarray
+            ``d value / d y_pred``, of ``y_pred``'s shape.
+        per_sample : numpy.ndarray
+            The weighted loss of each sample, shape ``(n,)``.
+        """
         from . import _core
 
         y_pred = np.asarray(y_pred)
@@ -127,33 +199,254 @@ def _loss_class(kind: str, cls_name: str, doc: str, args=()):
     return type(cls_name, (Loss,), {"kind": kind, "__init__": __init__, "__doc__": doc})
 
 
-MeanSquaredError = _loss_class("mean_squared_error", "MeanSquaredError", "mean((y - p)^2) over the last axis.")
-MeanAbsoluteError = _loss_class("mean_absolute_error", "MeanAbsoluteError", "mean(|y - p|) over the last axis.")
+MeanSquaredError = _loss_class("mean_squared_error", "MeanSquaredError", """Mean squared error: ``mean((y - p)^2)`` over the last axis.
+
+    Each sample's loss is the mean over the last axis.
+
+    Parameters
+    ----------
+    name : str, optional
+        Name in logs and configs; ``None`` (default) gives the Keras name ``"mean_squared_error"``.
+    reduction : str or None, optional
+        ``"sum_over_batch_size"`` (default; ``"auto"`` means the same): the weighted per-sample
+        losses summed and divided by the batch size; ``"sum"``: their sum; ``"none"`` or
+        ``None``: the per-sample array. Any other value raises a ValueError.
+    """)
+MeanAbsoluteError = _loss_class("mean_absolute_error", "MeanAbsoluteError", """Mean absolute error: ``mean(|y - p|)`` over the last axis.
+
+    Each sample's loss is the mean over the last axis.
+
+    Parameters
+    ----------
+    name : str, optional
+        Name in logs and configs; ``None`` (default) gives the Keras name ``"mean_absolute_error"``.
+    reduction : str or None, optional
+        ``"sum_over_batch_size"`` (default; ``"auto"`` means the same): the weighted per-sample
+        losses summed and divided by the batch size; ``"sum"``: their sum; ``"none"`` or
+        ``None``: the per-sample array. Any other value raises a ValueError.
+    """)
 MeanAbsolutePercentageError = _loss_class(
     "mean_absolute_percentage_error", "MeanAbsolutePercentageError",
-    "100 * mean(|y - p| / max(|y|, 1e-7)).")
+    """Mean absolute percentage error: ``100 * mean(|y - p| / max(|y|, 1e-7))``.
+
+    Targets near zero make it very large; the 1e-7 floor only prevents a division by zero.
+
+    Parameters
+    ----------
+    name : str, optional
+        Name in logs and configs; ``None`` (default) gives the Keras name ``"mean_absolute_percentage_error"``.
+    reduction : str or None, optional
+        ``"sum_over_batch_size"`` (default; ``"auto"`` means the same): the weighted per-sample
+        losses summed and divided by the batch size; ``"sum"``: their sum; ``"none"`` or
+        ``None``: the per-sample array. Any other value raises a ValueError.
+    """)
 MeanSquaredLogarithmicError = _loss_class(
     "mean_squared_logarithmic_error", "MeanSquaredLogarithmicError",
-    "mean((log(max(p, eps) + 1) - log(max(y, eps) + 1))^2).")
-Huber = _loss_class("huber", "Huber", "0.5 e^2 for |e| <= delta, else delta (|e| - 0.5 delta).", ("delta",))
-LogCosh = _loss_class("log_cosh", "LogCosh", "mean(log(cosh(p - y))).")
+    """Mean squared logarithmic error: ``mean((log(max(p, eps) + 1) - log(max(y, eps) + 1))^2)``.
+
+    eps is 1e-7, so negative values count as zero, as in Keras.
+
+    Parameters
+    ----------
+    name : str, optional
+        Name in logs and configs; ``None`` (default) gives the Keras name ``"mean_squared_logarithmic_error"``.
+    reduction : str or None, optional
+        ``"sum_over_batch_size"`` (default; ``"auto"`` means the same): the weighted per-sample
+        losses summed and divided by the batch size; ``"sum"``: their sum; ``"none"`` or
+        ``None``: the per-sample array. Any other value raises a ValueError.
+    """)
+Huber = _loss_class("huber", "Huber", """Huber loss: ``0.5 e^2`` for ``|e| <= delta``, else ``delta (|e| - 0.5 delta)``.
+
+    ``e = y - p``; each sample's loss is the mean over the last axis.
+
+    Parameters
+    ----------
+    delta : float, optional
+        Where the loss turns from quadratic to linear (default 1.0), also accepted as the first
+        positional argument; must be > 0 (a ValueError otherwise).
+    name : str, optional
+        Name in logs and configs; ``None`` (default) gives the Keras name ``"huber"``.
+    reduction : str or None, optional
+        ``"sum_over_batch_size"`` (default; ``"auto"`` means the same): the weighted per-sample
+        losses summed and divided by the batch size; ``"sum"``: their sum; ``"none"`` or
+        ``None``: the per-sample array. Any other value raises a ValueError.
+    """, ("delta",))
+LogCosh = _loss_class("log_cosh", "LogCosh", """Log-cosh loss: ``mean(log(cosh(p - y)))`` over the last axis.
+
+    About ``e^2 / 2`` for small errors and ``|e| - log 2`` for large ones.
+
+    Parameters
+    ----------
+    name : str, optional
+        Name in logs and configs; ``None`` (default) gives the Keras name ``"log_cosh"``.
+    reduction : str or None, optional
+        ``"sum_over_batch_size"`` (default; ``"auto"`` means the same): the weighted per-sample
+        losses summed and divided by the batch size; ``"sum"``: their sum; ``"none"`` or
+        ``None``: the per-sample array. Any other value raises a ValueError.
+    """)
 BinaryCrossentropy = _loss_class(
     "binary_crossentropy", "BinaryCrossentropy",
-    "Binary cross-entropy; probabilities clipped to [1e-7, 1 - 1e-7] as Keras does; "
-    "label_smoothing moves targets toward 0.5.", ("from_logits", "label_smoothing"))
+    """Binary cross-entropy of targets in ``[0, 1]``.
+
+    Probabilities are clipped to ``[1e-7, 1 - 1e-7]`` as Keras does; each sample's loss is the
+    mean over the last axis. ``from_logits`` and ``label_smoothing`` may also be given
+    positionally, in that order.
+
+    Parameters
+    ----------
+    from_logits : bool, optional
+        ``y_pred`` holds logits (default False). The loss then uses the stable log-sigmoid /
+        log-softmax form.
+    label_smoothing : float, optional
+        In ``[0, 1]`` (default 0): targets become ``y * (1 - s) + s / 2``; outside the range a
+        ValueError.
+    name : str, optional
+        Name in logs and configs; ``None`` (default) gives the Keras name ``"binary_crossentropy"``.
+    reduction : str or None, optional
+        ``"sum_over_batch_size"`` (default; ``"auto"`` means the same): the weighted per-sample
+        losses summed and divided by the batch size; ``"sum"``: their sum; ``"none"`` or
+        ``None``: the per-sample array. Any other value raises a ValueError.
+
+    Notes
+    -----
+    Unlike Keras there is no ``axis`` (nor ``dtype``) argument: the last axis is reduced, and
+    an unknown keyword raises a TypeError.
+    """, ("from_logits", "label_smoothing"))
 CategoricalCrossentropy = _loss_class(
     "categorical_crossentropy", "CategoricalCrossentropy",
-    "Cross-entropy with one-hot targets; probabilities are normalised then clipped (Keras).",
+    """Cross-entropy with one-hot (or soft) targets.
+
+    Probabilities are normalised to sum to 1 then clipped, as Keras does; each sample's loss is
+    the sum over the class axis (the last). ``from_logits`` and ``label_smoothing`` may also
+    be given positionally.
+
+    Parameters
+    ----------
+    from_logits : bool, optional
+        ``y_pred`` holds logits (default False). The loss then uses the stable log-sigmoid /
+        log-softmax form.
+    label_smoothing : float, optional
+        In ``[0, 1]`` (default 0): targets become ``y * (1 - s) + s / num_classes``; outside the
+        range a ValueError.
+    name : str, optional
+        Name in logs and configs; ``None`` (default) gives the Keras name ``"categorical_crossentropy"``.
+    reduction : str or None, optional
+        ``"sum_over_batch_size"`` (default; ``"auto"`` means the same): the weighted per-sample
+        losses summed and divided by the batch size; ``"sum"``: their sum; ``"none"`` or
+        ``None``: the per-sample array. Any other value raises a ValueError.
+
+    Notes
+    -----
+    Unlike Keras there is no ``axis`` (nor ``dtype``) argument: the last axis is reduced, and
+    an unknown keyword raises a TypeError.
+    """,
     ("from_logits", "label_smoothing"))
 SparseCategoricalCrossentropy = _loss_class(
     "sparse_categorical_crossentropy", "SparseCategoricalCrossentropy",
-    "Cross-entropy with integer class labels.", ("from_logits",))
-Hinge = _loss_class("hinge", "Hinge", "mean(max(1 - y p, 0)); 0/1 labels are mapped to -1/1 (Keras).")
-SquaredHinge = _loss_class("squared_hinge", "SquaredHinge", "mean(max(1 - y p, 0)^2).")
-CategoricalHinge = _loss_class("categorical_hinge", "CategoricalHinge", "max(max((1 - y) p) - sum(y p) + 1, 0).")
-KLDivergence = _loss_class("kl_divergence", "KLDivergence", "sum(y log(y / p)), both clipped to [1e-7, 1].")
-Poisson = _loss_class("poisson", "Poisson", "mean(p - y log(p + 1e-7)).")
-CosineSimilarity = _loss_class("cosine_similarity", "CosineSimilarity", "-sum(l2_normalize(y) * l2_normalize(p)).")
+    """Cross-entropy with integer class labels.
+
+    Targets are class ids of shape ``(n,)`` or ``(n, 1)``; predictions have one column per
+    class. ``from_logits`` may also be given positionally.
+
+    Parameters
+    ----------
+    from_logits : bool, optional
+        ``y_pred`` holds logits (default False). The loss then uses the stable log-sigmoid /
+        log-softmax form.
+    name : str, optional
+        Name in logs and configs; ``None`` (default) gives the Keras name ``"sparse_categorical_crossentropy"``.
+    reduction : str or None, optional
+        ``"sum_over_batch_size"`` (default; ``"auto"`` means the same): the weighted per-sample
+        losses summed and divided by the batch size; ``"sum"``: their sum; ``"none"`` or
+        ``None``: the per-sample array. Any other value raises a ValueError.
+
+    Notes
+    -----
+    Keras's ``ignore_class`` and ``axis`` are not supported (a TypeError): every label
+    counts and the class axis is the last.
+    """, ("from_logits",))
+Hinge = _loss_class("hinge", "Hinge", """Hinge loss: ``mean(max(1 - y p, 0))`` over the last axis.
+
+    Labels are -1 or 1; labels that are all 0 or 1 are mapped to -1 / 1, as in Keras.
+
+    Parameters
+    ----------
+    name : str, optional
+        Name in logs and configs; ``None`` (default) gives the Keras name ``"hinge"``.
+    reduction : str or None, optional
+        ``"sum_over_batch_size"`` (default; ``"auto"`` means the same): the weighted per-sample
+        losses summed and divided by the batch size; ``"sum"``: their sum; ``"none"`` or
+        ``None``: the per-sample array. Any other value raises a ValueError.
+    """)
+SquaredHinge = _loss_class("squared_hinge", "SquaredHinge", """Squared hinge loss: ``mean(max(1 - y p, 0)^2)`` over the last axis.
+
+    Labels are -1 or 1; labels that are all 0 or 1 are mapped to -1 / 1, as in Keras.
+
+    Parameters
+    ----------
+    name : str, optional
+        Name in logs and configs; ``None`` (default) gives the Keras name ``"squared_hinge"``.
+    reduction : str or None, optional
+        ``"sum_over_batch_size"`` (default; ``"auto"`` means the same): the weighted per-sample
+        losses summed and divided by the batch size; ``"sum"``: their sum; ``"none"`` or
+        ``None``: the per-sample array. Any other value raises a ValueError.
+    """)
+CategoricalHinge = _loss_class("categorical_hinge", "CategoricalHinge", """Categorical hinge loss: ``max(max((1 - y) p) - sum(y p) + 1, 0)`` per sample.
+
+    Targets are one-hot along the last axis.
+
+    Parameters
+    ----------
+    name : str, optional
+        Name in logs and configs; ``None`` (default) gives the Keras name ``"categorical_hinge"``.
+    reduction : str or None, optional
+        ``"sum_over_batch_size"`` (default; ``"auto"`` means the same): the weighted per-sample
+        losses summed and divided by the batch size; ``"sum"``: their sum; ``"none"`` or
+        ``None``: the per-sample array. Any other value raises a ValueError.
+    """)
+KLDivergence = _loss_class("kl_divergence", "KLDivergence", """Kullback-Leibler divergence: ``sum(y log(y / p))``, both clipped to ``[1e-7, 1]``.
+
+    Each sample's loss is the sum over the last axis.
+
+    Parameters
+    ----------
+    name : str, optional
+        Name in logs and configs; ``None`` (default) gives the Keras name ``"kl_divergence"``.
+    reduction : str or None, optional
+        ``"sum_over_batch_size"`` (default; ``"auto"`` means the same): the weighted per-sample
+        losses summed and divided by the batch size; ``"sum"``: their sum; ``"none"`` or
+        ``None``: the per-sample array. Any other value raises a ValueError.
+    """)
+Poisson = _loss_class("poisson", "Poisson", """Poisson loss: ``mean(p - y log(p + 1e-7))`` over the last axis.
+
+    ``p`` is a predicted rate (positive); ``y`` an observed count.
+
+    Parameters
+    ----------
+    name : str, optional
+        Name in logs and configs; ``None`` (default) gives the Keras name ``"poisson"``.
+    reduction : str or None, optional
+        ``"sum_over_batch_size"`` (default; ``"auto"`` means the same): the weighted per-sample
+        losses summed and divided by the batch size; ``"sum"``: their sum; ``"none"`` or
+        ``None``: the per-sample array. Any other value raises a ValueError.
+    """)
+CosineSimilarity = _loss_class("cosine_similarity", "CosineSimilarity", """Negative cosine similarity: ``-sum(l2_normalize(y) * l2_normalize(p))``.
+
+    Per sample over the last axis, in ``[-1, 1]``: -1 when target and prediction point the same way.
+
+    Parameters
+    ----------
+    name : str, optional
+        Name in logs and configs; ``None`` (default) gives the Keras name ``"cosine_similarity"``.
+    reduction : str or None, optional
+        ``"sum_over_batch_size"`` (default; ``"auto"`` means the same): the weighted per-sample
+        losses summed and divided by the batch size; ``"sum"``: their sum; ``"none"`` or
+        ``None``: the per-sample array. Any other value raises a ValueError.
+
+    Notes
+    -----
+    Unlike Keras there is no ``axis`` argument: the vectors lie along the last axis.
+    """)
 
 _CLASSES = {c.kind: c for c in (
     MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
@@ -171,7 +464,29 @@ for _alias, _kind in _ALIASES.items():
 
 
 def get(identifier) -> Loss:
-    """Resolves a loss name (Keras's, e.g. "binary_crossentropy", "mse"), class, instance or config."""
+    """Resolve a loss name (Keras's, e.g. "binary_crossentropy", "mse"), class, instance or config.
+
+    Parameters
+    ----------
+    identifier : str, Loss, type, dict or callable
+        A name or alias, any case (``"mse"``, ``"Huber"``, ``"bce"``...), giving a new
+        instance with defaults; a :class:`Loss` instance (returned as is) or subclass
+        (instantiated); a ``{"class_name": ..., "config": {...}}`` dict; or one of this
+        module's loss functions (``fastnn.losses.mse``...). Unlike Keras, an arbitrary Python
+        function is refused: the training loop runs the loss natively.
+
+    Returns
+    -------
+    Loss
+        The loss object.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the valid names.
+    TypeError
+        For any other object, such as a Python function of your own.
+    """
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Loss):
@@ -189,11 +504,42 @@ def get(identifier) -> Loss:
 
 
 def serialize(loss: Loss) -> dict:
+    """Return the ``{"class_name": ..., "config": {...}}`` of a loss.
+
+    Parameters
+    ----------
+    loss : Loss
+        The loss to describe.
+
+    Returns
+    -------
+    dict
+        The class name and :meth:`Loss.get_config`, the form :func:`deserialize` reads.
+    """
     return _REGISTRY.serialize(loss)
 
 
 def deserialize(config: dict) -> Loss:
-    """A loss from {"class_name": ..., "config": {...}}."""
+    """Build a loss from ``{"class_name": ..., "config": {...}}``.
+
+    Parameters
+    ----------
+    config : dict
+        ``class_name`` is the exact class name (``"Huber"``); ``config`` holds the constructor
+        arguments (without that key, the other keys are taken as them).
+
+    Returns
+    -------
+    Loss
+        A new loss object.
+
+    Raises
+    ------
+    TypeError
+        When ``config`` (or its ``"config"`` entry) is not a dict.
+    ValueError
+        For a class name that is not a built-in loss; the message lists the valid ones.
+    """
     return _REGISTRY.deserialize(config)
 
 
@@ -204,7 +550,26 @@ def _fn(kind):
 
     f.__name__ = kind
     f._fastnn_loss = kind
-    f.__doc__ = f"Per-sample {kind} (Keras definition) of numpy arrays."
+    f.__doc__ = f"""Per-sample {kind} (Keras definition) of numpy arrays.
+
+    Usable as ``compile(loss=...)``: it stands for its loss class.
+
+    Parameters
+    ----------
+    y_true : array-like
+        Targets (integer class ids of shape ``(n,)`` or ``(n, 1)`` for the sparse cross-entropy).
+    y_pred : array-like
+        Predictions, first axis over samples.
+    **kwargs
+        Options of the loss class (``from_logits``, ``label_smoothing``, ``delta``, where the
+        kind takes them); an unknown keyword raises a TypeError.
+
+    Returns
+    -------
+    numpy.ndarray
+        One unweighted value per sample, shape ``(n,)``: float64 for float64 predictions,
+        float32 otherwise.
+    """
     return f
 
 

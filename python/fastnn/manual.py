@@ -67,7 +67,24 @@ class ModelOutput(np.ndarray):
 
 class LossValue(float):
     """A reduced loss value (a float) that can run the backward pass of the model that produced it.
-    Sums and multiples of loss values of one forward pass are loss values too."""
+
+    Sums and multiples of loss values of one forward pass are loss values too; it behaves as a
+    Python float everywhere else (printing, comparing, logging). Unlike a PyTorch tensor it holds
+    no graph of its own: the forward pass it refers to lives in the model.
+
+    Parameters
+    ----------
+    value : float
+        The loss value.
+    backward : callable, optional
+        A function run by :meth:`backward` instead of the terms (for values built with their own
+        backward pass); ``None`` by default.
+    terms : list, optional
+        ``(coefficient, term)`` pairs: the model-output losses this value is a linear combination
+        of. Empty (the default) for a value not computed from a model output.
+    why_not : str, optional
+        Why this value cannot be differentiated; :meth:`backward` raises a TypeError with it.
+    """
 
     def __new__(cls, value, backward=None, terms=None, why_not=None):
         obj = super().__new__(cls, value)
@@ -77,8 +94,27 @@ class LossValue(float):
         return obj
 
     def backward(self, retain_graph=False):
-        """Accumulates this loss's gradients into the model's gradients (optimizer.step() applies
-        them). retain_graph=True keeps the forward pass for another backward()."""
+        """Accumulate this loss's gradients into the model's gradients (``optimizer.step()`` applies them).
+
+        As in PyTorch, gradients add up over calls until the optimizer's ``zero_grad()``.
+
+        Parameters
+        ----------
+        retain_graph : bool, optional
+            Keep the forward pass for another ``backward()`` (default False: a second
+            ``backward()`` on the same pass raises).
+
+        Raises
+        ------
+        TypeError
+            When the value cannot be differentiated (it was combined with a value that has its
+            own backward pass, or with a loss not computed from a model output).
+        RuntimeError
+            When the value was not computed from the output of ``model(x)`` (for example from a
+            numpy transform or a copy of it).
+        ValueError
+            When the value sums losses of different forward passes.
+        """
         if self._why_not is not None:
             raise TypeError(f"backward(): {self._why_not}")
         if self._backward is not None and not self._terms:
@@ -101,11 +137,23 @@ class LossValue(float):
         first.engine.backward(first.pass_id, None, dout, retain_graph)
 
     def item(self) -> float:
-        """The value as a Python float (PyTorch's loss.item())."""
+        """Return the value as a Python float (PyTorch's ``loss.item()``).
+
+        Returns
+        -------
+        float
+            The loss value, without the backward machinery.
+        """
         return float(self)
 
     def numpy(self) -> np.float64:
-        """The value as a numpy scalar (TensorFlow's loss.numpy())."""
+        """Return the value as a numpy scalar (TensorFlow's ``loss.numpy()``).
+
+        Returns
+        -------
+        numpy.float64
+            The loss value.
+        """
         return np.float64(self)
 
     # --- linear combinations of losses of one pass ---
@@ -186,20 +234,39 @@ class ManualLoop:
 
     @property
     def training(self) -> bool:
-        """The mode model(x) runs in when training= is not given: False (inference, Keras's default)
-        until model.train() is called."""
+        """The mode model(x) runs in when training= is not given (settable through train() and eval()).
+
+        False (inference, Keras's default) until model.train() is called. fit, evaluate and
+        predict choose their own mode and ignore it."""
         return self._training_mode
 
     def train(self, mode=True):
-        """Training mode for model(x) (dropout active, batch statistics), as PyTorch's module.train();
-        returns the model."""
+        """Sets the mode model(x) runs in when it is not given training=, as PyTorch's module.train().
+
+        Parameters
+        ----------
+        mode : bool, default True
+            True: training mode (dropout active, batch statistics, moving statistics updated);
+            False: inference, the same as eval(). A value that is not a bool raises TypeError.
+
+        Returns
+        -------
+        Model
+            The model itself, so that calls chain (model.train()(x)).
+        """
         if not isinstance(mode, (bool, np.bool_)):
             raise TypeError(f"train: mode must be a bool, got {mode!r}")
         self._training_mode = bool(mode)
         return self
 
     def eval(self):
-        """Inference mode for model(x) (PyTorch's module.eval()); returns the model."""
+        """Inference mode for model(x) (PyTorch's module.eval()), the same as train(False).
+
+        Returns
+        -------
+        Model
+            The model itself.
+        """
         return self.train(False)
 
     def __call__(self, x, training=None):

@@ -21,7 +21,17 @@ _NAMES = ("float32", "mixed_bfloat16")
 
 
 class DTypePolicy:
-    """A dtype policy: ``name`` is ``"float32"`` or ``"mixed_bfloat16"``."""
+    """A dtype policy: ``name`` is ``"float32"`` or ``"mixed_bfloat16"``.
+
+    Policies compare equal by name. Unlike Keras, "mixed_float16", "bfloat16" and the other Keras
+    policy names are not offered.
+
+    Parameters
+    ----------
+    name : str or DTypePolicy, default "float32"
+        "float32" or "mixed_bfloat16" (another name raises ValueError, another type TypeError); a
+        DTypePolicy is copied. Making a policy does not check the CPU: using it does.
+    """
 
     def __init__(self, name="float32"):
         if isinstance(name, DTypePolicy):
@@ -36,14 +46,17 @@ class DTypePolicy:
 
     @property
     def name(self) -> str:
+        """The policy's name, "float32" or "mixed_bfloat16"."""
         return self._name
 
     @property
     def compute_dtype(self) -> str:
+        """The dtype the Dense layers' matrix products take: "bfloat16" under mixed_bfloat16, else "float32"."""
         return "bfloat16" if self._name == "mixed_bfloat16" else "float32"
 
     @property
     def variable_dtype(self) -> str:
+        """The dtype of the weights, gradients and optimizer state: always "float32"."""
         return "float32"
 
     def __eq__(self, other):
@@ -62,7 +75,13 @@ _global = DTypePolicy("float32")
 
 
 def bfloat16_supported() -> bool:
-    """True where bfloat16 matrix products can run (AMX-BF16 CPU, granted by the OS)."""
+    """Whether the mixed_bfloat16 policy can run on this machine.
+
+    Returns
+    -------
+    bool
+        True where the CPU has AMX-BF16 tiles, the build has the kernels and the OS grants their use.
+    """
     from fastnn import _core
 
     return bool(_core.bf16_available())
@@ -76,7 +95,15 @@ def _check_supported(policy: DTypePolicy) -> None:
 
 
 def set_global_policy(policy) -> None:
-    """Sets the policy of models compiled from now on (a name or a DTypePolicy)."""
+    """Sets the policy of models compiled from now on (models already compiled keep theirs).
+
+    Parameters
+    ----------
+    policy : str, DTypePolicy or None
+        "float32", "mixed_bfloat16" or a DTypePolicy; None restores "float32". A bfloat16 policy on
+        a machine without AMX-BF16 raises RuntimeError saying why, and the global policy is left
+        unchanged.
+    """
     global _global
     p = DTypePolicy("float32" if policy is None else policy)
     _check_supported(p)
@@ -84,6 +111,13 @@ def set_global_policy(policy) -> None:
 
 
 def global_policy() -> DTypePolicy:
+    """The policy compile uses when it is given no dtype_policy.
+
+    Returns
+    -------
+    DTypePolicy
+        "float32" until set_global_policy changes it.
+    """
     return _global
 
 

@@ -686,14 +686,73 @@ class _BaseMLP(BaseEstimator):
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
-    """Multi-layer perceptron classifier: scikit-learn's MLPClassifier (same parameters, defaults,
-    attributes and rules) trained by fastnn's native engine.
+    """Multi-layer perceptron classifier: scikit-learn's MLPClassifier trained by fastnn's engine.
 
-    The output layer is logistic for binary and multilabel targets and softmax for multiclass;
-    the log-loss is minimized with L-BFGS, SGD, Adam or one of fastnn's optimizers (solver=
-    "rmsprop", "nadam", ...). activation takes scikit-learn's names ("identity", "logistic",
-    "tanh", "relu") and fastnn's ("gelu", "silu", "elu", ...). See the module docstring for what
-    is computed and how.
+    Same parameters, defaults, attributes and rules as scikit-learn's. The output layer is logistic
+    for binary and multilabel targets and softmax for multiclass; the log-loss is minimized with
+    L-BFGS, SGD, Adam or one of fastnn's optimizers (solver="rmsprop", "nadam", ...). activation
+    takes scikit-learn's names ("identity", "logistic", "tanh", "relu") and fastnn's ("gelu",
+    "silu", "elu", ...). See the module docstring for what is computed and how. Parameters outside
+    the ranges below raise scikit-learn's InvalidParameterError (a ValueError) when fit is called.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array_like of int, default (100,)
+        The widths of the hidden layers, in order; each an int >= 1.
+    activation : str, default "relu"
+        The hidden layers' activation: scikit-learn's "identity", "logistic", "tanh", "relu", or
+        any of fastnn's activation names except softmax and log_softmax ("gelu", "silu", ...).
+    solver : str, default "adam"
+        "lbfgs" (scipy's L-BFGS-B on the full batch), "sgd", "adam", or one of fastnn's other
+        optimizer names ("rmsprop", "nadam", "adamw", ...), which run fastnn's native update with
+        learning_rate_init as the rate.
+    alpha : float, default 0.0001
+        The strength of the L2 penalty alpha / 2 * ||W||^2 on the kernels (not the intercepts),
+        divided like the data term by the batch's total sample weight; >= 0.
+    batch_size : int or "auto", default "auto"
+        Rows per batch for the stochastic solvers; "auto" is min(200, n_samples), and a larger
+        value is clipped to n_samples with a warning. lbfgs uses the full batch.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default "constant"
+        The step-size schedule of solver="sgd": fixed, learning_rate_init / t**power_t, or divided
+        by 5 each time the loss stops improving by tol for n_iter_no_change epochs.
+    learning_rate_init : float, default 0.001
+        The initial step size of the stochastic solvers; > 0.
+    power_t : float, default 0.5
+        The exponent of the "invscaling" schedule; >= 0.
+    max_iter : int, default 200
+        Epochs for the stochastic solvers (each sample seen once per epoch), iterations for lbfgs.
+    shuffle : bool, default True
+        Whether the stochastic solvers shuffle the rows every epoch.
+    random_state : int, numpy.random.RandomState or None, default None
+        Seeds the initial weights, the shuffling and the early-stopping split. The same value gives
+        the same draws as scikit-learn's estimator, and the fit is bitwise the same for any thread
+        count.
+    tol : float, default 1e-4
+        The improvement of the loss (or of the validation score, with early_stopping) below which
+        an epoch counts as no progress; lbfgs uses it as gtol. >= 0.
+    verbose : bool, default False
+        Whether to print the loss after each epoch.
+    warm_start : bool, default False
+        Whether fit starts from the previous fit's weights instead of new ones.
+    momentum : float, default 0.9
+        The momentum of solver="sgd", in [0, 1].
+    nesterovs_momentum : bool, default True
+        Whether solver="sgd" uses Nesterov's momentum (when momentum > 0).
+    early_stopping : bool, default False
+        Whether to hold out validation_fraction of the training data and stop when its score has
+        not improved by tol for n_iter_no_change epochs (stochastic solvers only).
+    validation_fraction : float, default 0.1
+        The share of the training data held out for early stopping, in [0, 1).
+    beta_1, beta_2 : float, default 0.9, 0.999
+        Adam's decay rates of the first and second moment estimates, in [0, 1).
+    epsilon : float, default 1e-8
+        Adam's term added to the root of the second moment (outside the root, as scikit-learn
+        does; Keras adds it the same way); > 0.
+    n_iter_no_change : int or numpy.inf, default 10
+        Epochs without progress (see tol) before stopping or, with "adaptive", before the step is
+        cut; >= 1.
+    max_fun : int, default 15000
+        The most loss evaluations lbfgs may make; >= 1.
     """
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
@@ -747,7 +806,20 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return X, y
 
     def predict(self, X):
-        """The predicted classes, shape (n_samples,) or (n_samples, n_classes) for multilabel."""
+        """The predicted classes.
+
+        Parameters
+        ----------
+        X : array_like or scipy.sparse matrix of shape (n_samples, n_features)
+            The samples (CSR or CSC when sparse), with the n_features seen in fit; converted to
+            float64.
+
+        Returns
+        -------
+        numpy.ndarray
+            Labels from classes_, shape (n_samples,), or a (n_samples, n_classes) indicator array
+            for multilabel targets.
+        """
         check_is_fitted(self)
         return self._predict(X)
 
@@ -773,12 +845,38 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self._fit(X, y, sample_weight=sample_weight, incremental=True, distribution=distribution)
 
     def predict_log_proba(self, X):
-        """log(predict_proba(X))."""
+        """The logarithm of the class probabilities, log(predict_proba(X)).
+
+        Parameters
+        ----------
+        X : array_like or scipy.sparse matrix of shape (n_samples, n_features)
+            The samples (CSR or CSC when sparse), with the n_features seen in fit; converted to
+            float64.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64, shape (n_samples, n_classes), columns in the order of classes_ (-inf where a
+            probability is 0).
+        """
         y_prob = self.predict_proba(X)
         return np.log(y_prob, out=y_prob)
 
     def predict_proba(self, X):
-        """Class probabilities, float64, shape (n_samples, n_classes), in the order of classes_."""
+        """The class probabilities.
+
+        Parameters
+        ----------
+        X : array_like or scipy.sparse matrix of shape (n_samples, n_features)
+            The samples (CSR or CSC when sparse), with the n_features seen in fit; converted to
+            float64.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64, shape (n_samples, n_classes), columns in the order of classes_; a binary
+            problem gives two columns (1 - p, p).
+        """
         check_is_fitted(self)
         y_pred = self._forward(X)
         if self.n_outputs_ == 1:
@@ -794,11 +892,73 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
-    """Multi-layer perceptron regressor: scikit-learn's MLPRegressor (same parameters, defaults,
-    attributes and rules) trained by fastnn's native engine.
+    """Multi-layer perceptron regressor: scikit-learn's MLPRegressor trained by fastnn's engine.
 
-    The output layer is the identity and the loss half the squared error (loss="squared_error";
-    loss_ reports scikit-learn's value). See the module docstring for what is computed and how.
+    Same parameters, defaults, attributes and rules as scikit-learn's. The output layer is the
+    identity and the loss half the squared error (loss_ reports scikit-learn's value). See the
+    module docstring for what is computed and how. Parameters outside the ranges below raise
+    scikit-learn's InvalidParameterError (a ValueError) when fit is called.
+
+    Parameters
+    ----------
+    loss : {"squared_error"}, default "squared_error"
+        The loss; scikit-learn 1.7's only choice for this estimator.
+    hidden_layer_sizes : array_like of int, default (100,)
+        The widths of the hidden layers, in order; each an int >= 1.
+    activation : str, default "relu"
+        The hidden layers' activation: scikit-learn's "identity", "logistic", "tanh", "relu", or
+        any of fastnn's activation names except softmax and log_softmax ("gelu", "silu", ...).
+    solver : str, default "adam"
+        "lbfgs" (scipy's L-BFGS-B on the full batch), "sgd", "adam", or one of fastnn's other
+        optimizer names ("rmsprop", "nadam", "adamw", ...), which run fastnn's native update with
+        learning_rate_init as the rate.
+    alpha : float, default 0.0001
+        The strength of the L2 penalty alpha / 2 * ||W||^2 on the kernels (not the intercepts),
+        divided like the data term by the batch's total sample weight; >= 0.
+    batch_size : int or "auto", default "auto"
+        Rows per batch for the stochastic solvers; "auto" is min(200, n_samples), and a larger
+        value is clipped to n_samples with a warning. lbfgs uses the full batch.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default "constant"
+        The step-size schedule of solver="sgd": fixed, learning_rate_init / t**power_t, or divided
+        by 5 each time the loss stops improving by tol for n_iter_no_change epochs.
+    learning_rate_init : float, default 0.001
+        The initial step size of the stochastic solvers; > 0.
+    power_t : float, default 0.5
+        The exponent of the "invscaling" schedule; >= 0.
+    max_iter : int, default 200
+        Epochs for the stochastic solvers (each sample seen once per epoch), iterations for lbfgs.
+    shuffle : bool, default True
+        Whether the stochastic solvers shuffle the rows every epoch.
+    random_state : int, numpy.random.RandomState or None, default None
+        Seeds the initial weights, the shuffling and the early-stopping split. The same value gives
+        the same draws as scikit-learn's estimator, and the fit is bitwise the same for any thread
+        count.
+    tol : float, default 1e-4
+        The improvement of the loss (or of the validation score, with early_stopping) below which
+        an epoch counts as no progress; lbfgs uses it as gtol. >= 0.
+    verbose : bool, default False
+        Whether to print the loss after each epoch.
+    warm_start : bool, default False
+        Whether fit starts from the previous fit's weights instead of new ones.
+    momentum : float, default 0.9
+        The momentum of solver="sgd", in [0, 1].
+    nesterovs_momentum : bool, default True
+        Whether solver="sgd" uses Nesterov's momentum (when momentum > 0).
+    early_stopping : bool, default False
+        Whether to hold out validation_fraction of the training data and stop when its score has
+        not improved by tol for n_iter_no_change epochs (stochastic solvers only).
+    validation_fraction : float, default 0.1
+        The share of the training data held out for early stopping, in [0, 1).
+    beta_1, beta_2 : float, default 0.9, 0.999
+        Adam's decay rates of the first and second moment estimates, in [0, 1).
+    epsilon : float, default 1e-8
+        Adam's term added to the root of the second moment (outside the root, as scikit-learn
+        does; Keras adds it the same way); > 0.
+    n_iter_no_change : int or numpy.inf, default 10
+        Epochs without progress (see tol) before stopping or, with "adaptive", before the step is
+        cut; >= 1.
+    max_fun : int, default 15000
+        The most loss evaluations lbfgs may make; >= 1.
     """
 
     _parameter_constraints: dict = {
@@ -845,7 +1005,19 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return X, y
 
     def predict(self, X):
-        """Predictions, float64, shape (n_samples,) or (n_samples, n_outputs)."""
+        """The predicted targets.
+
+        Parameters
+        ----------
+        X : array_like or scipy.sparse matrix of shape (n_samples, n_features)
+            The samples (CSR or CSC when sparse), with the n_features seen in fit; converted to
+            float64.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64, shape (n_samples,) for a single target, else (n_samples, n_outputs).
+        """
         check_is_fitted(self)
         return self._predict(X)
 

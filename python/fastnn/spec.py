@@ -56,29 +56,88 @@ class LayerSpec:
 
 @dataclass(frozen=True)
 class ModelSpec:
+    """A model's architecture and named variables, as saving, interop and export read it (immutable).
+
+    Made by model.spec() (or fastnn.spec.model_spec) and turned back into a model by build_model;
+    to_dict() / from_dict() give a JSON-compatible form, checked completely on the way in.
+
+    Parameters
+    ----------
+    name : str
+        The model's name.
+    input_shape : tuple of int
+        The shape of one input sample, without the batch dimension.
+    dtype : {"float32", "float64"}
+        The model's dtype.
+    layers : tuple of LayerSpec
+        One entry per layer, in order: its kind, name, Keras-style configuration, input and output
+        sample shapes and variables (names, shapes in Keras layout, trainable flags).
+    """
+
     name: str
     input_shape: tuple
     dtype: str
     layers: tuple
 
     def variables(self) -> list:
-        """(layer index, VariableSpec) pairs in get_weights() order."""
+        """Every variable of the model with the index of its layer.
+
+        Returns
+        -------
+        list of (int, VariableSpec)
+            (layer index, VariableSpec) pairs in get_weights() order.
+        """
         return [(i, v) for i, layer in enumerate(self.layers) for v in layer.variables]
 
     def variable_names(self) -> list:
-        """"layer_name/variable_name" for each variable, in get_weights() order."""
+        """The variables' paths, as weight dicts and model files key them.
+
+        Returns
+        -------
+        list of str
+            "layer_name/variable_name" for each variable, in get_weights() order.
+        """
         return [f"{self.layers[i].name}/{v.name}" for i, v in self.variables()]
 
     def count_params(self) -> int:
+        """The number of scalars in the model's variables (moving statistics included).
+
+        Returns
+        -------
+        int
+            The sum of the variables' sizes, as model.count_params() gives.
+        """
         return sum(math.prod(v.shape) for _i, v in self.variables())
 
     def to_dict(self) -> dict:
+        """The spec as plain JSON-compatible data (lists for shapes), the inverse of from_dict.
+
+        Returns
+        -------
+        dict
+            {"name", "input_shape", "dtype", "layers": [{"kind", "name", "config", "input_shape",
+            "output_shape", "variables": [{"name", "shape", "trainable"}, ...]}, ...]}.
+        """
         return {"name": self.name, "input_shape": list(self.input_shape), "dtype": self.dtype,
                 "layers": [layer.to_dict() for layer in self.layers]}
 
     @classmethod
     def from_dict(cls, d) -> "ModelSpec":
-        """A ModelSpec from to_dict()'s form, checked field by field (ValueError names the field)."""
+        """A ModelSpec from to_dict()'s form, checked field by field before anything is built.
+
+        Parameters
+        ----------
+        d : dict
+            to_dict()'s form. Every field's type is checked, the shapes must chain from layer to
+            layer, layer names must be unique, and each layer's output shape and variables must be
+            the ones its configuration implies; the first violation raises ValueError naming the
+            field (for example "ModelSpec.layers[2].variables").
+
+        Returns
+        -------
+        ModelSpec
+            The checked description.
+        """
         _expect(isinstance(d, dict), "ModelSpec", "a dict", d)
         name = d.get("name")
         _expect(isinstance(name, str), "ModelSpec.name", "a str", name)
@@ -179,7 +238,19 @@ def _check_layer(ls: LayerSpec, field):
 
 # ---------------------------------------------------------------------------------------- model <-> spec
 def model_spec(model) -> ModelSpec:
-    """The ModelSpec of a built model (also model.spec())."""
+    """The ModelSpec of a built model (also model.spec()).
+
+    Parameters
+    ----------
+    model : Model
+        A built fastnn model (ValueError when it is not built yet).
+
+    Returns
+    -------
+    ModelSpec
+        Its architecture and variables; the weights' values are not part of it (model.get_weights()
+        gives them in spec.variables() order).
+    """
     if not model.built:
         raise ValueError("spec: the model is not built yet; call build() or fit() first, or give the first "
                          "layer an input shape")
@@ -235,9 +306,25 @@ def register_model_class(cls):
 
 
 def build_model(spec, weights=None, seed=None):
-    """A Sequential model built from a ModelSpec (or its dict form): fresh initializers when weights
-    is None, else the given weights (a list in spec.variables() order or a {"layer/var": array}
-    dict), each shape checked against the spec."""
+    """A Sequential model built from a ModelSpec (or its dict form).
+
+    Parameters
+    ----------
+    spec : ModelSpec or dict
+        The description; a dict is checked by ModelSpec.from_dict. Another type raises TypeError.
+    weights : list or dict of array_like, optional
+        The variables' values: a list in spec.variables() order or a {"layer/var": array} dict,
+        each shape checked against the spec (ValueError names the variable). None draws fresh
+        values from the layers' initializers.
+    seed : int, optional
+        The new model's seed (its initializers and dropout masks).
+
+    Returns
+    -------
+    Sequential
+        A built, uncompiled model; a layer whose variables are all marked non-trainable in the spec
+        is frozen.
+    """
     from . import layers as _layers
 
     Sequential = _model_class

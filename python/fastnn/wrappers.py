@@ -115,10 +115,38 @@ class _SKLBase(BaseEstimator):
 
 
 class SKLearnClassifier(ClassifierMixin, _SKLBase):
-    """A scikit-learn classifier around a fastnn model (Keras 3's SKLearnClassifier): binary and
-    multiclass labels, one-hot encoded for a model with one output unit per class.
+    """A scikit-learn classifier around a fastnn model (Keras 3's SKLearnClassifier).
 
-    Attributes: model_ (the trained model), history_ (its History.history dict), classes_.
+    Binary and multiclass labels, one-hot encoded for a model with one output unit per class
+    (multilabel and continuous targets raise ValueError).
+
+    Parameters
+    ----------
+    model : Model or callable
+        A compiled fastnn model, whose architecture and compile settings each fit copies with
+        fresh weights (the given model itself is never trained), or a callable called as
+        model(X=X, y=y, **model_kwargs) that returns a compiled fastnn model. An uncompiled model
+        raises ValueError and anything else TypeError, when fit is called.
+    warm_start : bool, default False
+        Whether a later fit keeps training model_ instead of starting from a fresh model.
+    model_kwargs : dict, optional
+        Extra keyword arguments of a callable `model`.
+    fit_kwargs : dict, optional
+        Keyword arguments of model.fit (epochs, batch_size, callbacks, ...); those given to fit()
+        override them. verbose defaults to 0 here (Keras's wrapper prints a progress bar).
+    random_state : int, optional
+        fastnn's addition (keyword only): a non-negative int makes every fit reproducible (initial
+        weights, shuffling and dropout draw from a stream it seeds, without touching fastnn's global
+        seed). None (the default) draws fresh seeds, as Keras does; another value raises ValueError.
+
+    Attributes
+    ----------
+    model_ : Model
+        The trained model.
+    history_ : dict
+        Its History.history (metric name -> per-epoch values).
+    classes_ : numpy.ndarray
+        The sorted labels, the order of the model's output columns.
     """
 
     def _process_target(self, y, reset=False):
@@ -138,10 +166,34 @@ class SKLearnClassifier(ClassifierMixin, _SKLBase):
         return Y
 
     def predict_proba(self, X):
-        """The model's output (one column per class, in the order of classes_), float64."""
+        """The model's output, one column per class.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The samples, with the n_features seen in fit; converted to float32.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64, shape (n_samples, n_classes), columns in the order of classes_: whatever the
+            model's last layer gives (probabilities when it ends in softmax).
+        """
         return self._raw_predict(X)
 
     def predict(self, X):
+        """The predicted labels: the class of each row's largest output.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The samples, with the n_features seen in fit; converted to float32.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (n_samples,), values from classes_.
+        """
         proba = self._raw_predict(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
@@ -152,10 +204,35 @@ class SKLearnClassifier(ClassifierMixin, _SKLBase):
 
 
 class SKLearnRegressor(RegressorMixin, _SKLBase):
-    """A scikit-learn regressor around a fastnn model (Keras 3's SKLearnRegressor): targets of shape
-    (n,) are given to the model as (n, 1) and predictions returned as (n,).
+    """A scikit-learn regressor around a fastnn model (Keras 3's SKLearnRegressor).
 
-    Attributes: model_ (the trained model), history_ (its History.history dict).
+    Targets of shape (n,) are given to the model as (n, 1) and predictions returned as (n,).
+
+    Parameters
+    ----------
+    model : Model or callable
+        A compiled fastnn model, whose architecture and compile settings each fit copies with
+        fresh weights (the given model itself is never trained), or a callable called as
+        model(X=X, y=y, **model_kwargs) that returns a compiled fastnn model. An uncompiled model
+        raises ValueError and anything else TypeError, when fit is called.
+    warm_start : bool, default False
+        Whether a later fit keeps training model_ instead of starting from a fresh model.
+    model_kwargs : dict, optional
+        Extra keyword arguments of a callable `model`.
+    fit_kwargs : dict, optional
+        Keyword arguments of model.fit (epochs, batch_size, callbacks, ...); those given to fit()
+        override them. verbose defaults to 0 here (Keras's wrapper prints a progress bar).
+    random_state : int, optional
+        fastnn's addition (keyword only): a non-negative int makes every fit reproducible (initial
+        weights, shuffling and dropout draw from a stream it seeds, without touching fastnn's global
+        seed). None (the default) draws fresh seeds, as Keras does; another value raises ValueError.
+
+    Attributes
+    ----------
+    model_ : Model
+        The trained model.
+    history_ : dict
+        Its History.history (metric name -> per-epoch values).
     """
 
     def _process_target(self, y, reset=False):
@@ -166,6 +243,19 @@ class SKLearnRegressor(RegressorMixin, _SKLBase):
         return y.reshape(-1, 1) if y.ndim == 1 else y
 
     def predict(self, X):
+        """The model's predictions.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The samples, with the n_features seen in fit; converted to float32.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64; shape (n_samples,) when fit's y was 1-D and the model has one output, else
+            (n_samples, n_outputs).
+        """
         out = self._raw_predict(X)
         return out.ravel() if self._y_ndim == 1 and out.shape[1] == 1 else out
 

@@ -41,7 +41,19 @@ class Communicator:
 
     Subclasses implement _all_gather, _all_reduce, _broadcast and _barrier; the public methods
     check the buffers and keep the timing counters (`comm_seconds`, `comm_calls`, `comm_bytes`:
-    what the training loop's exchanges cost, for benchmarks)."""
+    what the training loop's exchanges cost, for benchmarks). With one rank the collectives are
+    done locally and the subclass is never called.
+
+    Parameters
+    ----------
+    rank : int
+        This process's rank, in [0, size).
+    size : int
+        The number of processes in the group.
+    timeout : float, optional
+        Seconds any collective may wait for the other ranks before raising TimeoutError; a positive
+        number, DEFAULT_TIMEOUT (300) when None. Anything else raises ValueError.
+    """
 
     backend = "base"
 
@@ -58,8 +70,22 @@ class Communicator:
 
     # ------------------------------------------------------------------------------ collectives
     def all_gather(self, send, recv=None):
-        """Every rank's `send` (same shape and dtype on every rank), stacked in rank order:
-        returns recv, shape (size,) + send.shape."""
+        """Every rank's `send`, stacked in rank order.
+
+        Parameters
+        ----------
+        send : array_like
+            This rank's contribution; the same shape and dtype on every rank (made C-contiguous
+            if it is not).
+        recv : numpy.ndarray, optional
+            Where to write the result: writable, C-contiguous, send's dtype and size * send.size
+            values (ValueError otherwise). A new array when None.
+
+        Returns
+        -------
+        numpy.ndarray
+            recv, of shape (size,) + send.shape when it was made here; row r is rank r's send.
+        """
         send = _buffer("send", np.ascontiguousarray(send))
         if recv is None:
             recv = np.empty((self.size,) + send.shape, dtype=send.dtype)
@@ -74,15 +100,42 @@ class Communicator:
         return recv
 
     def all_reduce(self, buf):
-        """Sums `buf` over the ranks, in place. The summation order is the library's: not
-        bitwise reproducible across rank counts (training never uses it for gradients)."""
+        """Sums `buf` over the ranks, in place.
+
+        The summation order is the library's: not bitwise reproducible across rank counts
+        (training never uses it for gradients).
+
+        Parameters
+        ----------
+        buf : numpy.ndarray
+            A writable, C-contiguous array of the same shape and dtype on every rank; anything
+            else raises TypeError or ValueError.
+
+        Returns
+        -------
+        numpy.ndarray
+            buf itself, now holding the sum over the ranks.
+        """
         _buffer("buf", buf, writable=True)
         if self.size > 1:
             self._all_reduce(buf)
         return buf
 
     def broadcast(self, buf, root=0):
-        """Rank `root`'s buf, in place on every rank."""
+        """Copies rank `root`'s buf into buf on every rank.
+
+        Parameters
+        ----------
+        buf : numpy.ndarray
+            A writable, C-contiguous array of the same shape and dtype on every rank.
+        root : int, default 0
+            The rank whose values are sent, in [0, size) (ValueError otherwise).
+
+        Returns
+        -------
+        numpy.ndarray
+            buf itself, now holding root's values.
+        """
         _buffer("buf", buf, writable=True)
         if not 0 <= int(root) < self.size:
             raise ValueError(f"root: expected a rank in [0, {self.size}), got {root!r}")
@@ -91,6 +144,7 @@ class Communicator:
         return buf
 
     def barrier(self):
+        """Waits until every rank has reached this call (at most `timeout` seconds)."""
         if self.size > 1:
             self._barrier()
 
@@ -123,7 +177,15 @@ class Communicator:
 
 
 class LocalCommunicator(Communicator):
-    """One process (rank 0 of 1): the reference that N ranks reproduce bit for bit."""
+    """One process (rank 0 of 1): the reference that N ranks reproduce bit for bit.
+
+    Parameters
+    ----------
+    timeout : float, optional
+        Seconds any collective may wait for the other ranks before raising TimeoutError; a positive
+        number, DEFAULT_TIMEOUT (300) when None. Anything else raises ValueError.
+        Kept for symmetry with the other communicators: one rank never waits.
+    """
 
     backend = "local"
 
@@ -137,8 +199,14 @@ _TORCH_VARS = ("TORCHELASTIC_RUN_ID",)
 
 
 def launched_by():
-    """'torch' (torchrun, or a torch.distributed group already set up), 'mpi' (mpiexec / mpirun /
-    srun with PMI) or None (a plain process), from the environment alone: nothing is imported."""
+    """Which launcher started this process, from the environment alone (nothing is imported).
+
+    Returns
+    -------
+    str or None
+        "torch" (torchrun, RANK/WORLD_SIZE/MASTER_ADDR set, or a torch.distributed group already
+        initialized), "mpi" (mpiexec / mpirun / srun with PMI variables) or None (a plain process).
+    """
     env = os.environ
     tdist = sys.modules.get("torch.distributed")
     if tdist is not None and tdist.is_available() and tdist.is_initialized():
@@ -151,8 +219,23 @@ def launched_by():
 
 
 def get_communicator(kind=None, timeout=None):
-    """A communicator: kind None (from the launch: torchrun -> torch.distributed, mpiexec -> MPI,
-    else one process), "mpi", "torch", "local", or a Communicator (returned as is)."""
+    """Makes the communicator of a given kind, or of the way the script was launched.
+
+    Parameters
+    ----------
+    kind : {None, "mpi", "torch", "local"} or Communicator, default None
+        None chooses from the launch (torchrun -> torch.distributed, mpiexec -> MPI, otherwise one
+        process); a Communicator is returned as is. Any other value raises ValueError.
+    timeout : float, optional
+        Seconds each collective may wait (DEFAULT_TIMEOUT when None); not applied to a
+        Communicator given as kind.
+
+    Returns
+    -------
+    Communicator
+        A LocalCommunicator, MPICommunicator or TorchCommunicator (the last two import mpi4py or
+        torch, with an ImportError naming what to install when it is missing).
+    """
     if isinstance(kind, Communicator):
         return kind
     if kind is None:

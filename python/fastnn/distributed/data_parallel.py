@@ -29,7 +29,13 @@ _RANK0_ONLY = ("ModelCheckpoint", "CSVLogger", "ProgbarLogger", "BackupAndRestor
 
 
 def current():
-    """The innermost active `with DataParallel():` scope of this thread, or None."""
+    """The innermost active `with DataParallel():` scope of this thread.
+
+    Returns
+    -------
+    DataParallel or None
+        The scope fit() would use without a `distribution=` argument; None outside any scope.
+    """
     stack = getattr(_scope, "stack", None)
     return stack[-1] if stack else None
 
@@ -37,14 +43,22 @@ def current():
 class DataParallel:
     """Data-parallel training over a communicator.
 
-    Args:
-        communicator: None (chosen from the launch: torchrun -> torch.distributed, mpiexec -> MPI,
-            a plain process -> one rank), "mpi", "torch", "local", or a Communicator.
-        shard_rows: rows per shard (default 32). It fixes the summation tree, so results depend on
-            it (and on the batch size), never on the number of ranks or threads. A batch of B rows
-            keeps at most ceil(B / shard_rows) ranks busy.
-        timeout: seconds any collective may wait before failing (default 300), when the
-            communicator is created here.
+    Use it as a context manager around fit (`with DataParallel(): model.fit(...)`) or pass it as
+    fit's `distribution=`. Unlike PyTorch's DistributedDataParallel, every rank sees the whole
+    data set and the global batch: the batch is split into shards inside each step.
+
+    Parameters
+    ----------
+    communicator : {None, "mpi", "torch", "local"} or Communicator, default None
+        None chooses from the launch (torchrun -> torch.distributed, mpiexec -> MPI, a plain
+        process -> one rank); the communicator is made on first use. Another type raises TypeError.
+    shard_rows : int, default 32
+        Rows per shard, a positive int (ValueError otherwise). It fixes the summation tree, so
+        results depend on it (and on the batch size), never on the number of ranks or threads. A
+        batch of B rows keeps at most ceil(B / shard_rows) ranks busy.
+    timeout : float, optional
+        Seconds any collective may wait before failing (default 300), when the communicator is
+        created here.
     """
 
     def __init__(self, communicator=None, shard_rows=32, timeout=None):
@@ -60,16 +74,19 @@ class DataParallel:
 
     @property
     def communicator(self):
+        """The Communicator the training runs on (created on first access when given by kind)."""
         if self._comm is None:
             self._comm = get_communicator(self._spec, self._timeout)
         return self._comm
 
     @property
     def rank(self):
+        """This process's rank in the communicator (0 on a single process)."""
         return self.communicator.rank
 
     @property
     def size(self):
+        """The number of ranks the training is spread over."""
         return self.communicator.size
 
     def __repr__(self):

@@ -48,6 +48,23 @@ def _install_abort_hook(comm):
 
 
 class MPICommunicator(Communicator):
+    """A Communicator over MPI (mpi4py), collectives bounded by the timeout.
+
+    Making one imports mpi4py (ImportError naming the package to install when it is missing).
+
+    Parameters
+    ----------
+    comm : mpi4py.MPI.Comm, optional
+        The MPI communicator to run on; MPI.COMM_WORLD when None. Its rank and size become this
+        communicator's.
+    timeout : float, optional
+        Seconds any collective may wait for the other ranks before raising TimeoutError; a positive
+        number, DEFAULT_TIMEOUT (300) when None.
+    abort_on_error : bool, default True
+        With more than one rank, installs a sys.excepthook that prints an uncaught exception's
+        traceback and calls MPI_Abort, so mpiexec ends every rank instead of leaving them waiting.
+    """
+
     backend = "mpi"
 
     def __init__(self, comm=None, timeout=None, abort_on_error=True):

@@ -37,6 +37,25 @@ def _destroy_group(dist):
 
 
 class TorchCommunicator(Communicator):
+    """A Communicator over torch.distributed (gloo on the CPU, NCCL through the current CUDA device).
+
+    Making one imports torch (ImportError when it is missing). When no default process group exists
+    yet, one is created from the launcher's environment (torchrun, or RANK, WORLD_SIZE, MASTER_ADDR
+    and MASTER_PORT) and destroyed at exit; an existing group is used as it is.
+
+    Parameters
+    ----------
+    group : torch.distributed.ProcessGroup, optional
+        The group to run on; the default group when None. Its rank and size become this
+        communicator's.
+    timeout : float, optional
+        Seconds any collective may wait for the other ranks before raising TimeoutError (also the
+        timeout of a group created here); a positive number, DEFAULT_TIMEOUT (300) when None.
+    backend : str, default "gloo"
+        The backend of a group created here ("gloo", "nccl", "mpi"); ignored when a group already
+        exists.
+    """
+
     backend = "torch"
 
     def __init__(self, group=None, timeout=None, backend="gloo"):

@@ -208,8 +208,29 @@ def _graph(model, opset_version):
 
 
 def export_onnx(model, filepath, opset_version=MIN_OPSET, overwrite=True):
-    """Writes the model as an ONNX file (atomically: the old file or the new one, never a mix) and
-    returns the ModelProto. The model must be built."""
+    """Writes the model as an ONNX file that computes what model.predict computes.
+
+    The file is written atomically (the old file or the new one, never a mix). Needs the onnx
+    package. The graph has one input "input" of shape (batch, *input_shape), the batch dimension
+    dynamic, and one output "output"; the weights are initializers named "layer/variable".
+
+    Parameters
+    ----------
+    model : Model
+        A built fastnn model (ValueError when it is not built); a layer kind the exporter does not
+        know raises ValueError naming it.
+    filepath : str or os.PathLike
+        The file to write.
+    opset_version : int, default MIN_OPSET (17)
+        The ONNX opset the graph declares; an int >= 17 (ValueError otherwise).
+    overwrite : bool, default True
+        Whether an existing file may be replaced; False raises FileExistsError when it exists.
+
+    Returns
+    -------
+    onnx.ModelProto
+        The graph that was written (checked with onnx's checker).
+    """
     from ..saving import _write_atomic
 
     if isinstance(opset_version, bool) or not isinstance(opset_version, int) or opset_version < MIN_OPSET:

@@ -21,8 +21,22 @@ def _keras():
 
 
 def from_keras(model):
-    """A fastnn Sequential with the architecture and weights of a built Keras 3 Sequential model
-    or functional chain. Unsupported layers raise ValueError naming them."""
+    """A fastnn Sequential with the architecture and weights of a built Keras 3 model.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built Keras 3 Sequential model, or a functional model that is a chain from one input to
+        one output, of layers fastnn has (Dense, Activation, Dropout, the normalization layers,
+        ...). A layer outside them raises ValueError naming it; an unbuilt model raises ValueError;
+        another type TypeError. Needs keras 3 installed (ImportError otherwise).
+
+    Returns
+    -------
+    Sequential
+        A built, uncompiled fastnn model whose predictions match the Keras model's (the optimizer
+        and compile settings are not carried over).
+    """
     keras = _keras()
     if not isinstance(model, keras.Model):
         raise TypeError(f"from_keras: model must be a keras.Model, got {type(model).__name__}")
@@ -34,7 +48,19 @@ def from_keras(model):
 
 
 def to_keras(model):
-    """A Keras 3 Sequential model with the architecture and weights of the fastnn model."""
+    """A Keras 3 Sequential model with the architecture and weights of the fastnn model.
+
+    Parameters
+    ----------
+    model : Model
+        A built fastnn model (ValueError when it is not built). Needs keras 3 installed (ImportError
+        otherwise); fastnn.interop.save_keras writes a .keras file without it.
+
+    Returns
+    -------
+    keras.Sequential
+        A new, uncompiled Keras model with the same layers (names, configurations) and weights.
+    """
     keras = _keras()
     spec = model if isinstance(model, ModelSpec) else model_spec(model)
     config, weighted, _ = _keras_config.keras_from_spec(spec)
@@ -46,7 +72,21 @@ def to_keras(model):
 
 
 def split_weights(spec, arrays):
-    """The model's flat weight list, grouped by spec layer."""
+    """The model's flat weight list, grouped by spec layer.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model's description.
+    arrays : iterable of numpy.ndarray
+        The model's weights in spec.variables() order (model.get_weights()).
+
+    Returns
+    -------
+    list of list
+        One list per layer of spec.layers, holding that layer's arrays ([] for layers without
+        variables).
+    """
     arrays = list(arrays)
     groups, k = [], 0
     for ls in spec.layers:

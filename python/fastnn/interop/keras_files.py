@@ -98,7 +98,24 @@ def _read_weights(h5file, spec, keras_keys, sources, where, check_names):
 
 
 def load_keras(filepath):
-    """A fastnn model (architecture and weights) from a Keras 3 `.keras` archive, without Keras."""
+    """A fastnn model (architecture and weights) from a Keras 3 `.keras` archive, without Keras.
+
+    Needs h5py. The archive is checked before use: members are read with a bound on their declared
+    size, and every weight must have the shape the configuration implies and finite values.
+
+    Parameters
+    ----------
+    filepath : str or os.PathLike
+        A `.keras` archive (a zip of config.json, metadata.json and model.weights.h5) of a
+        Sequential or a functional chain of layers fastnn has. An HDF5 weights file (which holds no
+        architecture) raises ValueError pointing to load_keras_weights; a malformed archive or an
+        unsupported layer raises ValueError.
+
+    Returns
+    -------
+    Sequential
+        A built, uncompiled model (the archive's optimizer state is not read).
+    """
     h5py = _h5py()
     path = os.fspath(filepath)
     if path.endswith(".weights.h5") or (os.path.isfile(path) and _is_hdf5(path)):
@@ -116,8 +133,20 @@ def load_keras(filepath):
 
 
 def load_keras_weights(model, filepath):
-    """Sets a built fastnn model's weights from a Keras `.weights.h5` file (or from the weights of a
-    `.keras` archive), written by a Keras model of the same architecture."""
+    """Sets a built fastnn model's weights from a Keras `.weights.h5` file or `.keras` archive.
+
+    The file must come from a Keras model of the same architecture: as in Keras, layers are matched
+    by their position among the layers of their class, not by name. Needs h5py.
+
+    Parameters
+    ----------
+    model : Model
+        A built fastnn model (ValueError when it is not built).
+    filepath : str or os.PathLike
+        A `.weights.h5` file (model.save_weights in Keras 3) or a `.keras` archive, whose weights
+        are used. Another kind of file, a missing layer, a dataset of another shape (refused before
+        it is read) or a NaN/infinite value raises ValueError, and the model is left unchanged.
+    """
     h5py = _h5py()
     path = os.fspath(filepath)
     spec = model_spec(model)
@@ -155,8 +184,20 @@ def _is_hdf5(path):
 
 
 def save_keras(model, filepath, overwrite=True):
-    """Writes the model as a Keras 3 `.keras` archive (architecture and weights; no optimizer state)
-    that keras.models.load_model reads, atomically."""
+    """Writes the model as a Keras 3 `.keras` archive that keras.models.load_model reads.
+
+    The archive holds the architecture and weights, not the optimizer state or compile settings;
+    it is written atomically (a failure leaves no partial file). Needs h5py, not Keras.
+
+    Parameters
+    ----------
+    model : Model
+        A built fastnn model (ValueError when it is not built).
+    filepath : str or os.PathLike
+        The file to write; its name must end in ".keras", as Keras requires (ValueError otherwise).
+    overwrite : bool, default True
+        Whether an existing file may be replaced; False raises FileExistsError when it exists.
+    """
     from ..saving import _write_atomic
 
     h5py = _h5py()

@@ -113,9 +113,30 @@ def _np(t, dtype):
 def from_torch(module, input_shape=None, dtype=None, name=None):
     """A fastnn Sequential computing what `module` computes in eval mode, with its weights.
 
-    input_shape: per sample (no batch dimension); needed only when the first layer does not fix it
-    (a leading Flatten). dtype: "float32" or "float64"; by default the parameters' dtype.
-    Unsupported modules raise ValueError naming their class."""
+    Parameters
+    ----------
+    module : torch.nn.Module
+        An nn.Sequential, a single supported module, or a module whose forward (traced with
+        torch.fx) applies its submodules one after another. Supported: Linear, the activation
+        modules fastnn has (ReLU, GELU, Tanh, Softmax over dim -1, ...), Dropout, BatchNorm1d,
+        LayerNorm, Flatten and Identity. Any other module raises ValueError naming its class; a
+        forward that is not a plain chain raises ValueError too, and a non-Module TypeError.
+    input_shape : int or tuple of int, optional
+        The shape of one sample, without the batch dimension; needed only when the first layers
+        do not fix it (a leading Flatten).
+    dtype : {"float32", "float64"}, optional
+        The model's dtype; by default the parameters' dtype (a module mixing dtypes, or holding
+        another floating type such as float16, needs it given).
+    name : str, optional
+        The model's name; by default the module's class name in lower case.
+
+    Returns
+    -------
+    Sequential
+        A built, uncompiled model. Linear's weight (out, in) becomes the Dense kernel (in, out);
+        a Linear followed by an activation becomes one Dense layer with that activation;
+        BatchNorm1d's momentum m becomes Keras's 1 - m, and its running statistics the moving ones.
+    """
     torch = _torch()
     nn = torch.nn
     leaves = _leaves()
@@ -278,7 +299,22 @@ def _activation_module(act, where):
 
 
 def to_torch(model):
-    """An nn.Sequential (eval mode, the model's dtype) computing what the fastnn model predicts."""
+    """An nn.Sequential (eval mode, the model's dtype) computing what the fastnn model predicts.
+
+    Parameters
+    ----------
+    model : Model
+        A built fastnn model (ValueError when it is not built) made of Dense, Activation, Dropout,
+        Flatten, BatchNormalization and LayerNormalization layers; another layer kind, or an
+        activation PyTorch has no module for, raises ValueError naming the layer.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        A module in eval mode (dropout off, running statistics), float32 or float64 as the model:
+        Linear for each Dense (weight = kernel.T), followed by its activation's module when it is
+        not linear; the layers keep their names. Call .train() to fine-tune it in PyTorch.
+    """
     torch = _torch()
     nn = torch.nn
     spec = model if isinstance(model, ModelSpec) else model_spec(model)

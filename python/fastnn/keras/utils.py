@@ -9,8 +9,23 @@ from .._mirror import mirror as _mirror
 
 
 def normalize(x, axis=-1, order=2):
-    """Scales `x` to unit `order`-norm along `axis` (rows of zeros stay zero), as Keras's
-    utils.normalize; float64 input stays float64, anything else becomes float32."""
+    """Scales `x` to unit `order`-norm along `axis`, as Keras's utils.normalize.
+
+    Parameters
+    ----------
+    x : array_like
+        Numbers (bool, int, unsigned or float); another dtype raises TypeError.
+    axis : int, default -1
+        The axis along which the norms are taken.
+    order : int or float, default 2
+        The norm's order, as numpy.linalg.norm's ord (2: Euclidean, 1: sum of absolute values).
+
+    Returns
+    -------
+    numpy.ndarray
+        x divided by its norms, of x's shape; slices whose norm is 0 stay zero. float64 input
+        stays float64, anything else becomes float32.
+    """
     a = np.asarray(x)
     if a.dtype.kind not in "biuf":
         raise TypeError(f"normalize: x must be numeric, got dtype {a.dtype}")

@@ -141,19 +141,29 @@ for _alias, _cls in _ALIASES.items():
 def get(identifier):
     """Return a :class:`Metric` instance for ``identifier``.
 
-    Args:
-        identifier: ``None`` (returns ``None``); a metric name or class name (``"auc"``,
-            ``"AUC"``, ``"mse"``, ``"binary_accuracy"``...); a ``{"class_name": ...,
-            "config": {...}}`` dict; a :class:`Metric` subclass (instantiated with defaults); a
-            :class:`Metric` instance (returned as is); or a callable ``fn(y_true, y_pred)``
-            returning per-sample values, wrapped in :class:`MeanMetricWrapper` named
-            ``fn.__name__``.
-
     As in Keras, ``get("accuracy")`` is the exact-equality :class:`Accuracy`; use
     :func:`resolve_accuracy` for the loss-dependent meaning used by ``compile``.
 
-    Raises:
-        ValueError: for an unknown name; the message lists the valid names.
+    Parameters
+    ----------
+    identifier : str, dict, Metric, type or callable or None
+        ``None`` (returns ``None``); a metric name or class name, any case (``"auc"``,
+        ``"AUC"``, ``"mse"``, ``"binary_accuracy"``...), giving a new instance with defaults;
+        a ``{"class_name": ..., "config": {...}}`` dict; a :class:`Metric` subclass
+        (instantiated with defaults); a :class:`Metric` instance (returned as is); or a
+        callable ``fn(y_true, y_pred)`` returning per-sample values, wrapped in
+        :class:`MeanMetricWrapper` named ``fn.__name__``.
+
+    Returns
+    -------
+    Metric or None
+        The metric, ``None`` for ``None``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the valid names), a class that is not a
+        :class:`Metric`, or any other object.
     """
     if identifier is None:
         return None
@@ -174,12 +184,42 @@ def get(identifier):
 
 
 def serialize(metric) -> dict:
-    """``{"class_name": ..., "config": {...}}`` of a built-in metric."""
+    """Return the ``{"class_name": ..., "config": {...}}`` of a metric.
+
+    Parameters
+    ----------
+    metric : Metric
+        The metric; its state is not saved, only what :meth:`Metric.get_config` returns.
+
+    Returns
+    -------
+    dict
+        The class name and the configuration, the form :func:`deserialize` reads.
+    """
     return _REGISTRY.serialize(metric)
 
 
 def deserialize(config) -> Metric:
-    """A metric from ``{"class_name": ..., "config": {...}}`` (built-in classes only)."""
+    """Build a metric from ``{"class_name": ..., "config": {...}}`` (built-in classes only).
+
+    Parameters
+    ----------
+    config : dict
+        ``class_name`` is the exact class name (``"BinaryAccuracy"``); ``config`` holds the
+        constructor arguments (without that key, the other keys are taken as them).
+
+    Returns
+    -------
+    Metric
+        A new metric with empty state.
+
+    Raises
+    ------
+    TypeError
+        When ``config`` (or its ``"config"`` entry) is not a dict.
+    ValueError
+        For a class name that is not a built-in metric; the message lists the valid ones.
+    """
     return _REGISTRY.deserialize(config)
 
 
@@ -230,18 +270,36 @@ def resolve_accuracy(
     does (``"mae"`` logs as ``"mae"``); other identifiers resolve via
     :func:`get` with their own names.
 
-    Args:
-        identifier: Metric identifier (see :func:`get`).
-        loss_name: The compiled loss: a name (``"binary_crossentropy"``,
-            ``"bce"``, ``"BinaryCrossentropy"``...), a loss object or a loss
-            function; ``None`` if unknown.
-        output_dim: Width of the model output (last dimension).
-        y_true_shape: Optional label shape; when the loss does not decide,
-            labels of shape ``(n,)`` or ``(n, 1)`` with ``output_dim > 1`` select
-            the sparse variants (Keras 3's shape rule).
-        from_logits: The model outputs logits. Binary accuracy then uses the
-            threshold 0 and crossentropy metrics apply the matching
-            activation. Off by default, as Keras does not adjust metrics.
+    Parameters
+    ----------
+    identifier : str, dict, Metric, type or callable or None
+        Metric identifier (see :func:`get`).
+    loss_name : str, Loss or callable, optional
+        The compiled loss: a name (``"binary_crossentropy"``, ``"bce"``,
+        ``"BinaryCrossentropy"``...), a loss object or a loss function;
+        ``None`` (default) if unknown.
+    output_dim : int, optional
+        Width of the model output (last dimension); ``None`` if unknown.
+    y_true_shape : tuple of int, optional
+        Label shape; when the loss does not decide, labels of shape ``(n,)``
+        or ``(n, 1)`` with ``output_dim > 1`` select the sparse variants
+        (Keras 3's shape rule). ``None`` by default.
+    from_logits : bool, optional
+        The model outputs logits (default False). Binary accuracy then uses
+        the threshold 0 and crossentropy metrics apply the matching
+        activation. Off by default, as Keras does not adjust metrics.
+
+    Returns
+    -------
+    Metric or None
+        The resolved metric (``None`` for ``None``).
+
+    Raises
+    ------
+    ValueError
+        For an identifier :func:`get` refuses, or a metric whose result is
+        not one number (several thresholds, per-class scores): training logs
+        hold one number per metric.
     """
     if isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc", "crossentropy", "ce"):
         kind = _loss_kind(loss_name)

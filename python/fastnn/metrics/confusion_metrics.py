@@ -85,8 +85,17 @@ class _ConfusionCount(Metric):
 class TruePositives(_ConfusionCount):
     """Weighted number of positive labels predicted above the threshold.
 
-    Args:
-        thresholds: Float or list of floats in ``[0, 1]`` (default 0.5).
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        Threshold(s) in ``[0, 1]``; a prediction strictly above one counts as positive there.
+        ``None`` (default) means 0.5. With several, ``result()`` is an array of one count per
+        threshold (and ``compile`` refuses it: logs hold one number). Values outside
+        ``[0, 1]``, an empty list or more than ``MAX_THRESHOLDS`` raise a ValueError.
+    name : str, optional
+        Display name (default ``"true_positives"``).
+    dtype : str or numpy dtype, optional
+        Nominal dtype (``"float32"`` when ``None``); counts are float64.
     """
 
     _direction = "up"
@@ -97,7 +106,20 @@ class TruePositives(_ConfusionCount):
 
 
 class FalsePositives(_ConfusionCount):
-    """Weighted number of negative labels predicted above the threshold."""
+    """Weighted number of negative labels predicted above the threshold.
+
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        Threshold(s) in ``[0, 1]``; a prediction strictly above one counts as positive there.
+        ``None`` (default) means 0.5. With several, ``result()`` is an array of one count per
+        threshold (and ``compile`` refuses it: logs hold one number). Values outside
+        ``[0, 1]``, an empty list or more than ``MAX_THRESHOLDS`` raise a ValueError.
+    name : str, optional
+        Display name (default ``"false_positives"``).
+    dtype : str or numpy dtype, optional
+        Nominal dtype (``"float32"`` when ``None``); counts are float64.
+    """
 
     _direction = "down"
     _cell = 1
@@ -107,7 +129,20 @@ class FalsePositives(_ConfusionCount):
 
 
 class TrueNegatives(_ConfusionCount):
-    """Weighted number of negative labels predicted at or below the threshold."""
+    """Weighted number of negative labels predicted at or below the threshold.
+
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        Threshold(s) in ``[0, 1]``; a prediction strictly above one counts as positive there.
+        ``None`` (default) means 0.5. With several, ``result()`` is an array of one count per
+        threshold (and ``compile`` refuses it: logs hold one number). Values outside
+        ``[0, 1]``, an empty list or more than ``MAX_THRESHOLDS`` raise a ValueError.
+    name : str, optional
+        Display name (default ``"true_negatives"``).
+    dtype : str or numpy dtype, optional
+        Nominal dtype (``"float32"`` when ``None``); counts are float64.
+    """
 
     _direction = "up"
     _cell = 2
@@ -117,7 +152,20 @@ class TrueNegatives(_ConfusionCount):
 
 
 class FalseNegatives(_ConfusionCount):
-    """Weighted number of positive labels predicted at or below the threshold."""
+    """Weighted number of positive labels predicted at or below the threshold.
+
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        Threshold(s) in ``[0, 1]``; a prediction strictly above one counts as positive there.
+        ``None`` (default) means 0.5. With several, ``result()`` is an array of one count per
+        threshold (and ``compile`` refuses it: logs hold one number). Values outside
+        ``[0, 1]``, an empty list or more than ``MAX_THRESHOLDS`` raise a ValueError.
+    name : str, optional
+        Display name (default ``"false_negatives"``).
+    dtype : str or numpy dtype, optional
+        Nominal dtype (``"float32"`` when ``None``); counts are float64.
+    """
 
     _direction = "down"
     _cell = 3
@@ -173,30 +221,77 @@ class Precision(_PrecisionRecallBase):
 
     A prediction counts as positive when it is strictly above the threshold
     (0.5 by default). With a list of thresholds, ``result()`` is an array.
+    Labels are read as booleans (any non-zero is positive).
 
-    Args:
-        thresholds: Float or list of floats in ``[0, 1]``.
-        top_k: Only the ``top_k`` highest predictions of a row count as
-            positive (others are treated as negative).
-        class_id: Only compute the metric for this column.
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        Threshold(s) in ``[0, 1]``. ``None`` (default) means 0.5, or, with
+        ``top_k``, no threshold at all (every kept prediction is positive).
+        Values outside ``[0, 1]`` or an empty list raise a ValueError.
+    top_k : int, optional
+        Only the ``top_k`` highest predictions of a row can count as positive
+        (the others are treated as negative; ties go to the earlier column).
+        ``None`` (default) keeps all; a value below 1 raises a ValueError.
+    class_id : int, optional
+        Only compute the metric for this column of 2-D predictions (an index
+        past the last column raises numpy's IndexError on update). ``None``
+        (default) pools every entry.
+    name : str, optional
+        Display name (default ``"precision"``).
+    dtype : str or numpy dtype, optional
+        Nominal dtype (``"float32"`` when ``None``).
     """
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name="precision", dtype=None):
         super().__init__(thresholds, top_k, class_id, name=name, dtype=dtype)
 
     def result(self):
+        """Return ``tp / (tp + fp)`` over everything seen.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            One value per threshold (a float for one threshold); 0.0 where nothing was
+            predicted positive.
+        """
         return self._finish(
             _divide_no_nan(self.true_positives, self.true_positives + self.false_positives)
         )
 
 
 class Recall(_PrecisionRecallBase):
-    """Recall ``tp / (tp + fn)``; arguments as :class:`Precision`."""
+    """Recall ``tp / (tp + fn)`` of binary (or multi-label) predictions.
+
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        Threshold(s) in ``[0, 1]``, a prediction strictly above counting as
+        positive; ``None`` (default) means 0.5, or no threshold with ``top_k``.
+    top_k : int, optional
+        Only the ``top_k`` highest predictions of a row can be positive;
+        ``None`` (default) keeps all.
+    class_id : int, optional
+        Only compute the metric for this column; ``None`` (default) pools
+        every entry.
+    name : str, optional
+        Display name (default ``"recall"``).
+    dtype : str or numpy dtype, optional
+        Nominal dtype (``"float32"`` when ``None``).
+    """
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name="recall", dtype=None):
         super().__init__(thresholds, top_k, class_id, name=name, dtype=dtype)
 
     def result(self):
+        """Return ``tp / (tp + fn)`` over everything seen.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            One value per threshold (a float for one threshold); 0.0 where there was no
+            positive label.
+        """
         return self._finish(
             _divide_no_nan(self.true_positives, self.true_positives + self.false_negatives)
         )
@@ -221,20 +316,44 @@ class AUC(Metric):
     ``summation_method="interpolation"`` is the trapezoid rule for ROC and the
     Davis & Goadrich interpolation for PR.
 
-    Args:
-        num_thresholds: Number of thresholds, in ``[2, MAX_THRESHOLDS]`` (10**6): the state and
-            the cost of each update grow with it.
-        curve: ``"ROC"`` or ``"PR"``.
-        summation_method: ``"interpolation"``, ``"minoring"`` or ``"majoring"``.
-        thresholds: Explicit thresholds in ``[0, 1]`` (overrides
-            ``num_thresholds``; ``-eps`` and ``1 + eps`` are added).
-        multi_label: Treat each column as a separate label and average the
-            per-label AUCs (weighted by ``label_weights`` if given). Otherwise
-            all entries are pooled.
-        num_labels: Number of labels when ``multi_label`` (inferred otherwise);
-            ``num_thresholds * num_labels`` is at most ``MAX_AUC_CELLS`` (10**7).
-        label_weights: Per-column weights (finite, non-negative).
-        from_logits: Apply a sigmoid to ``y_pred`` first.
+    The result approximates the exact area (scikit-learn's
+    ``roc_auc_score`` / ``average_precision_score`` compute it from every
+    distinct score); more thresholds bring it closer.
+
+    Parameters
+    ----------
+    num_thresholds : int, optional
+        Number of thresholds (default 200), in ``[2, MAX_THRESHOLDS]``
+        (10**6): the state and the cost of each update grow with it. Other
+        values raise a ValueError.
+    curve : str, optional
+        ``"ROC"`` (default) or ``"PR"``, any case; anything else raises a
+        ValueError.
+    summation_method : str, optional
+        ``"interpolation"`` (default), ``"minoring"`` (the lower of the two
+        heights of each step) or ``"majoring"`` (the higher), any case.
+    name : str, optional
+        Display name (default ``"auc"``).
+    dtype : str or numpy dtype, optional
+        Nominal dtype (``"float32"`` when ``None``).
+    thresholds : list of float, optional
+        Explicit thresholds in ``[0, 1]`` (sorted here), overriding
+        ``num_thresholds``; ``-eps`` and ``1 + eps`` are added at the ends.
+        ``None`` (default) spaces them evenly.
+    multi_label : bool, optional
+        Treat each column as a separate label and average the per-label AUCs
+        (weighted by ``label_weights`` if given). False (default) pools all
+        entries into one curve.
+    num_labels : int, optional
+        Number of labels when ``multi_label``; ``None`` (default) takes it
+        from the first batch. ``num_thresholds * num_labels`` is at most
+        ``MAX_AUC_CELLS`` (10**7).
+    label_weights : array-like, optional
+        Per-column weights (finite, non-negative): with ``multi_label`` they
+        weigh the per-label AUCs, otherwise each entry's column.
+    from_logits : bool, optional
+        Apply a sigmoid to ``y_pred`` first (default False: predictions are
+        probabilities, values outside ``[0, 1]`` fall in the end buckets).
     """
 
     _direction = "up"
@@ -314,6 +433,25 @@ class AUC(Metric):
         self.false_negatives = np.zeros(shape, dtype=np.float64)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        """Add a batch's weighted confusion counts at every threshold.
+
+        Parameters
+        ----------
+        y_true : array-like
+            Labels, read as booleans, of the shape of ``y_pred`` (a trailing axis of size 1 may
+            differ).
+        y_pred : array-like
+            Probabilities (logits with ``from_logits``); with ``multi_label`` of shape
+            ``(n, num_labels)``, the same number of labels on every update.
+        sample_weight : array-like, optional
+            Weight per sample or per entry; ``None`` (default) weighs each entry 1.
+
+        Raises
+        ------
+        ValueError
+            When the shapes differ, or with ``multi_label`` when the input is not 2-D or its
+            number of labels changes.
+        """
         y_pred = np.asarray(y_pred, dtype=np.float64)
         if self._from_logits:
             y_pred = _sigmoid(y_pred)
@@ -405,6 +543,14 @@ class AUC(Metric):
         return float(np.sum(increment))
 
     def result(self):
+        """Return the area under the chosen curve.
+
+        Returns
+        -------
+        float
+            The area, in ``[0, 1]``; 0.0 before the first update of a ``multi_label`` AUC
+            without ``num_labels``.
+        """
         if self.true_positives is None:
             return 0.0
         if self.curve == "PR" and self.summation_method == "interpolation":
@@ -430,6 +576,15 @@ class AUC(Metric):
         return float(np.sum(terms))
 
     def get_config(self):
+        """Return the constructor arguments (explicit thresholds without their ``-eps`` ends).
+
+        Returns
+        -------
+        dict
+            ``name``, ``dtype``, ``num_thresholds``, ``curve``, ``summation_method``,
+            ``multi_label``, ``num_labels``, ``label_weights`` (a list), ``from_logits`` and,
+            when given, ``thresholds``.
+        """
         config = {
             **super().get_config(),
             "num_thresholds": self.num_thresholds,

@@ -19,12 +19,23 @@ class FBetaScore(Metric):
     positive one (all tied maxima do, a row of zeros counts none); with a
     threshold, every entry strictly above it counts as positive.
 
-    Args:
-        average: ``None`` (one score per class, as a numpy array),
-            ``"micro"`` (pooled counts), ``"macro"`` (mean of class scores) or
-            ``"weighted"`` (class scores weighted by label support).
-        beta: Weight of recall relative to precision (> 0).
-        threshold: Optional float in ``(0, 1]``.
+    Parameters
+    ----------
+    average : str, optional
+        ``None`` (default: one score per class, as a numpy array, which
+        ``compile`` refuses since logs hold one number), ``"micro"`` (pooled
+        counts), ``"macro"`` (mean of class scores) or ``"weighted"`` (class
+        scores weighted by label support). Anything else raises a ValueError.
+    beta : float, optional
+        Weight of recall relative to precision (default 1.0); must be a
+        finite number > 0.
+    threshold : float, optional
+        A float in ``(0, 1]``; ``None`` (default) selects the row maximum
+        instead. Other values raise a ValueError.
+    name : str, optional
+        Display name (default ``"fbeta_score"``).
+    dtype : str or numpy dtype, optional
+        Nominal dtype (``"float32"`` when ``None``).
     """
 
     _direction = "up"
@@ -64,6 +75,22 @@ class FBetaScore(Metric):
         self.intermediate_weights = None
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        """Add a batch's weighted true positive, false positive and false negative counts.
+
+        Parameters
+        ----------
+        y_true : array-like
+            One-hot or multi-hot labels of shape ``(n, num_classes)``.
+        y_pred : array-like
+            Scores of the same shape; the number of classes may not change between updates.
+        sample_weight : array-like, optional
+            Weight per sample, or one scalar for all; ``None`` (default) weighs each sample 1.
+
+        Raises
+        ------
+        ValueError
+            When the inputs are not 2-D of equal shape or the number of classes changes.
+        """
         y_pred = np.asarray(y_pred, dtype=np.float64)
         y_true = np.asarray(y_true, dtype=np.float64)
         y_pred, y_true = _align_ranks(y_pred, y_true)
@@ -114,6 +141,14 @@ class FBetaScore(Metric):
         self.intermediate_weights = self.intermediate_weights + n_true
 
     def result(self):
+        """Return the F-beta score over everything seen.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            A float for ``micro`` / ``macro`` / ``weighted``; with ``average=None`` a float64
+            array with one score per class (empty before the first update).
+        """
         if self._num_classes is None:
             return 0.0 if self.average is not None else np.zeros((0,), dtype=np.float64)
         tp, fp, fn = self.true_positives, self.false_positives, self.false_negatives
@@ -129,6 +164,13 @@ class FBetaScore(Metric):
         return np.asarray(score, dtype=np.float64)
 
     def get_config(self):
+        """Return ``name``, ``dtype``, ``average``, ``beta`` and ``threshold``.
+
+        Returns
+        -------
+        dict
+            The constructor arguments.
+        """
         return {
             **super().get_config(),
             "average": self.average,
@@ -138,12 +180,32 @@ class FBetaScore(Metric):
 
 
 class F1Score(FBetaScore):
-    """F1 score: :class:`FBetaScore` with ``beta=1``."""
+    """F1 score: :class:`FBetaScore` with ``beta=1``, the harmonic mean of precision and recall.
+
+    Parameters
+    ----------
+    average : str, optional
+        ``None`` (default, one score per class), ``"micro"``, ``"macro"`` or ``"weighted"``,
+        as for :class:`FBetaScore`.
+    threshold : float, optional
+        A float in ``(0, 1]``; ``None`` (default) selects the row maximum.
+    name : str, optional
+        Display name (default ``"f1_score"``).
+    dtype : str or numpy dtype, optional
+        Nominal dtype (``"float32"`` when ``None``).
+    """
 
     def __init__(self, average=None, threshold=None, name="f1_score", dtype=None):
         super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
 
     def get_config(self):
+        """Return ``name``, ``dtype``, ``average`` and ``threshold`` (``beta`` is fixed at 1).
+
+        Returns
+        -------
+        dict
+            The constructor arguments.
+        """
         config = super().get_config()
         del config["beta"]
         return config

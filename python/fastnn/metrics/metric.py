@@ -99,7 +99,23 @@ class MetricVariable:
     Holds a float64 numpy array (whatever the nominal dtype) and supports the
     Keras variable methods ``assign``, ``assign_add``, ``assign_sub`` and
     ``numpy()``, numpy conversion, ``float()`` and arithmetic (which returns
-    numpy values).
+    numpy values). Unlike a Keras variable it lives on the host only and is
+    not differentiable: a metric is never part of the training graph.
+
+    Parameters
+    ----------
+    shape : int or tuple of int, optional
+        Shape of the value; ``()`` (the default) or ``None`` is a scalar, an int ``n`` means
+        ``(n,)``.
+    initializer : str, number, array-like or callable, optional
+        Initial value, restored by :meth:`reset`: ``"zeros"`` (default, also for ``None``),
+        ``"ones"``, a number or array broadcast to ``shape``, or a callable
+        ``initializer(shape, dtype)`` returning one. Other strings raise a ValueError.
+    dtype : str or numpy dtype, optional
+        Nominal dtype, kept as a string (``"float32"`` when ``None``); the value is float64
+        whatever it says.
+    name : str, optional
+        Name shown in the repr; ``None`` by default.
     """
 
     def __init__(self, shape=(), initializer="zeros", dtype=None, name=None):
@@ -135,20 +151,65 @@ class MetricVariable:
 
     @property
     def value(self):
+        """The float64 numpy array holding the state (the array itself, not a copy)."""
         return self._value
 
     def numpy(self):
+        """Return a copy of the value.
+
+        Returns
+        -------
+        numpy.ndarray
+            A float64 array of :attr:`shape`, independent of later updates.
+        """
         return self._value.copy()
 
     def assign(self, value):
+        """Replace the value in place.
+
+        Parameters
+        ----------
+        value : number or array-like
+            New value, converted to float64 and broadcast to the variable's shape (a shape that
+            does not broadcast raises numpy's ValueError; the shape never changes).
+
+        Returns
+        -------
+        MetricVariable
+            The variable itself, so calls can be chained.
+        """
         self._value[...] = np.asarray(value, dtype=np.float64)
         return self
 
     def assign_add(self, value):
+        """Add to the value in place.
+
+        Parameters
+        ----------
+        value : number or array-like
+            Increment, converted to float64 and broadcast to the variable's shape.
+
+        Returns
+        -------
+        MetricVariable
+            The variable itself.
+        """
         self._value += np.asarray(value, dtype=np.float64)
         return self
 
     def assign_sub(self, value):
+        """Subtract from the value in place.
+
+        Parameters
+        ----------
+        value : number or array-like
+            Decrement, converted to float64 and broadcast to the variable's shape.
+
+        Returns
+        -------
+        MetricVariable
+            The variable itself.
+        """
         self._value -= np.asarray(value, dtype=np.float64)
         return self
 
@@ -194,12 +255,18 @@ class Metric:
     ``reset_state`` sets back to their initial values. It implements
     ``update_state(y_true, y_pred, sample_weight=None)`` and ``result()``.
     Built-in metrics accumulate in float64 whatever ``dtype`` says; ``dtype``
-    is kept for configuration.
+    is kept for configuration. Results are floats (numpy arrays for
+    vector-valued metrics) with a ``.numpy()`` method, not tensors as in Keras.
 
-    Args:
-        name: Display name, used as key in training logs. Defaults to the
-            snake-case class name.
-        dtype: Nominal dtype of the metric (``"float32"`` by default).
+    Parameters
+    ----------
+    name : str, optional
+        Display name, the key of the metric in training logs and history.
+        ``None`` (the default here; each built-in metric has its own) gives the
+        snake-case class name (``MyMetric`` -> ``"my_metric"``).
+    dtype : str or numpy dtype, optional
+        Nominal dtype, stored as a string (``"float32"`` when ``None``) and
+        written to the configuration; computations stay float64.
     """
 
     #: ``"up"`` when larger is better, ``"down"`` when smaller is better,
@@ -220,6 +287,7 @@ class Metric:
 
     @property
     def dtype(self):
+        """The nominal dtype as a string (``"float32"`` unless given); state is float64 regardless."""
         return self._dtype
 
     @property
@@ -228,7 +296,28 @@ class Metric:
         return list(getattr(self, "_metric_variables", []))
 
     def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation="sum", name=None):
-        """Create a state variable (reset by the default ``reset_state``)."""
+        """Create a state variable (reset by the default ``reset_state``).
+
+        Parameters
+        ----------
+        shape : int or tuple of int, optional
+            Shape of the variable; ``()`` (default) is a scalar.
+        initializer : str, number, array-like or callable, optional
+            Initial value: ``"zeros"`` (default), ``"ones"``, a number or array, or a callable
+            ``initializer(shape, dtype)`` (see :class:`MetricVariable`).
+        dtype : str or numpy dtype, optional
+            Nominal dtype; ``None`` takes the metric's own. The value is float64 regardless.
+        aggregation : str, optional
+            Accepted for Keras compatibility and ignored: metrics run in one process here, so
+            there is nothing to aggregate across replicas.
+        name : str, optional
+            Name of the variable, for its repr.
+
+        Returns
+        -------
+        MetricVariable
+            The new variable, also listed in :attr:`variables`.
+        """
         variable = MetricVariable(shape, initializer, dtype or self._dtype, name)
         if not hasattr(self, "_metric_variables"):
             self._metric_variables = []
@@ -236,13 +325,58 @@ class Metric:
         return variable
 
     def add_weight(self, shape=(), initializer="zeros", dtype=None, name=None):
-        """Alias of :meth:`add_variable`."""
+        """Create a state variable; the Keras 2 spelling of :meth:`add_variable`.
+
+        Parameters
+        ----------
+        shape : int or tuple of int, optional
+            Shape of the variable; ``()`` (default) is a scalar.
+        initializer : str, number, array-like or callable, optional
+            Initial value (``"zeros"`` by default), as for :meth:`add_variable`.
+        dtype : str or numpy dtype, optional
+            Nominal dtype; ``None`` takes the metric's own.
+        name : str, optional
+            Name of the variable.
+
+        Returns
+        -------
+        MetricVariable
+            The new variable.
+        """
         return self.add_variable(shape=shape, initializer=initializer, dtype=dtype, name=name)
 
     def update_state(self, *args, **kwargs):
+        """Accumulate one batch (or a chunk of batches) into the state.
+
+        Subclasses implement it; the built-in metrics take the arguments below. Updating with
+        two chunks gives the same state as updating once with their concatenation.
+
+        Parameters
+        ----------
+        y_true : array-like
+            Labels or targets of the batch, first axis over samples.
+        y_pred : array-like
+            Predictions of the batch, of a shape matching ``y_true`` as each metric describes.
+        sample_weight : array-like, optional
+            Weight of each sample (or each entry, for the confusion metrics); ``None``
+            (default) weighs every sample 1.
+        *args, **kwargs
+            Whatever the subclass's own signature takes.
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement update_state().")
 
     def result(self):
+        """Return the metric over everything accumulated since the last reset.
+
+        Subclasses implement it; whatever a subclass's ``result`` returns is wrapped so that a
+        float comes back as a :class:`MetricResult` and an array as a :class:`MetricResultArray`.
+
+        Returns
+        -------
+        MetricResult or MetricResultArray
+            A float64 (a Python float too) for scalar metrics; a float64 array for vector-valued
+            ones (several thresholds, per-class scores). Both have TensorFlow's ``.numpy()``.
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement result().")
 
     def reset_state(self):
@@ -256,6 +390,14 @@ class Metric:
         return self.result()
 
     def get_config(self):
+        """Return the constructor arguments that rebuild this metric (its state is not included).
+
+        Returns
+        -------
+        dict
+            JSON-compatible keyword arguments for :meth:`from_config`: ``name`` and ``dtype``,
+            plus each subclass's own options.
+        """
         return {"name": self.name, "dtype": self._dtype}
 
     def _vector_result_reason(self):
@@ -265,6 +407,19 @@ class Metric:
 
     @classmethod
     def from_config(cls, config):
+        """Build a fresh metric (empty state) from :meth:`get_config`'s output.
+
+        Parameters
+        ----------
+        config : dict
+            Keyword arguments of the constructor; an unknown key raises the constructor's
+            TypeError.
+
+        Returns
+        -------
+        Metric
+            A new instance of ``cls``.
+        """
         return cls(**config)
 
     def __repr__(self):

@@ -17,21 +17,86 @@ from .reduction_metrics import MeanMetricWrapper
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
-    """Per-sample binary crossentropy averaged over ``axis``."""
+    """Per-sample binary crossentropy averaged over ``axis``.
+
+    Parameters
+    ----------
+    y_true : array-like
+        Targets in ``[0, 1]``.
+    y_pred : array-like
+        Probabilities of the same shape (clipped to ``[1e-7, 1 - 1e-7]``), or logits with
+        ``from_logits``.
+    from_logits : bool, optional
+        ``y_pred`` holds logits (default False); the stable log-sigmoid form is used.
+    label_smoothing : float, optional
+        In ``[0, 1]`` (default 0): targets become ``y * (1 - s) + s / 2``.
+    axis : int, optional
+        The class axis (default -1, the last); it is moved last before the loss is evaluated.
+        An int out of range raises a ValueError.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, one value per sample (the mean over ``axis``).
+    """
     y_true, y_pred = last_axis(y_true, y_pred, axis)
     loss = _losses.BinaryCrossentropy(from_logits=from_logits, label_smoothing=label_smoothing)
     return loss_values(loss, y_true, y_pred)
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
-    """Per-sample categorical crossentropy for one-hot (or soft) labels along ``axis``."""
+    """Per-sample categorical crossentropy for one-hot (or soft) labels along ``axis``.
+
+    Parameters
+    ----------
+    y_true : array-like
+        One-hot or soft labels.
+    y_pred : array-like
+        Probabilities of the same shape (renormalised to sum to 1 and clipped, as Keras does),
+        or logits with ``from_logits`` (stable log-softmax).
+    from_logits : bool, optional
+        ``y_pred`` holds logits (default False).
+    label_smoothing : float, optional
+        In ``[0, 1]`` (default 0): labels become ``y * (1 - s) + s / num_classes``.
+    axis : int, optional
+        The class axis (default -1, the last); it is moved last before the loss is evaluated.
+        An int out of range raises a ValueError.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, one value per sample (the sum over the class axis).
+    """
     y_true, y_pred = last_axis(y_true, y_pred, axis)
     loss = _losses.CategoricalCrossentropy(from_logits=from_logits, label_smoothing=label_smoothing)
     return loss_values(loss, y_true, y_pred)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
-    """Per-sample crossentropy for integer labels of shape ``(n,)`` or ``(n, 1)``."""
+    """Per-sample crossentropy for integer labels of shape ``(n,)`` or ``(n, 1)``.
+
+    Parameters
+    ----------
+    y_true : array-like
+        Integer class ids of shape ``(n,)`` or ``(n, 1)``.
+    y_pred : array-like
+        Probabilities of shape ``(n, num_classes)``, or logits with ``from_logits``.
+    from_logits : bool, optional
+        ``y_pred`` holds logits (default False).
+    axis : int, optional
+        Only the last axis (-1, the default, ``None`` or ``ndim - 1``) is supported; any other
+        raises a ValueError.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array of shape ``(n,)``.
+
+    Raises
+    ------
+    ValueError
+        When the labels' shape does not match ``y_pred``'s leading shape.
+    """
     y_pred = np.asarray(y_pred)
     if axis not in (-1, None) and axis != y_pred.ndim - 1:
         raise ValueError(
@@ -42,17 +107,55 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
 
 
 def kl_divergence(y_true, y_pred):
-    """Per-sample ``sum(y_true * log(y_true / y_pred))``, both clipped to ``[1e-7, 1]``."""
+    """Per-sample ``sum(y_true * log(y_true / y_pred))``, both clipped to ``[1e-7, 1]``.
+
+    Parameters
+    ----------
+    y_true : array-like
+        Target distributions, classes on the last axis.
+    y_pred : array-like
+        Predicted distributions of the same shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, one value per sample (the sum over the last axis).
+    """
     return loss_values(_losses.KLDivergence(), y_true, y_pred)
 
 
 def poisson(y_true, y_pred):
-    """Per-sample mean of ``y_pred - y_true * log(y_pred + 1e-7)``."""
+    """Per-sample mean of ``y_pred - y_true * log(y_pred + 1e-7)``.
+
+    Parameters
+    ----------
+    y_true : array-like
+        Observed counts (non-negative).
+    y_pred : array-like
+        Predicted rates of the same shape (positive, e.g. after an exponential activation).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, one value per sample (the mean over the last axis).
+    """
     return loss_values(_losses.Poisson(), y_true, y_pred)
 
 
 class BinaryCrossentropy(MeanMetricWrapper):
-    """Mean binary crossentropy."""
+    """Mean binary crossentropy.
+
+    Parameters
+    ----------
+    name : str, optional
+        Display name (default ``"binary_crossentropy"``).
+    dtype : str or numpy dtype, optional
+        Nominal dtype (``"float32"`` when ``None``).
+    from_logits : bool, optional
+        Predictions are logits (default False).
+    label_smoothing : float, optional
+        In ``[0, 1]`` (default 0); other values raise a ValueError.
+    """
 
     _direction = "down"
 
@@ -69,6 +172,13 @@ class BinaryCrossentropy(MeanMetricWrapper):
         )
 
     def get_config(self):
+        """Return ``name``, ``dtype``, ``from_logits`` and ``label_smoothing``.
+
+        Returns
+        -------
+        dict
+            The constructor arguments.
+        """
         return {
             **Metric.get_config(self),
             "from_logits": self.from_logits,
@@ -77,7 +187,21 @@ class BinaryCrossentropy(MeanMetricWrapper):
 
 
 class CategoricalCrossentropy(MeanMetricWrapper):
-    """Mean categorical crossentropy (one-hot labels)."""
+    """Mean categorical crossentropy (one-hot labels).
+
+    Parameters
+    ----------
+    name : str, optional
+        Display name (default ``"categorical_crossentropy"``).
+    dtype : str or numpy dtype, optional
+        Nominal dtype (``"float32"`` when ``None``).
+    from_logits : bool, optional
+        Predictions are logits (default False).
+    label_smoothing : float, optional
+        In ``[0, 1]`` (default 0); other values raise a ValueError.
+    axis : int, optional
+        The class axis (default -1), checked on each update.
+    """
 
     _direction = "down"
 
@@ -103,6 +227,13 @@ class CategoricalCrossentropy(MeanMetricWrapper):
         )
 
     def get_config(self):
+        """Return ``name``, ``dtype``, ``from_logits``, ``label_smoothing`` and ``axis``.
+
+        Returns
+        -------
+        dict
+            The constructor arguments.
+        """
         return {
             **Metric.get_config(self),
             "from_logits": self.from_logits,
@@ -112,7 +243,19 @@ class CategoricalCrossentropy(MeanMetricWrapper):
 
 
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
-    """Mean crossentropy for integer labels."""
+    """Mean crossentropy for integer labels.
+
+    Parameters
+    ----------
+    name : str, optional
+        Display name (default ``"sparse_categorical_crossentropy"``).
+    dtype : str or numpy dtype, optional
+        Nominal dtype (``"float32"`` when ``None``).
+    from_logits : bool, optional
+        Predictions are logits (default False).
+    axis : int, optional
+        The class axis; only the last (-1, the default) is supported, checked on each update.
+    """
 
     _direction = "down"
 
@@ -128,11 +271,26 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
         )
 
     def get_config(self):
+        """Return ``name``, ``dtype``, ``from_logits`` and ``axis``.
+
+        Returns
+        -------
+        dict
+            The constructor arguments.
+        """
         return {**Metric.get_config(self), "from_logits": self.from_logits, "axis": self.axis}
 
 
 class KLDivergence(MeanMetricWrapper):
-    """Mean Kullback-Leibler divergence between labels and predictions."""
+    """Mean Kullback-Leibler divergence between labels and predictions.
+
+    Parameters
+    ----------
+    name : str, optional
+        Display name (default ``"kl_divergence"``).
+    dtype : str or numpy dtype, optional
+        Nominal dtype (``"float32"`` when ``None``).
+    """
 
     _direction = "down"
 
@@ -141,7 +299,15 @@ class KLDivergence(MeanMetricWrapper):
 
 
 class Poisson(MeanMetricWrapper):
-    """Mean Poisson deviance term ``y_pred - y_true * log(y_pred)``."""
+    """Mean Poisson deviance term ``y_pred - y_true * log(y_pred)``.
+
+    Parameters
+    ----------
+    name : str, optional
+        Display name (default ``"poisson"``).
+    dtype : str or numpy dtype, optional
+        Nominal dtype (``"float32"`` when ``None``).
+    """
 
     _direction = "down"
 

@@ -19,6 +19,13 @@ class Mean(Metric):
     Values with more dimensions than the weights are first averaged over the
     extra trailing axes. The result is 0.0 while nothing (or only zero weight)
     has been seen.
+
+    Parameters
+    ----------
+    name : str, optional
+        Display name in logs (default ``"mean"``).
+    dtype : str or numpy dtype, optional
+        Nominal dtype (``"float32"`` when ``None``); the sums are float64.
     """
 
     def __init__(self, name="mean", dtype=None):
@@ -30,6 +37,17 @@ class Mean(Metric):
         self.count = 0.0
 
     def update_state(self, values, sample_weight=None):
+        """Add values (and their weights) to the running mean.
+
+        Parameters
+        ----------
+        values : number or array-like
+            Values to average; the first axis is over samples, further axes are averaged per
+            sample first. A scalar counts as one sample.
+        sample_weight : number or array-like, optional
+            Weight per sample (a scalar applies to every sample); ``None`` (default) weighs
+            each sample 1. Weights with extra axes are averaged over them.
+        """
         values, sample_weight = _reduce_to_samplewise(values, sample_weight, np.mean)
         self.total += float(np.sum(values))
         if sample_weight is not None:
@@ -40,11 +58,26 @@ class Mean(Metric):
             self.count += 1.0
 
     def result(self):
+        """Return ``sum(v * w) / sum(w)`` so far.
+
+        Returns
+        -------
+        float
+            The weighted mean, 0.0 when the total weight is zero.
+        """
         return self.total / self.count if self.count != 0 else 0.0
 
 
 class Sum(Metric):
-    """Weighted sum of the given values."""
+    """Weighted sum of the given values.
+
+    Parameters
+    ----------
+    name : str, optional
+        Display name in logs (default ``"sum"``).
+    dtype : str or numpy dtype, optional
+        Nominal dtype (``"float32"`` when ``None``); the sum is float64.
+    """
 
     def __init__(self, name="sum", dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -54,10 +87,26 @@ class Sum(Metric):
         self.total = 0.0
 
     def update_state(self, values, sample_weight=None):
+        """Add the (weighted) values to the total.
+
+        Parameters
+        ----------
+        values : number or array-like
+            Values to add; every entry counts (trailing axes are summed, not averaged).
+        sample_weight : number or array-like, optional
+            Weight per sample multiplying its values; ``None`` (default) is weight 1.
+        """
         values, _ = _reduce_to_samplewise(values, sample_weight, np.sum)
         self.total += float(np.sum(values))
 
     def result(self):
+        """Return the total so far.
+
+        Returns
+        -------
+        float
+            The weighted sum (0.0 before any update).
+        """
         return self.total
 
 
@@ -87,12 +136,22 @@ class MeanMetricWrapper(Mean):
     """Weighted mean of ``fn(y_true, y_pred, **kwargs)``.
 
     ``fn`` returns one value per sample (extra trailing axes are averaged).
+    This is how a plain function given in ``compile(metrics=[...])`` becomes
+    a metric.
 
-    Args:
-        fn: Metric function ``fn(y_true, y_pred, **kwargs)``.
-        name: Display name; defaults to ``fn.__name__``.
-        dtype: Nominal dtype.
-        **kwargs: Keyword arguments passed to ``fn``.
+    Parameters
+    ----------
+    fn : callable
+        Metric function ``fn(y_true, y_pred, **kwargs)`` returning an array
+        with one value per sample; anything not callable raises a TypeError.
+    name : str, optional
+        Display name; ``None`` (default) takes ``fn.__name__`` (the snake-case
+        class name for a callable object without one).
+    dtype : str or numpy dtype, optional
+        Nominal dtype (``"float32"`` when ``None``).
+    **kwargs
+        Keyword arguments passed to ``fn`` on every update and stored in the
+        configuration.
     """
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
@@ -109,10 +168,29 @@ class MeanMetricWrapper(Mean):
                 self._direction = "down"
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        """Evaluate ``fn`` on the batch and add its per-sample values to the mean.
+
+        Parameters
+        ----------
+        y_true : array-like
+            Labels of the batch, passed to ``fn`` as they are.
+        y_pred : array-like
+            Predictions of the batch, passed to ``fn`` as they are.
+        sample_weight : number or array-like, optional
+            Weight per sample; ``None`` (default) weighs each sample 1.
+        """
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
         super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):
+        """Return the configuration; a bare wrapper also records ``fn`` and its keyword arguments.
+
+        Returns
+        -------
+        dict
+            ``name`` and ``dtype``; for :class:`MeanMetricWrapper` itself also ``"fn"`` (the
+            function object, so this config is not JSON-serialisable) and the ``**kwargs``.
+        """
         config = super().get_config()
         if type(self) is MeanMetricWrapper:
             config["fn"] = self._fn
@@ -121,6 +199,19 @@ class MeanMetricWrapper(Mean):
 
     @classmethod
     def from_config(cls, config):
+        """Build a metric from :meth:`get_config`'s output.
+
+        Parameters
+        ----------
+        config : dict
+            Constructor arguments; for :class:`MeanMetricWrapper` itself it must hold ``"fn"``
+            (a KeyError otherwise).
+
+        Returns
+        -------
+        MeanMetricWrapper
+            A new metric with empty state.
+        """
         if cls is MeanMetricWrapper:
             config = dict(config)
             fn = config.pop("fn")
