@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 import numbers
+import weakref
 from typing import Any, Optional
 
 import numpy as np
 
 from . import initializers as _initializers
 from . import regularizers as _regularizers
-from .layers import Layer, _auto_name, _penalty
+from .layers import Layer, _auto_name, _penalty, _weight_initializer
 
 
 def _finite(layer: str, name: str, v: Any, minimum: Optional[float] = None, below: Optional[float] = None) -> float:
@@ -68,7 +69,8 @@ class Normalization(Layer):
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
-        self.axis = _feature_axis("Normalization", axis)
+        # axis=None (Keras serializes it as ()): one mean and variance over every value.
+        self.axis = None if axis is None or axis == () else _feature_axis("Normalization", axis)
         if (mean is None) != (variance is None):
             raise ValueError(f"Normalization: give both mean and variance or neither, got mean={mean!r} and "
                              f"variance={variance!r}")
@@ -79,8 +81,40 @@ class Normalization(Layer):
         if self.input_mean is not None and self.input_mean.shape != self.input_variance.shape:
             raise ValueError(f"Normalization: mean and variance must have the same shape, got "
                              f"{self.input_mean.shape} and {self.input_variance.shape}")
+        if self.axis is None and self.input_mean is not None and self.input_mean.size != 1:
+            raise ValueError(f"Normalization: axis=None takes one mean and one variance, got {self.input_mean.size} "
+                             "values")
         self.invert = bool(invert)
         self._pending: Optional[tuple] = None   # (mean, variance, count) to write at the next build
+        self._twins = [weakref.ref(self)]       # this layer and its copies in other models (shared list)
+
+    def _twin(self) -> "Normalization":
+        """This layer for one more model: Keras shares a layer between models (the regression tutorial
+        puts one adapted normalizer in two); fastnn's weights live in one model, so the other gets a
+        copy with the same statistics that every later adapt() of either updates."""
+        cfg = self.get_config()
+        cfg.pop("input_shape", None)
+        twin = type(self).from_config(cfg)
+        shape = self.input_shape or self._input_shape_arg
+        twin._input_shape_arg = None if shape is None else tuple(shape)
+        twin._pending = self._statistics_now()
+        twin._twins = self._twins
+        self._twins.append(weakref.ref(twin))
+        return twin
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_twins", None)   # a copy is a layer of its own
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._twins = [weakref.ref(self)]
+
+    def _statistics_now(self) -> Optional[tuple]:
+        if self.built:
+            return (self._var("mean").numpy(), self._var("variance").numpy(), float(self._var("count").numpy()[0]))
+        return self._pending
 
     @staticmethod
     def _values(name: str, v: Any) -> np.ndarray:
@@ -143,13 +177,17 @@ class Normalization(Layer):
         data : array_like or iterable
             An array of shape (samples, features), or an iterable of such batches (or of (x, y)
             tuples, whose x is used); finite values, every batch with the same number of features,
-            matching the layer's input shape when it is known. Anything else raises ValueError or
-            TypeError.
+            matching the layer's input shape when it is known. 1-D data is one value per sample
+            for a one-feature layer; with axis=None any shape, one mean and variance over all
+            values. Anything else raises ValueError or TypeError.
         batch_size : int, optional
             Keras's argument, accepted and not used (the data is read whole).
         steps : int, optional
             Keras's argument, accepted and not used (an iterable is read to its end).
         """
+        if self.axis is None:
+            self._adapt_all_values(data)
+            return
         if isinstance(data, (np.ndarray, list, tuple)) or hasattr(data, "__array__"):
             batches = [np.asarray(data, dtype=np.float64)]
         else:
@@ -160,40 +198,104 @@ class Normalization(Layer):
                                 f"such batches, got {type(data).__name__}") from None
         if not batches:
             raise ValueError("adapt: data holds no samples")
+        if tuple(self.input_shape or self._input_shape_arg or ()) == (1,):
+            # one feature: 1-D data is one value per sample, as x is for the model (Keras 3)
+            batches = [b.reshape(-1, 1) if b.ndim == 1 else b for b in batches]
         for b in batches:
             if b.ndim != 2 or b.shape[0] == 0 or b.shape[1] != batches[0].shape[1]:
-                raise ValueError(f"adapt: expected batches of shape (samples, features), got {b.shape}")
+                hint = ("; for one mean and variance over all values use Normalization(axis=None), for one feature "
+                        "data.reshape(-1, 1)") if b.ndim == 1 else ""
+                raise ValueError(f"adapt: expected batches of shape (samples, features), got {b.shape}{hint}")
             if not np.isfinite(b).all():
                 raise ValueError("adapt: data contains NaN or infinite values")
         x = np.concatenate(batches) if len(batches) > 1 else batches[0]
+        self._set_statistics(x.mean(axis=0), x.var(axis=0), x)
+
+    def _adapt_all_values(self, data):
+        if isinstance(data, (np.ndarray, list, tuple, numbers.Real)) or hasattr(data, "__array__") or \
+                not hasattr(data, "__iter__"):
+            parts = [data]
+        else:
+            it = data.as_numpy_iterator() if hasattr(data, "as_numpy_iterator") else data
+            parts = [b[0] if isinstance(b, tuple) else b for b in it]
+        try:
+            values = [np.asarray(p, dtype=np.float64).reshape(-1) for p in parts]
+        except (TypeError, ValueError):
+            raise TypeError(f"adapt: data must be numbers (an array, or an iterable of arrays), got "
+                            f"{type(data).__name__}") from None
+        v = np.concatenate(values) if values else np.zeros(0)
+        if v.size == 0:
+            raise ValueError("adapt: data holds no samples")
+        if not np.isfinite(v).all():
+            raise ValueError("adapt: data contains NaN or infinite values")
+        first = np.asarray(parts[0])
+        # 2-D data tells an unbuilt layer its number of features, as adapt() builds the layer in Keras.
+        known = self.input_shape is not None or self._input_shape_arg is not None
+        self._set_statistics(np.array([v.mean()]), np.array([v.var()]),
+                             first if first.ndim == 2 and not known else None, count=float(v.size))
+
+    def _set_statistics(self, mean, var, x, count=None):
+        for ref in self._twins:
+            twin = ref()
+            if twin is not None and twin is not self:
+                twin._set_own_statistics(mean, var, None, count if x is None else float(x.shape[0]))
+        self._set_own_statistics(mean, var, x, count)
+
+    def _set_own_statistics(self, mean, var, x, count):
+        if x is None:
+            self._pending = (mean, var, count)
+            if self.built:
+                self._on_built()
+            return
         if self.input_shape is not None and (x.shape[1],) != tuple(self.input_shape):
             raise ValueError(f"adapt: the layer takes {self.input_shape[0]} features, data has {x.shape[1]}")
         if self._input_shape_arg is not None and (x.shape[1],) != tuple(self._input_shape_arg):
             raise ValueError(f"adapt: the layer takes {self._input_shape_arg[0]} features, data has {x.shape[1]}")
-        self._pending = (x.mean(axis=0), x.var(axis=0), float(x.shape[0]))
+        self._pending = (mean, var, float(x.shape[0]) if count is None else count)
         if self.built:
             self._on_built()
         elif self._model is None and self._input_shape_arg is None:
             # As in Keras, adapt() builds the layer: a model it starts knows its input shape.
             self._input_shape_arg = (int(x.shape[1]),)
 
+    def _statistic(self, which: int, name: str):
+        if self.built:
+            v = self._var(name).numpy()
+        elif self._pending is not None:
+            v = np.asarray(self._pending[which])
+        else:
+            v = self.input_mean if which == 0 else self.input_variance
+            if v is None:
+                return None
+        from ._tf import Tensor   # arrays with TensorFlow's .numpy(), as ported scripts call it
+
+        v = np.asarray(v)
+        return (v.reshape(-1)[:1] if self.axis is None else v).view(Tensor)
+
     @property
     def mean(self) -> np.ndarray:
-        """The current mean per feature."""
-        if self.built:
-            return self._var("mean").numpy()
-        if self._pending is not None:
-            return np.asarray(self._pending[0])
-        return self.input_mean
+        """The current mean per feature (one value for axis=None); `.numpy()` gives a plain array."""
+        return self._statistic(0, "mean")
 
     @property
     def variance(self) -> np.ndarray:
-        """The current variance per feature."""
-        if self.built:
-            return self._var("variance").numpy()
-        if self._pending is not None:
-            return np.asarray(self._pending[1])
-        return self.input_variance
+        """The current variance per feature (one value for axis=None); `.numpy()` gives a plain array."""
+        return self._statistic(1, "variance")
+
+    def _on_data(self, x):
+        """The layer applied to data outside a model (Keras's `normalizer(x)`), as float32."""
+        a = np.asarray(x, dtype=np.float64)
+        mean, var = self.mean, self.variance
+        mean = np.zeros(1) if mean is None else np.asarray(mean, np.float64)
+        var = np.ones(1) if var is None else np.asarray(var, np.float64)
+        if self.axis is not None and mean.size != 1 and (a.ndim == 0 or a.shape[-1] != mean.size):
+            raise ValueError(f"Normalization {self.name!r}: expected data with {mean.size} features in its last "
+                             f"axis, got shape {a.shape}")
+        if self.axis is None or mean.size == 1:
+            mean, var = mean.reshape(-1)[0], var.reshape(-1)[0]
+        scale = np.maximum(np.sqrt(var), 1e-7)
+        out = mean + a * scale if self.invert else (a - mean) / scale
+        return _as_tensor(out.astype(np.float32))
 
     def get_config(self):
         cfg = super().get_config()
@@ -201,6 +303,12 @@ class Normalization(Layer):
                     "mean": None if self.input_mean is None else self.input_mean.tolist(),
                     "variance": None if self.input_variance is None else self.input_variance.tolist()})
         return cfg
+
+
+def _as_tensor(a: np.ndarray):
+    from ._tf import Tensor
+
+    return a.view(Tensor)
 
 
 class Rescaling(Layer):
@@ -229,6 +337,10 @@ class Rescaling(Layer):
 
     def _native(self, seed_for):
         return "rescaling", {"scale": self.scale, "offset": self.offset}
+
+    def _on_data(self, x):
+        """The layer applied to data outside a model (Keras's `rescale(x)`), as float32."""
+        return _as_tensor((np.asarray(x, dtype=np.float64) * self.scale + self.offset).astype(np.float32))
 
     def get_config(self):
         cfg = super().get_config()
@@ -391,7 +503,7 @@ class PReLU(Layer):
         if shared_axes not in (None, [], ()):
             raise NotImplementedError("PReLU: shared_axes is outside fastnn's scope (flat samples, one alpha "
                                       "per feature)")
-        self.alpha_initializer = _initializers.get(alpha_initializer)
+        self.alpha_initializer = _weight_initializer(alpha_initializer)
         self.alpha_regularizer = _regularizers.get(alpha_regularizer)
 
     def compute_output_shape(self, input_shape):

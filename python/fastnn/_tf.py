@@ -100,6 +100,63 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     return np.clip(t, clip_value_min, clip_value_max)
 
 
+def linspace(start, stop, num, name=None, axis=0):
+    """`num` evenly spaced values from `start` to `stop`, both included (tf.linspace).
+
+    Parameters
+    ----------
+    start, stop : number or array
+        The first and last values; arrays give one sequence per element along `axis`.
+    num : int
+        How many values, at least 1.
+    name : str, optional
+        Ignored (TensorFlow's op name).
+    axis : int, default 0
+        Where the new axis goes when start and stop are arrays.
+
+    Returns
+    -------
+    Tensor
+        The dtype of start (float32 for a Python float, as tf.constant makes it); float64 when
+        start is an integer.
+    """
+    if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 1:
+        raise ValueError(f"linspace: num must be a positive int, got {num!r}")
+    a, b = constant(start), constant(stop)
+    # stop takes start's dtype (tf.linspace(0.0, 250, 251) is float32); integers give float64
+    dtype = a.dtype if a.dtype.kind == "f" else np.result_type(b.dtype, np.float64)
+    return np.linspace(a.astype(dtype), b.astype(dtype), int(num), axis=axis).astype(dtype)
+
+
+def add_n(inputs, name=None):
+    """The element-wise sum of a list of arrays of one shape (tf.add_n; no broadcasting).
+
+    Parameters
+    ----------
+    inputs : list of arrays or numbers
+        At least one; all of the same shape.
+    name : str, optional
+        Ignored (TensorFlow's op name).
+
+    Returns
+    -------
+    Tensor
+        The sum, in the inputs' common dtype.
+    """
+    if isinstance(inputs, (np.ndarray, Tensor)) or not isinstance(inputs, (list, tuple)) or not inputs:
+        raise ValueError(f"add_n: inputs must be a non-empty list of arrays, got {type(inputs).__name__}"
+                         + (" (empty)" if isinstance(inputs, (list, tuple)) else ""))
+    arrays = [np.asarray(v) for v in inputs]
+    for i, v in enumerate(arrays):
+        if v.shape != arrays[0].shape:
+            raise ValueError(f"add_n: inputs must all have one shape, got {arrays[0].shape} and {v.shape} "
+                             f"(input {i})")
+    total = arrays[0].copy()
+    for v in arrays[1:]:
+        total = total + v
+    return np.asarray(total)
+
+
 def _unary(name, fn):
     def op(x, name=None):
         return fn(x)
@@ -176,7 +233,7 @@ math = Namespace(
     "fastnn.math", "tf.math's element-wise basics and reductions on numpy arrays.",
     **_ELEMENTWISE, **_REDUCTIONS, argmax=_arg(np.argmax), argmin=_arg(np.argmin),
     sigmoid=nn.sigmoid, tanh=nn.tanh, softplus=nn.softplus, l2_normalize=l2_normalize,
-    confusion_matrix=confusion_matrix, top_k=lambda input, k=1, sorted=True, name=None: _ops.top_k(input, k),
+    confusion_matrix=confusion_matrix, add_n=add_n, top_k=lambda input, k=1, sorted=True, name=None: _ops.top_k(input, k),
 )
 _tensor_namespace(math)
 
@@ -279,9 +336,24 @@ TOP_LEVEL = {
     "concat": lambda values, axis, name=None: np.concatenate(values, axis=axis),
     "zeros": np.zeros, "ones": np.ones, "zeros_like": np.zeros_like, "ones_like": np.ones_like,
     "matmul": np.matmul, "where": np.where, "exp": np.exp, "sqrt": np.sqrt, "square": np.square,
-    "abs": np.abs, "add": np.add, "multiply": np.multiply, "maximum": np.maximum, "minimum": np.minimum,
+    "abs": np.abs, "add": np.add, "add_n": add_n, "linspace": linspace, "multiply": np.multiply, "maximum": np.maximum, "minimum": np.minimum,
     "Tensor": Tensor,
 }
 TOP_LEVEL = {k: v if isinstance(v, (type, Namespace)) or v in (math.argmax, math.argmin)
              else _returns_tensors(v) for k, v in TOP_LEVEL.items()}
 TOP_LEVEL.update(DTYPES)
+
+
+def _data_namespace():
+    from . import _tf_data
+
+    return Namespace("fastnn.data", "tf.data for in-memory data: Dataset.from_tensor_slices and the common "
+                     "transformations (see fastnn._tf_data).", Dataset=_tf_data.Dataset, AUTOTUNE=_tf_data.AUTOTUNE,
+                     INFINITE_CARDINALITY=_tf_data.INFINITE_CARDINALITY,
+                     UNKNOWN_CARDINALITY=_tf_data.UNKNOWN_CARDINALITY,
+                     experimental=Namespace("fastnn.data.experimental", "", AUTOTUNE=_tf_data.AUTOTUNE,
+                                            INFINITE_CARDINALITY=_tf_data.INFINITE_CARDINALITY,
+                                            UNKNOWN_CARDINALITY=_tf_data.UNKNOWN_CARDINALITY))
+
+
+TOP_LEVEL["data"] = _data_namespace()

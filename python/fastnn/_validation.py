@@ -97,6 +97,10 @@ def _cast(arr, name, dtype):
 def as_float_matrix(a, name, dtype, n_features=None, input_shape=None):
     """x -> C-contiguous (n, features) array of the model's dtype; copies only when needed."""
     arr = _to_numpy(a, name)
+    if arr.ndim == 1 and input_shape is not None and tuple(input_shape) == (1,):
+        # Keras 3 reads a 1-D x as one sample per value when the model takes one feature; any other
+        # rank mismatch is refused.
+        arr = arr.reshape(-1, 1)
     if arr.ndim < 2:
         raise ValueError(
             f"{name}: expected a 2-D array (samples, features), got shape {arr.shape}; "

@@ -413,7 +413,7 @@ def _split_batch(batch, index, need_y):
         raise ValueError(f"{where}: expected (x, y) or (x, y, sample_weight) for training or evaluation, got "
                          "x alone")
     x = as_array(x, f"x of {where}")
-    if x.ndim < 2:
+    if x.ndim < 1:   # a 1-D batch is checked against the model's input shape when it is cast
         raise ValueError(f"x of {where}: expected a 2-D array (samples, features), got shape {x.shape}")
     if x.shape[0] == 0:
         raise ValueError(f"x of {where}: expected at least one sample, got shape {x.shape}")
@@ -861,6 +861,30 @@ def _loader_arrays(loader):
     return _to_numpy(t[0]), _to_numpy(t[1]), (_to_numpy(t[2]) if len(t) == 3 else None)
 
 
+def _array_view(x, loader, need_y):
+    """(x, y, sample_weight, batch_size, order, drop_last) when every batch of x is rows of in-memory
+    arrays, so the native loop can gather them itself: a torch DataLoader over a TensorDataset, or
+    fastnn's tf.data Dataset of sliced arrays (its _fastnn_arrays); order() gives a pass's row
+    order (None: in order). None for anything to stream."""
+    if loader is not None:
+        return (*_loader_arrays(loader), loader.batch_size, lambda: _loader_order(loader), bool(loader.drop_last))
+    view = getattr(type(x), "_fastnn_arrays", None)
+    got = view(x) if callable(view) else None
+    return None if got is None or (need_y and got[1] is None) else got
+
+
+def _kept_rows(order, n, batch_size, drop_last):
+    """order, cut to the full batches when the last partial one is dropped (evaluation's arrays)."""
+    if not drop_last or n % batch_size == 0:
+        return order
+
+    def cut():
+        idx = order()
+        return (np.arange(n) if idx is None else idx)[: n - n % batch_size]
+
+    return cut
+
+
 # ==================================================================================== entry points
 def training_data(model, x, y, sample_weight, class_weight, batch_size, steps_per_epoch, validation_split,
                   loss_weight):
@@ -869,14 +893,15 @@ def training_data(model, x, y, sample_weight, class_weight, batch_size, steps_pe
     loader = tensor_loader(x)
     if loader is not None or is_stream(x):
         refuse_with_stream("fit", x, y=y, sample_weight=sample_weight, validation_split=validation_split)
-    if loader is not None and steps_per_epoch is None:
-        xr, yr, wr = _loader_arrays(loader)
+    view = _array_view(x, loader, True) if steps_per_epoch is None and (loader is not None or is_stream(x)) else None
+    if view is not None:
+        xr, yr, wr, bs, order, drop_last = view
         X = x_array(model, xr, "x")
         n = X.shape[0]
         Y = y_array(model, yr, n, "y")
         W = combine(sample_weights(wr, n, model.dtype), class_weights(model, Y, class_weight))
-        return ArrayFeed(X, Y, W, loss_weights(W, n, loss_weight, model.dtype), loader.batch_size,
-                         order=lambda: _loader_order(loader), drop_last=bool(loader.drop_last)), None
+        return ArrayFeed(X, Y, W, loss_weights(W, n, loss_weight, model.dtype), bs, order=order,
+                         drop_last=drop_last), None
     if loader is not None or is_stream(x):
         feed = StreamFeed(x, steps_per_epoch, "fit")
         feed.build(model, True, class_weight, loss_weight)
@@ -927,13 +952,14 @@ def evaluation_data(model, x, y, sample_weight, batch_size, steps, what, need_y=
     loader = tensor_loader(x)
     if loader is not None or is_stream(x):
         refuse_with_stream(what, x, y=y, sample_weight=sample_weight)
-    if loader is not None and steps is None:
-        xr, yr, wr = _loader_arrays(loader)
+    view = _array_view(x, loader, need_y) if steps is None and (loader is not None or is_stream(x)) else None
+    if view is not None:
+        xr, yr, wr, bs, order, drop_last = view
         X = x_array(model, xr, "x")
         n = X.shape[0]
         Y = y_array(model, yr, n, "y") if need_y else None
         W = sample_weights(wr, n, model.dtype) if need_y else None
-        return EvalArrays(X, Y, W, loader.batch_size, order=lambda: _loader_order(loader))
+        return EvalArrays(X, Y, W, bs, order=_kept_rows(order, n, bs, drop_last))
     if loader is not None or is_stream(x):
         feed = StreamFeed(x, steps, what)
         feed.build(model, need_y)

@@ -29,6 +29,12 @@ def _penalty(regularizer):
     return regularizer.penalty() if regularizer else (0.0, 0.0)
 
 
+def _weight_initializer(identifier):
+    # Keras 3's add_weight reads a None initializer as glorot_uniform for float variables (not as
+    # the layer's default), and the TF tutorials pass None for "no bias of my own".
+    return _initializers.get("glorot_uniform" if identifier is None else identifier)
+
+
 def _positive_int(name, v):
     """A size: an int in [1, MAX_WIDTH] (the engine's widths; see fastnn._limits)."""
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
@@ -357,8 +363,11 @@ class Layer:
             src, chain, shape = inputs, [], tuple(inputs.per_sample_shape)
         elif isinstance(inputs, _SymbolicTensor):
             src, chain, shape = inputs._input_layer, inputs._chain, tuple(inputs.shape[1:])
-        elif isinstance(inputs, (list, tuple)) and len(inputs) == 1:
+        elif isinstance(inputs, (list, tuple)) and len(inputs) == 1 and \
+                isinstance(inputs[0], (InputLayer, _SymbolicTensor)):
             return self(inputs[0], *args, **kwargs)
+        elif hasattr(self, "_on_data"):   # preprocessing layers run on data directly, as in Keras
+            return self._on_data(inputs)
         else:
             raise NotImplementedError(
                 f"layer {self.name!r}: calling a layer on data is outside fastnn's scope; call it on "
@@ -383,6 +392,27 @@ class Layer:
     def weights(self):
         """The layer's variables (Variable handles) in get_weights() order; [] until the model is built."""
         return self._variables()
+
+    @property
+    def losses(self) -> list:
+        """The weight-regularization penalties of this layer (Keras 3's `layer.losses`).
+
+        One per regularized variable in the order of `weights`, computed from the current values.
+
+        Returns
+        -------
+        list of numpy 0-d float32 arrays
+            Each `l1 * sum(|w|) + l2 * sum(w ** 2)`; `.numpy()` or `float()` gives the number.
+            Empty while the layer is not built or has no regularizer.
+        """
+        from ._tf import Tensor   # arrays with TensorFlow's .numpy(), as ported scripts call it
+
+        out = []
+        for v in self._variables():
+            reg = getattr(self, f"{v.name.rsplit('/', 1)[-1]}_regularizer", None)
+            if reg:
+                out.append(np.asarray(reg(v.numpy()), dtype=np.float32).view(Tensor))
+        return out
 
     @property
     def trainable_weights(self):
@@ -614,8 +644,8 @@ class Dense(Layer):
         self.units = _positive_int("units", units)
         self.activation = _activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = _initializers.get(kernel_initializer)
-        self.bias_initializer = _initializers.get(bias_initializer)
+        self.kernel_initializer = _weight_initializer(kernel_initializer)
+        self.bias_initializer = _weight_initializer(bias_initializer)
         self.kernel_regularizer = _regularizers.get(kernel_regularizer)
         self.bias_regularizer = _regularizers.get(bias_regularizer)
         for n, v in (("activity_regularizer", activity_regularizer), ("kernel_constraint", kernel_constraint),
@@ -789,10 +819,10 @@ class BatchNormalization(Layer):
             raise ValueError(f"BatchNormalization: epsilon must be positive, got {epsilon!r}")
         self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = _initializers.get(beta_initializer)
-        self.gamma_initializer = _initializers.get(gamma_initializer)
-        self.moving_mean_initializer = _initializers.get(moving_mean_initializer)
-        self.moving_variance_initializer = _initializers.get(moving_variance_initializer)
+        self.beta_initializer = _weight_initializer(beta_initializer)
+        self.gamma_initializer = _weight_initializer(gamma_initializer)
+        self.moving_mean_initializer = _weight_initializer(moving_mean_initializer)
+        self.moving_variance_initializer = _weight_initializer(moving_variance_initializer)
         self.beta_regularizer = _regularizers.get(beta_regularizer)
         self.gamma_regularizer = _regularizers.get(gamma_regularizer)
 
@@ -868,8 +898,8 @@ class LayerNormalization(Layer):
             raise ValueError(f"LayerNormalization: epsilon must be positive, got {epsilon!r}")
         self.axis, self.epsilon = -1, float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = _initializers.get(beta_initializer)
-        self.gamma_initializer = _initializers.get(gamma_initializer)
+        self.beta_initializer = _weight_initializer(beta_initializer)
+        self.gamma_initializer = _weight_initializer(gamma_initializer)
         self.beta_regularizer = _regularizers.get(beta_regularizer)
         self.gamma_regularizer = _regularizers.get(gamma_regularizer)
 

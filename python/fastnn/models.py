@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from typing import Any, List, Optional, Union
+from typing import Any, List, Optional, Union, cast
 
 import numpy as np
 
@@ -153,6 +153,9 @@ class Model(Trainer, ManualLoop):
                     raise ValueError("add: an Input layer must come first")
                 self._input_shape = tuple(layer.per_sample_shape)
                 return
+            if layer._model is not None and layer._model is not self and hasattr(layer, "_twin"):
+                # Keras shares a layer between models (see Normalization._twin)
+                layer = cast(_layers.Layer, layer._twin())
             if layer._model is not None and layer._model is not self:
                 raise ValueError(f"add: layer {layer.name!r} already belongs to another model")
             pending = self._pending
@@ -536,6 +539,20 @@ class Model(Trainer, ManualLoop):
             return _spec.model_spec(self)
 
     # ------------------------------------------------------------------------------ weights
+    @property
+    def losses(self) -> list:
+        """The weight-regularization penalties of the model's layers (Keras 3's `model.losses`).
+
+        In layer order; fastnn has no activity regularizers.
+
+        Returns
+        -------
+        list of numpy 0-d float32 arrays
+            One per regularized variable, from the current values; `.numpy()` or `float()` gives
+            the number. `sum(model.losses)` is the penalty fit adds to each batch's loss.
+        """
+        return [p for layer in self._layers for p in layer.losses]
+
     @property
     def weights(self):
         """Every variable of the model (fastnn.layers.Variable handles), in get_weights() order."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy as np
+
 from . import _core
 from ._registry import Registry
 from ._validation import finite_float, nonneg_float, positive_float
@@ -42,6 +44,8 @@ class LearningRateSchedule:
     def __call__(self, step) -> float:
         from . import _core
 
+        if isinstance(step, (list, tuple, np.ndarray)):
+            return _on_steps(self.native(), step)  # type: ignore[return-value]  # an array for arrays, as Keras
         if isinstance(step, bool) or not isinstance(step, numbers.Real) or \
                 not 0 <= step < 2**63:  # type: ignore[operator]  # typeshed's Real has no reflected <=
             raise ValueError(f"step: expected a number in [0, 2**63), got {step!r}")
@@ -73,6 +77,22 @@ class LearningRateSchedule:
             A new instance of `cls`.
         """
         return cls(**config)
+
+
+def _on_steps(native: dict, step) -> np.ndarray:
+    """The rate at each step of an array of steps (float32, the array's shape), as Keras's schedules
+    give for `lr_schedule(np.linspace(...))`; fractional steps count as their whole part, as a single
+    step does."""
+    from ._tf import Tensor   # arrays with TensorFlow's .numpy(), as ported scripts call it
+
+    try:
+        steps = np.asarray(step, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"step: expected numbers, got {step!r}") from None
+    if not (np.isfinite(steps).all() and (steps >= 0).all() and (steps < 2.0**63).all()):
+        raise ValueError(f"step: expected numbers in [0, 2**63), got values in [{steps.min()}, {steps.max()}]")
+    rates = [_core.schedule_value(native, int(s)) for s in steps.reshape(-1)]
+    return np.asarray(rates, dtype=np.float32).reshape(steps.shape).view(Tensor)
 
 
 def _positive(name, v):

@@ -64,7 +64,7 @@ def test_normalization_refuses_bad_arguments():
     with pytest.raises(ValueError, match="negative"):
         layers.Normalization(mean=0.0, variance=-1.0)
     with pytest.raises(NotImplementedError, match="axis"):
-        layers.Normalization(axis=None)
+        layers.Normalization(axis=0)
     with pytest.raises(ValueError, match="NaN"):
         layers.Normalization().adapt(np.array([[np.nan, 1.0]]))
     with pytest.raises(ValueError, match="features"):

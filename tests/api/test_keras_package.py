@@ -76,7 +76,7 @@ def test_tensorflow_import_spellings_port_when_fastnn_stands_in(monkeypatch):
     ("tf.keras.layers.Conv2D", "Conv2D"), ("tf.keras.layers.LSTM", "LSTM"),
     ("tf.keras.datasets", "datasets"), ("tf.keras.utils.get_file", "get_file"),
     ("tf.keras.SomethingNew", "SomethingNew"), ("tf.keras.optimizers.schedules.Warmup", "Warmup"),
-    ("tf.GradientTape", "GradientTape"), ("tf.data", "data"), ("tf.nn.conv2d", "conv2d"),
+    ("tf.GradientTape", "GradientTape"), ("tf.data.TFRecordDataset", "TFRecordDataset"), ("tf.nn.conv2d", "conv2d"),
     ("tf.math.bessel_i0", "bessel_i0"), ("tf.config.set_visible_devices", "set_visible_devices"),
     ("tf.random.poisson", "poisson"), ("tf.keras.ops.fft", "fft"),
 ])

@@ -73,3 +73,23 @@ def creditcard_like(n=30000, seed=0):
     df["Class"] = cls
     return df
 
+
+
+def auto_mpg_like(n=398, seed=0):
+    """A DataFrame shaped like the Auto MPG table: MPG, Cylinders, Displacement, Horsepower (6 missing),
+    Weight, Acceleration, Model Year, Origin (1, 2, 3); MPG falls with weight and horsepower."""
+    import pandas as pd
+    rng = np.random.default_rng(seed)
+    cyl = rng.choice([4, 6, 8], size=n, p=[0.5, 0.25, 0.25])
+    disp = cyl * rng.uniform(18, 45, n)
+    hp = 20 + 0.55 * disp + rng.normal(0, 12, n)
+    weight = 1500 + 9.0 * disp + rng.normal(0, 250, n)
+    accel = 24 - 0.04 * hp + rng.normal(0, 1.5, n)
+    year = rng.integers(70, 83, n)
+    origin = np.where(cyl == 4, rng.choice([1, 2, 3], size=n), 1)
+    mpg = 60 * np.exp(-hp / 160) + 0.8 * (year - 70) - 0.002 * (weight - 3000) + rng.normal(0, 1.8, n)
+    hp_col = np.round(hp).astype(float)
+    hp_col[rng.choice(n, 6, replace=False)] = np.nan
+    return pd.DataFrame({"MPG": np.round(mpg, 1), "Cylinders": cyl, "Displacement": np.round(disp),
+                         "Horsepower": hp_col, "Weight": np.round(weight), "Acceleration": np.round(accel, 1),
+                         "Model Year": year, "Origin": origin})
