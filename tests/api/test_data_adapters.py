@@ -524,6 +524,9 @@ def test_no_warning_for_plain_array_fit():
 
 _SIGINT_CHILD = r"""
 import json, os, signal, sys, threading, time
+# A process started in the background by a non-interactive shell (nohup, `cmd &`) inherits SIGINT
+# ignored, and Python then installs no handler: Ctrl-C is what this child tests, so install it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import numpy as np
 import fastnn
 from fastnn import layers

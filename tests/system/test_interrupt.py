@@ -21,6 +21,9 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 _CHILD = textwrap.dedent(r"""
     import json, os, signal, sys, threading, time
+    # A process started in the background by a non-interactive shell (nohup, `cmd &`) inherits
+    # SIGINT ignored, and Python then installs no handler: Ctrl-C is what this child tests.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import numpy as np
     import fastnn
     from fastnn import layers, saving
