@@ -419,6 +419,10 @@ def _split_batch(batch, index, need_y):
         raise ValueError(f"x of {where}: expected at least one sample, got shape {x.shape}")
     if need_y:
         y = as_array(y, f"y of {where}")
+        if y.ndim == 0 and x.ndim == 1:
+            # tf.data's from_tensor_slices without .batch(): each element is one sample.
+            raise ValueError(f"{where}: got one sample (x of shape {x.shape}, y a scalar), not a batch; "
+                             "batch the data first (for a tf.data-style dataset: dataset.batch(32))")
         if y.ndim == 0 or y.shape[0] != x.shape[0]:
             raise ValueError(f"y of {where}: expected {x.shape[0]} samples to match x, got shape {y.shape}")
         if w is not None:

@@ -560,3 +560,17 @@ def test_ctrl_c_while_waiting_for_a_slow_generator():
     assert out["interrupted"] and out["seconds"] < 10
     assert out["threads"] == []
     assert np.isfinite(out["usable"])
+
+
+def test_unbatched_elements_are_refused_with_the_way_out():
+    # A dataset of single samples (tf.data's from_tensor_slices before .batch()) is named as such.
+    import fastnn as tf
+    x = np.random.default_rng(0).normal(size=(20, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.float32)
+    m = fastnn.Sequential([fastnn.layers.Input((4,)), fastnn.layers.Dense(1)], seed=0)
+    m.compile("sgd", "mse")
+    for data in (tf.data.Dataset.from_tensor_slices((x, y)), ((x[i], y[i]) for i in range(20))):
+        with pytest.raises(ValueError, match=r"batch 0: got one sample \(x of shape \(4,\), y a scalar\)"):
+            m.fit(data, epochs=1, verbose=0)
+    # batched, the same data trains
+    m.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(5), epochs=1, verbose=0)
