@@ -578,11 +578,7 @@ class NativeNet:
             self._dev_grad_gen = self._grad_gen
 
     def _grads_from_device(self, h, dev):
-        flat, offset = dev.grads(), 0
-        for i, v in enumerate(h.variables()):
-            size = int(v[2]) * int(v[3])
-            h.set_variable(i, flat[offset:offset + size], True)
-            offset += size
+        h.set_arena(dev.grads(), True)  # the device keeps the host's arena layout (set_grads)
         self._grad_gen += 1
         self._dev_grad_gen = self._grad_gen
 

@@ -196,12 +196,13 @@ class PyNetwork {
       std::memcpy(a.mutable_data(), v.data(), sizeof(T) * v.size());
     return a;
   }
-  void set_arena(const Arr<T>& a) {
+  void set_arena(const Arr<T>& a, bool grad) {
     auto lk = lock_nogil<std::unique_lock<std::shared_mutex>>(net_.mutex());
-    if (size_t(a.size()) != net_.params().size())
-      throw ValueError("parameter arena: size mismatch");
+    auto& v = grad ? net_.grads() : net_.params();
+    if (size_t(a.size()) != v.size())
+      throw ValueError(grad ? "gradient arena: size mismatch" : "parameter arena: size mismatch");
     if (a.size() != 0)  // a model without weights has empty arenas (null data)
-      std::memcpy(net_.params().data(), a.data(), sizeof(T) * a.size());
+      std::memcpy(v.data(), a.data(), sizeof(T) * a.size());
   }
 
   void set_loss(const py::tuple& l) {
@@ -463,7 +464,7 @@ void bind_network(py::module_& m, const char* name) {
       .def("set_variable", &N::set_variable, py::arg("index"), py::arg("value"),
            py::arg("grad") = false)
       .def("arena", &N::arena, py::arg("grad") = false)
-      .def("set_arena", &N::set_arena)
+      .def("set_arena", &N::set_arena, py::arg("value"), py::arg("grad") = false)
       .def("set_loss", &N::set_loss)
       .def("set_optimizer", &N::set_optimizer, py::arg("config"), py::arg("reset"))
       .def("set_matmul_precision", &N::set_matmul_precision)
